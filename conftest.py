@@ -1,0 +1,49 @@
+"""Fixtures shared by every app's tests: the demo people, and Chromium for the browser tests."""
+
+import os
+import shutil
+from types import SimpleNamespace
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM calls from the
+# live_server fixtures are still synchronous and safe there.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+SAMPLES = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "shared", "samples"))
+
+
+@pytest.fixture
+def people(db):
+    """The three-user pattern and then some: admin, owner developer, other developer, auditor."""
+    from django.contrib.auth import get_user_model
+
+    from portal.demo import demo_seed
+
+    demo_seed()
+    users = {u.username: u for u in get_user_model().objects.all()}
+    return SimpleNamespace(admin=users["adam"], daisy=users["daisy"], dan=users["dan"], auditor=users["audrey"])
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"Chromium is not installed at {CHROMIUM} (.ci/run installs Debian's chromium)")
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    }
+
+
+def samples_dir(*parts: str) -> str:
+    path = os.path.join(SAMPLES, *parts)
+    if not os.path.exists(path):
+        pytest.skip(f"the shared sample data is absent here ({path}); CI has it beside the project")
+    return path
+
+
+def which(cmd: str) -> str | None:
+    return shutil.which(cmd)

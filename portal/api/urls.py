@@ -1,0 +1,16 @@
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from django.urls import path
+from rest_framework.routers import DefaultRouter
+
+from portal.api import views
+
+router = DefaultRouter()
+router.register("teams", views.TeamViewSet, basename="api-team")
+router.register("accounts", views.AccountViewSet, basename="api-account")
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("me/", views.MeView.as_view(), name="api-me"),
+    *router.urls,
+]

@@ -1,0 +1,161 @@
+"""The one boundary to AWS: every boto3 client in Guardrail is built here.
+
+The same code serves real AWS (credentials from the environment or an instance role) and the sandbox
+(AWS_ENDPOINT_URL). To act in an account the portal assumes a role there; assumed credentials are
+cached until shortly before they expire. No other module imports boto3.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import boto3
+import botocore.session
+from botocore.client import BaseClient
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+from django.conf import settings
+
+__all__ = [
+    "BotoCoreError",
+    "ClientError",
+    "EndpointConnectionError",
+    "client",
+    "error_code",
+    "known_regions",
+    "role_arn",
+    "reset_credentials_cache",
+]
+
+_REFRESH_MARGIN_SECONDS = 300
+_lock = threading.Lock()
+_assumed: dict[tuple[str, str, str], "_Credentials"] = {}
+
+
+@dataclass(frozen=True)
+class _Credentials:
+    access_key_id: str
+    secret_access_key: str
+    session_token: str | None
+    expires_at: float
+
+
+def _config(max_attempts: int | None) -> Config:
+    return Config(
+        connect_timeout=settings.AWS_CONNECT_TIMEOUT,
+        read_timeout=settings.AWS_READ_TIMEOUT,
+        retries={"mode": "standard", "max_attempts": max_attempts or settings.AWS_MAX_ATTEMPTS},
+    )
+
+
+def _session(creds: _Credentials | None = None) -> boto3.session.Session:
+    if creds is not None:
+        return boto3.session.Session(
+            aws_access_key_id=creds.access_key_id,
+            aws_secret_access_key=creds.secret_access_key,
+            aws_session_token=creds.session_token,
+        )
+    if settings.AWS_ACCESS_KEY_ID:
+        return boto3.session.Session(
+            aws_access_key_id=settings.AWS_ACCESS_KEY_ID,
+            aws_secret_access_key=settings.AWS_SECRET_ACCESS_KEY,
+        )
+    return boto3.session.Session()  # the default chain: environment, profile, instance role
+
+
+def role_arn(account_id: str, role_name: str | None = None) -> str:
+    return f"arn:aws:iam::{account_id}:role/{role_name or settings.AWS_PORTAL_ROLE_NAME}"
+
+
+def _assume(account_id: str, role_name: str, session_name: str) -> _Credentials:
+    key = (account_id, role_name, session_name)
+    with _lock:
+        cached = _assumed.get(key)
+        if cached and cached.expires_at - _REFRESH_MARGIN_SECONDS > time.time():
+            return cached
+    sts = _build("sts", None, settings.AWS_DEFAULT_REGION, None)
+    answer = sts.assume_role(RoleArn=role_arn(account_id, role_name), RoleSessionName=session_name[:64])
+    raw = answer["Credentials"]
+    creds = _Credentials(
+        access_key_id=raw["AccessKeyId"],
+        secret_access_key=raw["SecretAccessKey"],
+        session_token=raw["SessionToken"],
+        expires_at=raw["Expiration"].timestamp(),
+    )
+    with _lock:
+        _assumed[key] = creds
+    return creds
+
+
+def _build(service: str, creds: _Credentials | None, region: str, max_attempts: int | None) -> BaseClient:
+    return _session(creds).client(
+        service,
+        region_name=region,
+        endpoint_url=settings.AWS_ENDPOINT_URL or None,
+        config=_config(max_attempts),
+    )
+
+
+def client(
+    service: str,
+    *,
+    account_id: str | None = None,
+    region: str | None = None,
+    role_name: str | None = None,
+    session_name: str = "guardrail-portal",
+    max_attempts: int | None = None,
+    access_key_id: str | None = None,
+    secret_access_key: str | None = None,
+) -> BaseClient:
+    """A client for `service`.
+
+    With `account_id`, the client acts as `role_name` (default AWS_PORTAL_ROLE_NAME) in that account.
+    With explicit keys, it acts as their owner (the sandbox's per-person keys, for example).
+    Otherwise it acts as the portal's own identity. `max_attempts=1` for calls with side effects
+    that must not be repeated.
+    """
+    region = region or settings.AWS_DEFAULT_REGION
+    creds = None
+    if access_key_id:
+        creds = _Credentials(access_key_id, secret_access_key or "", None, float("inf"))
+    elif account_id:
+        creds = _assume(account_id, role_name or settings.AWS_PORTAL_ROLE_NAME, session_name)
+    return _build(service, creds, region, max_attempts)
+
+
+def reset_credentials_cache() -> None:
+    """Forget assumed-role credentials (after the sandbox was reset, for example)."""
+    with _lock:
+        _assumed.clear()
+
+
+def error_code(exc: Exception) -> str:
+    if isinstance(exc, ClientError):
+        return exc.response.get("Error", {}).get("Code", "ClientError")
+    return type(exc).__name__
+
+
+@cache
+def known_regions() -> frozenset[str]:
+    """Every region name botocore knows, read offline from its endpoint data."""
+    session = botocore.session.get_session()
+    regions: set[str] = set()
+    for partition in session.get_available_partitions():
+        regions.update(session.get_available_regions("ec2", partition_name=partition))
+    return frozenset(regions)
+
+
+def endpoint_check(timeout: float = 3.0) -> dict[str, Any]:
+    """Ask STS who the portal is: proves the endpoint answers and the credentials work."""
+    sts = _session().client(
+        "sts",
+        region_name=settings.AWS_DEFAULT_REGION,
+        endpoint_url=settings.AWS_ENDPOINT_URL or None,
+        config=Config(connect_timeout=timeout, read_timeout=timeout, retries={"max_attempts": 1}),
+    )
+    identity = sts.get_caller_identity()
+    return {"account": identity["Account"], "arn": identity["Arn"]}

@@ -1,0 +1,15 @@
+from django.conf import settings
+from django.http import HttpRequest
+
+from portal.roles import is_admin, is_auditor, is_developer, primary_role
+
+
+def navigation(request: HttpRequest) -> dict:
+    user = request.user
+    return {
+        "role": primary_role(user),
+        "nav_admin": is_admin(user),
+        "nav_auditor": is_auditor(user),
+        "nav_developer": is_developer(user),
+        "sandbox_enabled": settings.SANDBOX_ENABLED,
+    }

@@ -1,0 +1,31 @@
+from django import forms
+from django.conf import settings
+
+from portal import aws
+from portal.models import Account, Team
+
+
+def _region_choices() -> list[tuple[str, str]]:
+    preferred = list(settings.AWS_REGIONS)
+    others = sorted(aws.known_regions() - set(preferred))
+    return [(r, r) for r in preferred + others]
+
+
+class AccountForm(forms.ModelForm):
+    allowed_regions = forms.MultipleChoiceField(
+        choices=_region_choices, widget=forms.SelectMultiple(attrs={"size": 8}),
+        help_text="Resources may only live in these regions.",
+    )
+
+    class Meta:
+        model = Account
+        fields = ["account_id", "name", "team", "allowed_regions", "role_name"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = Team.objects.order_by("name")
+        if self.instance.pk:
+            self.fields["account_id"].disabled = True
+        for field in self.fields.values():
+            css = "form-select" if isinstance(field.widget, (forms.Select, forms.SelectMultiple)) else "form-control"
+            field.widget.attrs.setdefault("class", css)

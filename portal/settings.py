@@ -1,0 +1,206 @@
+"""Every setting, read from the environment (or a `.env` file) in this one place.
+
+Embedded defaults need no server: SQLite, a filesystem Celery broker and the sandbox AWS on
+127.0.0.1:$SANDBOX_PORT. Production sets DATABASE_URL, CELERY_BROKER_URL, SECRET_KEY,
+ALLOWED_HOSTS and GUARDRAIL_SANDBOX=false (then AWS is real AWS, or AWS_ENDPOINT_URL).
+"""
+
+import os
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+from portal.config import Settings
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+# A `.env` beside manage.py (make run writes one with a SECRET_KEY); GUARDRAIL_ENV_FILE names another.
+environ.Env.read_env(os.environ.get("GUARDRAIL_ENV_FILE", str(BASE_DIR / ".env")), overwrite=False)
+cfg = Settings(environ.Env())
+
+DEBUG = cfg.bool("DEBUG", False)
+SECRET_KEY = cfg.str("SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set: set it in the environment or in .env (it is required when DEBUG is off)"
+        )
+    SECRET_KEY = "insecure-debug-only-key"
+ALLOWED_HOSTS = cfg.list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = cfg.list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "rest_framework",
+    "knox",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "portal",
+    "catalog",
+    "audit",
+    "remediation",
+]
+# The sandbox AWS is a development tool: its management commands exist only where it is enabled.
+SANDBOX_ENABLED = cfg.bool("GUARDRAIL_SANDBOX", True)
+if SANDBOX_ENABLED:
+    INSTALLED_APPS.append("sandbox")
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "portal.urls"
+WSGI_APPLICATION = "portal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "portal.context_processors.navigation",
+            ],
+        },
+    },
+]
+
+if not cfg.str("DATABASE_URL", ""):
+    VAR_DIR.mkdir(exist_ok=True)
+DATABASES = {"default": cfg.db("DATABASE_URL", f"sqlite:///{VAR_DIR / 'guardrail.sqlite3'}")}
+DATABASES["default"].setdefault("CONN_MAX_AGE", cfg.int("DATABASE_CONN_MAX_AGE", 0))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {})
+    # Several processes (web, worker, beat, sandbox) share the file: wait for locks, use WAL.
+    DATABASES["default"]["OPTIONS"].update(
+        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+    )
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = cfg.str("STATIC_ROOT", str(BASE_DIR / "staticfiles"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = cfg.bool("WHITENOISE_USE_FINDERS", True)
+
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if cfg.bool("BEHIND_TLS_PROXY", False) else None
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = cfg.bool("SECURE_COOKIES", False)
+
+# --- REST API --------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "knox.auth.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],
+    "EXCEPTION_HANDLER": "portal.api.exceptions.exception_handler",
+}
+REST_KNOX = {"TOKEN_TTL": None, "AUTO_REFRESH": False, "AUTH_HEADER_PREFIX": "Token"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Guardrail API",
+    "DESCRIPTION": "Self-service cloud portal: catalog, launches, audit, compliance and remediation.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# --- Celery ----------------------------------------------------------------------------------
+CELERY_BROKER_URL = cfg.str("CELERY_BROKER_URL", "filesystem://")
+BROKER_FOLDER = Path(cfg.str("BROKER_FOLDER", str(VAR_DIR / "broker")))
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(BROKER_FOLDER / "queue"),
+        "data_folder_out": str(BROKER_FOLDER / "queue"),
+        "control_folder": str(BROKER_FOLDER / "control"),
+        "store_processed": False,
+    }
+    for _folder in ("queue", "control"):  # the embedded broker's folders must exist before any message
+        (BROKER_FOLDER / _folder).mkdir(parents=True, exist_ok=True)
+CELERY_TASK_ALWAYS_EAGER = cfg.bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE = {
+    "worker-heartbeat": {"task": "portal.tasks.worker_heartbeat", "schedule": 30.0},
+}
+
+# --- AWS (see portal/aws.py, the one boundary) ------------------------------------------------
+SANDBOX_PORT = cfg.int("SANDBOX_PORT", 5000)
+AWS_ENDPOINT_URL = cfg.str("AWS_ENDPOINT_URL", f"http://127.0.0.1:{SANDBOX_PORT}" if SANDBOX_ENABLED else "")
+AWS_DEFAULT_REGION = cfg.str("AWS_DEFAULT_REGION", "us-east-1")
+AWS_REGIONS = cfg.list("AWS_REGIONS", ["us-east-1", "eu-west-1"])
+# The portal's own identity. Unset in production: boto3's default chain (environment, instance role).
+AWS_ACCESS_KEY_ID = cfg.str("AWS_ACCESS_KEY_ID", "AKIAGUARDRAILPORTAL0" if SANDBOX_ENABLED else "")
+AWS_SECRET_ACCESS_KEY = cfg.str("AWS_SECRET_ACCESS_KEY", "guardrail-sandbox-portal" if SANDBOX_ENABLED else "")
+AWS_MANAGEMENT_ACCOUNT_ID = cfg.str("AWS_MANAGEMENT_ACCOUNT_ID", "123456789012")
+AWS_PORTAL_ROLE_NAME = cfg.str("AWS_PORTAL_ROLE_NAME", "GuardrailPortal")
+AWS_CONNECT_TIMEOUT = cfg.float("AWS_CONNECT_TIMEOUT", 5.0)
+AWS_READ_TIMEOUT = cfg.float("AWS_READ_TIMEOUT", 30.0)
+AWS_MAX_ATTEMPTS = cfg.int("AWS_MAX_ATTEMPTS", 3)
+# How often the sandbox delivers CloudTrail files (AWS: about every 5 minutes).
+SANDBOX_CLOUDTRAIL_FLUSH_SECONDS = cfg.float("SANDBOX_CLOUDTRAIL_FLUSH_SECONDS", 2.0)
+
+# --- Email -----------------------------------------------------------------------------------
+EMAIL_CONFIG = cfg.email("EMAIL_URL", "consolemail://")
+vars().update(EMAIL_CONFIG)
+DEFAULT_FROM_EMAIL = cfg.str("DEFAULT_FROM_EMAIL", "guardrail@localhost")
+
+# --- Demo ------------------------------------------------------------------------------------
+# Shows the demo people and their password on the login page (make run turns it on).
+DEMO_LOGINS = cfg.bool("GUARDRAIL_DEMO_LOGINS", SANDBOX_ENABLED)
+DEMO_PASSWORD = "guardrail-demo"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": cfg.str("LOG_LEVEL", "INFO")},
+    "loggers": {"botocore": {"level": "WARNING"}, "urllib3": {"level": "WARNING"}},
+}

@@ -1,0 +1,64 @@
+from django.urls import reverse
+
+from portal.models import Account
+
+
+def test_it_shows_daisy_her_team_and_account_on_home(client, people):
+    client.force_login(people.daisy)
+    html = client.get(reverse("home")).content.decode()
+    assert "Payments" in html and "111111111111" in html
+    assert "222222222222" not in html
+
+
+def test_it_filters_accounts_with_an_htmx_partial(client, people):
+    client.force_login(people.auditor)
+    response = client.get("/accounts/?q=research", HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert "<html" not in html
+    assert "research-dev" in html and "payments-prod" not in html
+
+
+def test_it_creates_an_account_from_the_form(client, people):
+    client.force_login(people.admin)
+    team = people.daisy.teams.get()
+    response = client.post(reverse("account-create"), {
+        "account_id": "666666666666", "name": "payments-staging", "team": team.pk,
+        "allowed_regions": ["us-east-1"], "role_name": "",
+    })
+    assert response.status_code == 302
+    assert Account.objects.get(account_id="666666666666").team == team
+
+
+def test_it_shows_form_errors_for_bad_input(client, people):
+    client.force_login(people.admin)
+    response = client.post(reverse("account-create"), {"account_id": "abc", "name": "", "allowed_regions": ["x"]})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "12 digits" in html
+    assert "This field is required" in html
+    assert not Account.objects.filter(account_id="abc").exists()
+
+
+def test_it_renders_html_and_json_404s(client, people):
+    client.force_login(people.dan)
+    html = client.get("/accounts/111111111111/")
+    assert html.status_code == 404 and b"Go home" in html.content
+    api = client.get("/api/accounts/111111111111/")
+    assert api.status_code == 404 and api["Content-Type"].startswith("application/json")
+
+
+def test_it_renders_the_403_page(client, people):
+    client.force_login(people.daisy)
+    response = client.get(reverse("account-create"))
+    assert response.status_code == 403
+    assert b"Your role does not allow this" in response.content
+
+
+def test_it_renders_the_500_page_without_context():
+    from django.test import RequestFactory
+
+    from portal.errors import server_error
+
+    response = server_error(RequestFactory().get("/boom"))
+    assert response.status_code == 500
+    assert b"Something went wrong" in response.content

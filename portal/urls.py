@@ -1,0 +1,31 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from portal import views
+from portal.auth_forms import LoginForm
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("health/panel/", views.health_panel, name="health-panel"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(template_name="portal/login.html", authentication_form=LoginForm,
+                                     redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("teams/", views.team_list, name="team-list"),
+    path("teams/<slug:slug>/", views.team_detail, name="team-detail"),
+    path("accounts/", views.account_list, name="account-list"),
+    path("accounts/new/", views.account_create, name="account-create"),
+    path("accounts/<str:account_id>/", views.account_detail, name="account-detail"),
+    path("accounts/<str:account_id>/edit/", views.account_edit, name="account-edit"),
+    path("api/", include("portal.api.urls")),
+    path("admin/", admin.site.urls),
+]
+
+handler403 = "portal.errors.forbidden"
+handler404 = "portal.errors.not_found"
+handler500 = "portal.errors.server_error"

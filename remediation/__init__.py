@@ -1,0 +1,1 @@
+"""Rules, findings, signatures, alerts, remediation policies and actions (issues 7 to 9)."""
