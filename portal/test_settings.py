@@ -9,7 +9,13 @@ import tempfile
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("GUARDRAIL_SANDBOX", "true")
-os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
+if os.environ.get("GUARDRAIL_INTEGRATION"):
+    # Integration tests: the real PostgreSQL of DATABASE_URL, the real Redis of REDIS_URL, real workers.
+    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "false"
+    if os.environ.get("REDIS_URL"):
+        os.environ["CELERY_BROKER_URL"] = os.environ["REDIS_URL"]
+else:
+    os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
 os.environ.setdefault("BROKER_FOLDER", os.path.join(tempfile.gettempdir(), "guardrail-test-broker"))
 if not os.environ.get("GUARDRAIL_INTEGRATION"):
     # Unit tests: SQLite whatever the shell says.

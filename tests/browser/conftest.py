@@ -1,0 +1,15 @@
+import pytest
+
+
+@pytest.fixture
+def live_people(transactional_db):
+    from portal.demo import demo_seed
+
+    demo_seed()
+
+
+def login(page, base_url: str, username: str, password: str = "guardrail-demo") -> None:
+    page.goto(f"{base_url}/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
