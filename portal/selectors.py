@@ -1,5 +1,7 @@
 """Reads of people, teams and accounts, scoped to what the caller may see."""
 
+from collections import Counter
+
 from django.db.models import Count, QuerySet
 
 from portal.models import Account, Heartbeat, Team
@@ -22,6 +24,12 @@ def accounts_visible_to(*, user: User) -> QuerySet[Account]:
     if is_developer(user):
         return accounts.filter(team__members=user).distinct()
     return accounts.none()
+
+
+def region_counts(*, accounts: QuerySet[Account]) -> list[tuple[str, int]]:
+    """How many of these accounts allow each region, most allowed first."""
+    counts = Counter(region for regions in accounts.values_list("allowed_regions", flat=True) for region in regions)
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
 
 def account_for_user(*, user: User, account_id: str) -> Account | None:

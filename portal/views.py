@@ -21,10 +21,12 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    accounts = selectors.accounts_visible_to(user=request.user)
     ctx = {
         "teams": selectors.teams_visible_to(user=request.user),
-        "accounts": selectors.accounts_visible_to(user=request.user),
-        "my_teams": request.user.teams.all(),
+        "accounts": accounts,
+        "regions": selectors.region_counts(accounts=accounts),
+        "my_teams": request.user.teams.prefetch_related("accounts"),
     }
     return render(request, "portal/home.html", ctx)
 
