@@ -39,7 +39,7 @@ test-integration: install
 	GUARDRAIL_INTEGRATION=1 $(VENV)/bin/pytest -m integration -q -rs
 
 bench: install
-	$(PY) -m bench
+	env -u DATABASE_URL $(PY) -m bench
 
 clean:
 	rm -rf $(VENV) var staticfiles

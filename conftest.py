@@ -47,3 +47,6 @@ def samples_dir(*parts: str) -> str:
 
 def which(cmd: str) -> str | None:
     return shutil.which(cmd)
+
+
+from sandbox.testing import sandbox, sandbox_server  # noqa: E402,F401  (the sandbox AWS fixtures)

@@ -32,8 +32,14 @@ __all__ = [
 ]
 
 _REFRESH_MARGIN_SECONDS = 300
+# Answers that mean "these credentials are no longer good": drop cached assumed credentials so the
+# next client assumes the role again (after the sandbox restarted, or a session was revoked).
+_STALE_CREDENTIAL_CODES = {"InvalidClientTokenId", "ExpiredToken", "ExpiredTokenException", "AuthFailure",
+                           "UnrecognizedClientException", "InvalidAccessKeyId"}
 _lock = threading.Lock()
 _assumed: dict[tuple[str, str, str], "_Credentials"] = {}
+# Building a boto3 Session loads botocore's data files (~150 ms); one per thread is reused.
+_local = threading.local()
 
 
 @dataclass(frozen=True)
@@ -52,19 +58,21 @@ def _config(max_attempts: int | None) -> Config:
     )
 
 
-def _session(creds: _Credentials | None = None) -> boto3.session.Session:
+def _session() -> boto3.session.Session:
+    session = getattr(_local, "session", None)
+    if session is None:
+        session = _local.session = boto3.session.Session()
+    return session
+
+
+def _credential_kwargs(creds: _Credentials | None) -> dict[str, str | None]:
     if creds is not None:
-        return boto3.session.Session(
-            aws_access_key_id=creds.access_key_id,
-            aws_secret_access_key=creds.secret_access_key,
-            aws_session_token=creds.session_token,
-        )
+        return {"aws_access_key_id": creds.access_key_id, "aws_secret_access_key": creds.secret_access_key,
+                "aws_session_token": creds.session_token}
     if settings.AWS_ACCESS_KEY_ID:
-        return boto3.session.Session(
-            aws_access_key_id=settings.AWS_ACCESS_KEY_ID,
-            aws_secret_access_key=settings.AWS_SECRET_ACCESS_KEY,
-        )
-    return boto3.session.Session()  # the default chain: environment, profile, instance role
+        return {"aws_access_key_id": settings.AWS_ACCESS_KEY_ID,
+                "aws_secret_access_key": settings.AWS_SECRET_ACCESS_KEY}
+    return {}  # the default chain: environment, profile, instance role
 
 
 def role_arn(account_id: str, role_name: str | None = None) -> str:
@@ -78,7 +86,7 @@ def _assume(account_id: str, role_name: str, session_name: str) -> _Credentials:
         if cached and cached.expires_at - _REFRESH_MARGIN_SECONDS > time.time():
             return cached
     sts = _build("sts", None, settings.AWS_DEFAULT_REGION, None)
-    answer = sts.assume_role(RoleArn=role_arn(account_id, role_name), RoleSessionName=session_name[:64])
+    answer = sts.assume_role(RoleArn=role_arn(account_id, role_name), RoleSessionName=session_name)
     raw = answer["Credentials"]
     creds = _Credentials(
         access_key_id=raw["AccessKeyId"],
@@ -91,13 +99,27 @@ def _assume(account_id: str, role_name: str, session_name: str) -> _Credentials:
     return creds
 
 
-def _build(service: str, creds: _Credentials | None, region: str, max_attempts: int | None) -> BaseClient:
-    return _session(creds).client(
+def _build(service: str, creds: _Credentials | None, region: str, max_attempts: int | None,
+           cache_key: tuple[str, str, str] | None = None) -> BaseClient:
+    built = _session().client(
         service,
         region_name=region,
         endpoint_url=settings.AWS_ENDPOINT_URL or None,
         config=_config(max_attempts),
+        **_credential_kwargs(creds),
     )
+    if cache_key is not None:
+        built.meta.events.register("after-call", _forget_if_stale(cache_key))
+    return built
+
+
+def _forget_if_stale(cache_key: tuple[str, str, str]):
+    def handler(parsed: dict, **kwargs: Any) -> None:
+        if parsed.get("Error", {}).get("Code") in _STALE_CREDENTIAL_CODES:
+            with _lock:
+                _assumed.pop(cache_key, None)
+
+    return handler
 
 
 def client(
@@ -119,12 +141,14 @@ def client(
     that must not be repeated.
     """
     region = region or settings.AWS_DEFAULT_REGION
-    creds = None
     if access_key_id:
         creds = _Credentials(access_key_id, secret_access_key or "", None, float("inf"))
-    elif account_id:
-        creds = _assume(account_id, role_name or settings.AWS_PORTAL_ROLE_NAME, session_name)
-    return _build(service, creds, region, max_attempts)
+        return _build(service, creds, region, max_attempts)
+    if account_id:
+        role = role_name or settings.AWS_PORTAL_ROLE_NAME
+        creds = _assume(account_id, role, session_name[:64])
+        return _build(service, creds, region, max_attempts, cache_key=(account_id, role, session_name[:64]))
+    return _build(service, None, region, max_attempts)
 
 
 def reset_credentials_cache() -> None:
@@ -156,6 +180,7 @@ def endpoint_check(timeout: float = 3.0) -> dict[str, Any]:
         region_name=settings.AWS_DEFAULT_REGION,
         endpoint_url=settings.AWS_ENDPOINT_URL or None,
         config=Config(connect_timeout=timeout, read_timeout=timeout, retries={"max_attempts": 1}),
+        **_credential_kwargs(None),
     )
     identity = sts.get_caller_identity()
     return {"account": identity["Account"], "arn": identity["Arn"]}

@@ -1,0 +1,19 @@
+import os
+import sys
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.test_settings")
+
+
+def main() -> int:
+    import django
+
+    django.setup()
+    from bench import sandbox_overhead
+
+    for line in sandbox_overhead.run():
+        print(line, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,116 @@
+"""Delivering CloudTrail files: buffer records, and every few seconds write gzip JSON into the trail's bucket.
+
+Files go through moto's S3 backend in-process, not HTTP, so the writer's own writes are never logged
+themselves, and moto's put_object still fires the bucket's event notifications (S3 → SQS).
+AWS delivers about every 5 minutes; the sandbox every `flush_seconds` (2 s by default).
+"""
+
+from __future__ import annotations
+
+import datetime
+import gzip
+import logging
+import secrets
+import string
+import threading
+from collections import defaultdict, deque
+from typing import Any
+
+from moto.s3.models import s3_backends
+
+from sandbox.records import CapturedCall, build_record, dumps
+
+log = logging.getLogger(__name__)
+
+_ALPHANUMERIC = string.ascii_letters + string.digits
+
+
+def object_key(prefix: str, account_id: str, region: str, when: datetime.datetime) -> str:
+    """`[prefix/]AWSLogs/<acct>/CloudTrail/<region>/YYYY/MM/DD/<acct>_CloudTrail_<region>_<YYYYMMDDTHHmmZ>_<16>.json.gz`
+
+    (16 random alphanumerics at the end, as AWS names its files.)
+    """
+    random_part = "".join(secrets.choice(_ALPHANUMERIC) for _ in range(16))
+    name = f"{account_id}_CloudTrail_{region}_{when:%Y%m%dT%H%MZ}_{random_part}.json.gz"
+    key = f"AWSLogs/{account_id}/CloudTrail/{region}/{when:%Y/%m/%d}/{name}"
+    return f"{prefix}/{key}" if prefix else key
+
+
+def write_object(bucket: str, key: str, data: bytes) -> bool:
+    owner = s3_backends.bucket_accounts.get(bucket)
+    if owner is None:
+        log.warning("sandbox: CloudTrail bucket %s does not exist; dropping a log file", bucket)
+        return False
+    partition, account_id = owner
+    s3_backends[account_id][partition].put_object(bucket, key, data)
+    return True
+
+
+class CloudTrailWriter:
+    """Collects captured calls; `flush()` turns them into records and writes one file per destination."""
+
+    def __init__(self, flush_seconds: float) -> None:
+        self.flush_seconds = flush_seconds
+        self._pending: list[CapturedCall] = []
+        self._lock = threading.Lock()
+        self._flush_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        # (bucket, key) of the files written lately, newest last: for tests and the command's status line.
+        self.delivered: deque[tuple[str, str]] = deque(maxlen=1000)
+
+    def submit(self, captured: CapturedCall) -> None:
+        with self._lock:
+            self._pending.append(captured)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._pending.clear()
+            self.delivered.clear()
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="sandbox-cloudtrail", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+        self.flush()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.flush_seconds):
+            try:
+                self.flush()
+            except Exception:  # the flusher must outlive any one bad batch
+                log.exception("sandbox: CloudTrail delivery failed")
+
+    def flush(self) -> list[tuple[str, str]]:
+        """Deliver everything captured so far; returns the (bucket, key) of each file written."""
+        with self._flush_lock:
+            with self._lock:
+                batch, self._pending = self._pending, []
+            buffers: dict[tuple[str, str, str, str], list[dict[str, Any]]] = defaultdict(list)
+            for captured in batch:
+                try:
+                    record = build_record(captured)
+                except Exception:  # one unreadable call must not lose the others
+                    log.exception("sandbox: cannot build a CloudTrail record for %s", captured.call.operation)
+                    continue
+                for destination in captured.destinations:
+                    key = (destination.bucket, destination.prefix, captured.recipient_account_id, record["awsRegion"])
+                    buffers[key].append(record)
+            written = []
+            now = datetime.datetime.now(datetime.timezone.utc)
+            for (bucket, prefix, account_id, region), records in buffers.items():
+                key = object_key(prefix, account_id, region, now)
+                try:
+                    if write_object(bucket, key, gzip.compress(dumps(records))):
+                        written.append((bucket, key))
+                except Exception:
+                    log.exception("sandbox: cannot write CloudTrail file s3://%s/%s", bucket, key)
+            with self._lock:
+                self.delivered.extend(written)
+            return written

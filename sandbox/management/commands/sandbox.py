@@ -1,0 +1,72 @@
+"""`manage.py sandbox`: the sandbox AWS on 127.0.0.1:$SANDBOX_PORT, bootstrapped from the portal's database."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from portal import aws
+from sandbox.server import SandboxServer
+
+
+class Command(BaseCommand):
+    help = (
+        "Start the sandbox AWS endpoint (moto plus CloudTrail log files), set up every portal account and "
+        "person in it, and serve until Ctrl-C or SIGTERM."
+    )
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--port", type=int, default=None, help="Port (default SANDBOX_PORT).")
+        parser.add_argument("--host", default="127.0.0.1", help="Address to bind (default 127.0.0.1).")
+        parser.add_argument("--no-bootstrap", action="store_true", help="Serve an empty sandbox.")
+        parser.add_argument("--verbose-requests", action="store_true", help="Log every request.")
+
+    def handle(self, *args: Any, port: int | None, host: str, no_bootstrap: bool, verbose_requests: bool,
+               **options: Any) -> None:
+        port = settings.SANDBOX_PORT if port is None else port
+        server = SandboxServer(
+            host, port,
+            portal_access_key=settings.AWS_ACCESS_KEY_ID,
+            portal_secret_access_key=settings.AWS_SECRET_ACCESS_KEY,
+            management_account_id=settings.AWS_MANAGEMENT_ACCOUNT_ID,
+            flush_seconds=settings.SANDBOX_CLOUDTRAIL_FLUSH_SECONDS,
+            verbose=verbose_requests,
+        )
+        try:
+            server.start()
+        except OSError as exc:
+            raise CommandError(f"Cannot listen on {host}:{port}: {exc.strerror or exc}.") from exc
+        stopping = threading.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stopping.set())
+        # The bootstrap talks to this server whatever AWS_ENDPOINT_URL said.
+        settings.AWS_ENDPOINT_URL = server.endpoint
+        aws.reset_credentials_cache()
+        self.stdout.write(self.style.SUCCESS(
+            f"Sandbox AWS ready at {server.endpoint} (CloudTrail files every "
+            f"{settings.SANDBOX_CLOUDTRAIL_FLUSH_SECONDS:g}s; AWS itself takes about 5 minutes)."
+        ))
+        if not no_bootstrap:
+            self._bootstrap()
+        try:
+            while not stopping.wait(0.5):
+                pass
+        finally:
+            self.stdout.write("Sandbox AWS stopping: delivering pending CloudTrail files...")
+            server.stop()
+            self.stdout.write("Sandbox AWS stopped.")
+
+    def _bootstrap(self) -> None:
+        from sandbox.bootstrap import bootstrap_from_portal
+
+        try:
+            summary = bootstrap_from_portal()
+        except Exception as exc:  # keep serving: the sandbox is useful even half set up
+            self.stderr.write(f"Bootstrap failed ({type(exc).__name__}: {exc}); serving anyway.")
+            return
+        for line in summary.lines():
+            self.stdout.write(line)

@@ -1,0 +1,116 @@
+"""The sandbox AWS endpoint: moto's server app behind the CloudTrail middleware, in one process.
+
+Django-free, so tests can start it in-process on a free port:
+
+    server = SandboxServer(port=0, portal_access_key="AKIA...", management_account_id="123456789012")
+    server.start()            # serves on a background thread
+    server.endpoint           # "http://127.0.0.1:<bound port>"
+    server.flush()            # deliver buffered CloudTrail records now
+    server.reset()            # moto's /moto-api/reset, plus the writer's buffers and identity cache
+    server.stop()             # flushes what is pending, then closes the port
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from sandbox.delivery import CloudTrailWriter
+from sandbox.identity import IdentityResolver, seed_portal_user
+from sandbox.middleware import CloudTrailMiddleware
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PORTAL_SECRET = "guardrail-sandbox-portal"
+
+
+class _QuietRequestHandler(MotoRequestHandler):
+    """moto's handler without werkzeug's one line per request (errors are still logged)."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
+class SandboxServer:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, portal_access_key: str,
+                 management_account_id: str = "123456789012", flush_seconds: float = 2.0,
+                 portal_secret_access_key: str = DEFAULT_PORTAL_SECRET, verbose: bool = False) -> None:
+        self.host = host
+        self.port = port
+        self.portal_access_key = portal_access_key
+        self.portal_secret_access_key = portal_secret_access_key
+        self.management_account_id = management_account_id
+        self.flush_seconds = flush_seconds
+        self.verbose = verbose
+        self.resolver = IdentityResolver(portal_access_key=portal_access_key,
+                                         management_account_id=management_account_id)
+        self.writer = CloudTrailWriter(flush_seconds)
+        self.app = CloudTrailMiddleware(DomainDispatcherApplication(create_backend_app), resolver=self.resolver,
+                                        writer=self.writer, on_reset=self._after_reset)
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def endpoint(self) -> str:
+        if self._server is None:
+            raise RuntimeError("The sandbox server is not started.")
+        return f"http://{self.host}:{self._server.server_port}"
+
+    def _bind(self) -> BaseWSGIServer:
+        self._seed()
+        handler = MotoRequestHandler if self.verbose else _QuietRequestHandler
+        server = make_server(self.host, self.port, self.app, threaded=True, request_handler=handler)
+        self._server = server
+        self.writer.start()
+        return server
+
+    def start(self) -> SandboxServer:
+        """Serve on a background thread; returns once the port is bound."""
+        server = self._bind()
+        self._thread = threading.Thread(target=server.serve_forever, name="sandbox-aws", daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve on this thread until stop() is called from another (or the process is interrupted)."""
+        server = self._server or self._bind()
+        try:
+            server.serve_forever()
+        finally:
+            self.writer.stop()
+
+    def stop(self) -> None:
+        """Stop serving, then deliver whatever CloudTrail records are still buffered."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+        self.writer.stop()
+        self._server = None
+
+    def flush(self) -> list[tuple[str, str]]:
+        """Deliver buffered CloudTrail records now; returns (bucket, key) of each file written."""
+        return self.writer.flush()
+
+    def reset(self) -> None:
+        """moto's /moto-api/reset (every account emptied), then forget buffered records and identities."""
+        from moto.moto_api._internal.models import moto_api_backend
+
+        moto_api_backend.reset()
+        self._after_reset()
+
+    def _after_reset(self) -> None:
+        self.writer.clear()
+        self.resolver.clear()
+        self._seed()
+
+    def _seed(self) -> None:
+        try:
+            seed_portal_user(self.management_account_id, self.portal_access_key, self.portal_secret_access_key)
+        except Exception:  # the key still resolves through the resolver's own rule
+            log.exception("sandbox: cannot create the portal's IAM user")

@@ -1,0 +1,69 @@
+"""The bootstrap sets up every account and person, and a second run changes nothing."""
+
+from django.conf import settings
+
+from portal import aws
+from sandbox.bootstrap import (
+    LAUNCH_ROLE_NAME, QUEUE_NAME, RECORDER_NAME, TRAIL_NAME, bootstrap_from_portal, config_bucket, trail_bucket,
+)
+from sandbox.bootstrap import AccountSpec, bootstrap
+from sandbox.people import USERNAME_TAG, person_of
+from sandbox.testing import trail_records
+
+MANAGEMENT = settings.AWS_MANAGEMENT_ACCOUNT_ID
+
+
+def test_it_bootstraps_every_account_and_person_idempotently(sandbox, people):
+    first = bootstrap_from_portal()
+    assert first.created and not first.existing
+    second = bootstrap_from_portal()
+    assert second.created == [] and len(second.existing) == len(first.created)
+
+    acct = "111111111111"
+    if True:  # one account in detail: each client costs portal.aws a new boto3 session
+        iam = aws.client("iam", account_id=acct)
+        portal_role = iam.get_role(RoleName="GuardrailPortal")["Role"]
+        assert f"arn:aws:iam::{MANAGEMENT}:root" in str(portal_role["AssumeRolePolicyDocument"])
+        launch_role = iam.get_role(RoleName=LAUNCH_ROLE_NAME)["Role"]
+        assert "cloudformation.amazonaws.com" in str(launch_role["AssumeRolePolicyDocument"])
+
+        cloudtrail = aws.client("cloudtrail", account_id=acct)
+        trail = cloudtrail.get_trail(Name=TRAIL_NAME)["Trail"]
+        assert trail["S3BucketName"] == trail_bucket(acct) and trail["IsMultiRegionTrail"]
+        assert cloudtrail.get_trail_status(Name=TRAIL_NAME)["IsLogging"]
+
+        s3 = aws.client("s3", account_id=acct)
+        assert "cloudtrail.amazonaws.com" in s3.get_bucket_policy(Bucket=trail_bucket(acct))["Policy"]
+        queues = s3.get_bucket_notification_configuration(Bucket=trail_bucket(acct))["QueueConfigurations"]
+        assert [q["QueueArn"].rsplit(":", 1)[-1] for q in queues] == [QUEUE_NAME]
+        assert queues[0]["Filter"]["Key"]["FilterRules"][0]["Value"] == "AWSLogs/"
+
+        config = aws.client("config", account_id=acct)
+        assert [r["name"] for r in config.describe_configuration_recorders()["ConfigurationRecorders"]] == [
+            RECORDER_NAME]
+        channel = config.describe_delivery_channels()["DeliveryChannels"][0]
+        assert channel["s3BucketName"] == config_bucket(acct)
+        status = config.describe_configuration_recorder_status()["ConfigurationRecordersStatus"][0]
+        assert status["recording"] is True
+
+    def users(acct):
+        iam = aws.client("iam", account_id=acct)
+        return {u["UserName"]: {t["Key"]: t["Value"] for t in iam.list_user_tags(UserName=u["UserName"])["Tags"]}
+                for u in iam.list_users()["Users"]}
+
+    management_users = users(MANAGEMENT)
+    assert management_users["adam"] == {USERNAME_TAG: "adam"}
+    assert management_users["audrey"] == {USERNAME_TAG: "audrey"}
+    assert "daisy" not in management_users
+    assert set(users("111111111111")) == {"daisy"}
+    assert set(users("222222222222")) == {"dan"}
+
+
+def test_it_logs_the_bootstraps_own_calls_once_the_trail_runs(sandbox, people):
+    bootstrap([AccountSpec("111111111111", "GuardrailPortal")], [person_of(people.daisy)])
+
+    records = trail_records(trail_bucket("111111111111"), sandbox)
+    names = [r["eventName"] for r in records]
+    assert names[0] == "StartLogging"  # nothing before the trail started
+    assert "CreateUser" in names and "PutConfigurationRecorder" in names
+    assert {r["userIdentity"]["type"] for r in records} == {"AssumedRole"}
