@@ -11,7 +11,7 @@ def _wants_json(request: HttpRequest) -> bool:
 def _page(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:
     if _wants_json(request):
         return JsonResponse({"detail": message}, status=status)
-    body = loader.get_template(f"{status}.html").render({"title": title, "message": message}, request)
+    body = loader.get_template("error.html").render({"status": status, "title": title, "message": message}, request)
     return HttpResponse(body, status=status)
 
 
