@@ -19,9 +19,11 @@ def people(db):
     """The three-user pattern and then some: admin, owner developer, other developer, auditor."""
     from django.contrib.auth import get_user_model
 
+    from catalog.demo import catalog_demo_seed
     from portal.demo import demo_seed
 
     demo_seed()
+    catalog_demo_seed()
     users = {u.username: u for u in get_user_model().objects.all()}
     return SimpleNamespace(admin=users["adam"], daisy=users["daisy"], dan=users["dan"], auditor=users["audrey"])
 

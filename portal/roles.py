@@ -15,9 +15,13 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
     Role.ADMIN: [
         "portal.view_team", "portal.add_team", "portal.change_team", "portal.delete_team",
         "portal.view_account", "portal.add_account", "portal.change_account", "portal.delete_account",
+        *(f"catalog.{action}_{model}" for model in ("portfolio", "product", "productversion", "constraint")
+          for action in ("view", "add", "change", "delete")),
     ],
-    Role.DEVELOPER: ["portal.view_team", "portal.view_account"],
-    Role.AUDITOR: ["portal.view_team", "portal.view_account"],
+    Role.DEVELOPER: ["portal.view_team", "portal.view_account", "catalog.view_portfolio", "catalog.view_product",
+                     "catalog.view_productversion"],
+    Role.AUDITOR: ["portal.view_team", "portal.view_account",
+                   *(f"catalog.view_{model}" for model in ("portfolio", "product", "productversion", "constraint"))],
 }
 
 User = AbstractBaseUser | AnonymousUser

@@ -2,11 +2,16 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from catalog.api import views as catalog_views
 from portal.api import views
 
 router = DefaultRouter()
 router.register("teams", views.TeamViewSet, basename="api-team")
 router.register("accounts", views.AccountViewSet, basename="api-account")
+router.register("portfolios", catalog_views.PortfolioViewSet, basename="api-portfolio")
+router.register("products", catalog_views.ProductViewSet, basename="api-product")
+router.register("versions", catalog_views.VersionViewSet, basename="api-version")
+router.register("constraints", catalog_views.ConstraintViewSet, basename="api-constraint")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

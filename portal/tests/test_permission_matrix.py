@@ -36,6 +36,48 @@ MATRIX = [
     ("POST", "/api/accounts/", "api-account-list", (401, 201, 403, 403, 403)),
     ("GET", f"/api/accounts/{PAYMENTS_ACCOUNT}/", "api-account-detail", (401, 200, 200, 404, 200)),
     ("PATCH", f"/api/accounts/{PAYMENTS_ACCOUNT}/", "api-account-detail", (401, 200, 403, 403, 403)),
+    # Catalog (issue 3). {product} etc. are the demo catalog's LAMP web server, granted to Payments only.
+    ("GET", "/catalog/", "catalog:index", (302, 200, 200, 200, 200)),
+    ("GET", "/catalog/history/", "catalog:history-log", (302, 200, 403, 403, 200)),
+    ("GET", "/catalog/history/product/{product}/", "catalog:object-history", (302, 200, 403, 403, 200)),
+    ("GET", "/catalog/portfolios/new/", "catalog:portfolio-create", (302, 200, 403, 403, 403)),
+    ("GET", "/catalog/portfolios/{portfolio}/", "catalog:portfolio-detail", (302, 200, 200, 404, 200)),
+    ("GET", "/catalog/portfolios/{portfolio}/edit/", "catalog:portfolio-edit", (302, 200, 403, 403, 403)),
+    ("GET", "/catalog/products/new/", "catalog:product-create", (302, 200, 403, 403, 403)),
+    ("GET", "/catalog/products/{product}/", "catalog:product-detail", (302, 200, 200, 404, 200)),
+    ("GET", "/catalog/products/{product}/edit/", "catalog:product-edit", (302, 200, 403, 403, 403)),
+    ("GET", "/catalog/products/{product}/versions/new/", "catalog:version-create", (302, 200, 403, 403, 403)),
+    ("GET", "/catalog/products/{product}/constraints/new/", "catalog:constraint-create", (302, 200, 403, 403, 403)),
+    ("GET", "/catalog/products/{product}/preview/", "catalog:product-preview", (302, 200, 403, 403, 200)),
+    ("POST", "/catalog/constraints/{constraint}/delete/", "catalog:constraint-delete", (302, 302, 403, 403, 403)),
+    ("GET", "/catalog/versions/{version}/", "catalog:version-detail", (302, 200, 200, 404, 200)),
+    ("POST", "/catalog/versions/{version}/guidance/", "catalog:version-guidance", (302, 302, 403, 403, 403)),
+    ("GET", "/catalog/versions/{version}/diff/?against={version_old}", "catalog:version-diff",
+     (302, 200, 200, 404, 200)),
+    ("GET", "/api/portfolios/", "api-portfolio-list", (401, 200, 200, 200, 200)),
+    ("POST", "/api/portfolios/", "api-portfolio-list", (401, 201, 403, 403, 403),
+     {"name": "Research sandbox", "teams": ["research"]}),
+    ("GET", "/api/portfolios/{portfolio}/", "api-portfolio-detail", (401, 200, 200, 404, 200)),
+    ("PATCH", "/api/portfolios/{portfolio}/", "api-portfolio-detail", (401, 200, 403, 403, 403),
+     {"description": "Renamed"}),
+    ("GET", "/api/products/", "api-product-list", (401, 200, 200, 200, 200)),
+    ("POST", "/api/products/", "api-product-list", (401, 201, 403, 403, 403),
+     {"portfolio": "{portfolio}", "name": "Static site", "support_email": "web@example.com"}),
+    ("GET", "/api/products/{product}/", "api-product-detail", (401, 200, 200, 404, 200)),
+    ("PATCH", "/api/products/{product}/", "api-product-detail", (401, 200, 403, 403, 403), {"owner": "Platform"}),
+    ("GET", "/api/products/{product}/versions/", "api-product-versions", (401, 200, 200, 404, 200)),
+    ("POST", "/api/products/{product}/versions/", "api-product-versions", (401, 201, 403, 403, 403),
+     {"name": "v9", "template": "Resources:\n  Bucket:\n    Type: AWS::S3::Bucket\n"}),
+    ("GET", "/api/products/{product}/constraints/", "api-product-constraints", (401, 200, 403, 404, 200)),
+    ("POST", "/api/products/{product}/constraints/", "api-product-constraints", (401, 201, 403, 403, 403),
+     {"type": "TAG", "definition": {"key": "owner", "value": "payments"}}),
+    ("GET", "/api/products/{product}/launch-form/?version={version}", "api-product-launch-form",
+     (401, 200, 200, 404, 200)),
+    ("GET", "/api/versions/{version}/", "api-version-detail", (401, 200, 200, 404, 200)),
+    ("PATCH", "/api/versions/{version}/", "api-version-detail", (401, 200, 403, 403, 403), {"guidance": "DEFAULT"}),
+    ("GET", "/api/versions/{version}/diff/?against={version_old}", "api-version-diff", (401, 200, 200, 404, 200)),
+    ("GET", "/api/constraints/{constraint}/", "api-constraint-detail", (401, 200, 404, 404, 200)),
+    ("DELETE", "/api/constraints/{constraint}/", "api-constraint-detail", (401, 204, 403, 403, 403)),
 ]
 # Served, but outside the matrix on purpose, with the reason.
 UNMATRIXED = {
@@ -44,22 +86,45 @@ UNMATRIXED = {
 WHO = ["anonymous", "admin", "daisy", "dan", "auditor"]
 
 
-def _request(client, method: str, url: str):
+def _request(client, method: str, url: str, body: dict | None):
     if method == "GET":
         return client.get(url)
-    body = NEW_ACCOUNT if method == "POST" and url.startswith("/api/accounts") else {"name": "payments-renamed"}
+    if body is None:
+        body = NEW_ACCOUNT if method == "POST" and url.startswith("/api/accounts") else {"name": "payments-renamed"}
     if url.startswith("/api/"):
         return getattr(client, method.lower())(url, data=json.dumps(body), content_type="application/json")
     return getattr(client, method.lower())(url)
 
 
-@pytest.mark.parametrize(("method", "url", "name", "expected"), MATRIX, ids=[f"{m} {u}" for m, u, _, _ in MATRIX])
+@pytest.fixture
+def ids(people):
+    from catalog.models import Constraint, Portfolio, Product
+
+    product = Product.objects.get(name="LAMP web server")
+    versions = {v.name: v.pk for v in product.versions.all()}
+    return {"product": product.pk, "portfolio": Portfolio.objects.get(name="Payments web platform").pk,
+            "version": versions["v2.0"], "version_old": versions["v1.0"],
+            "constraint": Constraint.objects.filter(product=product, type="TAG").first().pk}
+
+
+def _fill(value, ids: dict):
+    if isinstance(value, str):
+        return value.format(**ids)
+    if isinstance(value, dict):
+        return {k: _fill(v, ids) for k, v in value.items()}
+    return value
+
+
+@pytest.mark.parametrize("row", MATRIX, ids=[f"{row[0]} {row[1]}" for row in MATRIX])
 @pytest.mark.parametrize("who", range(len(WHO)), ids=WHO)
-def test_it_answers_each_role_as_expected(client, people, method, url, name, expected, who):
+def test_it_answers_each_role_as_expected(client, people, ids, row, who):
+    method, url, name, expected = row[:4]
+    body = _fill(row[4], ids) if len(row) > 4 else None
+    url = url.format(**ids)
     user = [None, people.admin, people.daisy, people.dan, people.auditor][who]
     if user is not None:
         client.force_login(user)
-    response = _request(client, method, url)
+    response = _request(client, method, url, body)
     assert response.status_code == expected[who], (
         f"{method} {url} as {WHO[who]}: {response.status_code}, expected {expected[who]}"
     )
@@ -78,5 +143,5 @@ def _names(resolver: URLResolver, prefix: str = "") -> set[str]:
 
 def test_it_covers_every_url():
     served = {n for n in _names(get_resolver()) if not n.startswith("admin:") or n == "admin:index"}
-    covered = {name for _, _, name, _ in MATRIX} | set(UNMATRIXED)
+    covered = {row[2] for row in MATRIX} | set(UNMATRIXED)
     assert served - covered == set(), f"URLs missing from the permission matrix: {sorted(served - covered)}"

@@ -27,7 +27,8 @@ def test_it_gives_roles_their_permissions(people):
     admin = set(Group.objects.get(name=Role.ADMIN).permissions.values_list("codename", flat=True))
     auditor = set(Group.objects.get(name=Role.AUDITOR).permissions.values_list("codename", flat=True))
     assert {"add_account", "change_account", "view_account"} <= admin
-    assert auditor == {"view_account", "view_team"}
+    assert auditor == {"view_account", "view_team", "view_portfolio", "view_product", "view_productversion",
+                       "view_constraint"}
     assert people.auditor.has_perm("portal.view_account")
     assert not people.auditor.has_perm("portal.change_account")
 

@@ -3,9 +3,11 @@ import pytest
 
 @pytest.fixture
 def live_people(transactional_db):
+    from catalog.demo import catalog_demo_seed
     from portal.demo import demo_seed
 
     demo_seed()
+    catalog_demo_seed()
 
 
 def login(page, base_url: str, username: str, password: str = "guardrail-demo") -> None:

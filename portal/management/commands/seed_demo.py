@@ -1,13 +1,18 @@
 from django.core.management.base import BaseCommand
 
+from catalog.demo import catalog_demo_seed
 from portal.demo import demo_seed
 
 
 class Command(BaseCommand):
-    help = "Create or refresh the demo people, teams and accounts (idempotent)."
+    help = "Create or refresh the demo people, teams, accounts and catalog (idempotent)."
 
     def handle(self, *args, **options) -> None:
         counts = demo_seed()
         self.stdout.write(self.style.SUCCESS(
             "Demo ready: {people} people, {teams} teams, {accounts} accounts.".format(**counts)
+        ))
+        catalog = catalog_demo_seed()
+        self.stdout.write(self.style.SUCCESS(
+            "Demo catalog: {portfolios} portfolio(s) and {products} product(s) added.".format(**catalog)
         ))

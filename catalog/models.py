@@ -1,0 +1,148 @@
+"""The portal's own Service Catalog: portfolios, products, versions, constraints and access grants."""
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from simple_history.models import HistoricalRecords
+
+from portal.models import Team
+
+
+class Portfolio(models.Model):
+    """A collection of products granted to teams, with an owner and a support contact."""
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    owner = models.CharField(max_length=100, blank=True, help_text="Who runs this portfolio, e.g. 'Cloud platform team'.")
+    support_contact = models.CharField(max_length=200, blank=True, help_text="Email or channel for help.")
+    teams = models.ManyToManyField(Team, related_name="portfolios", blank=True,
+                                   help_text="Teams whose developers may launch its products.")
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(m2m_fields=[teams])
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalog:portfolio-detail", args=[self.pk])
+
+
+class Product(models.Model):
+    """Something developers launch: a CloudFormation template in versions, with support information."""
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    owner = models.CharField(max_length=100, blank=True)
+    support_email = models.EmailField(blank=True)
+    support_url = models.URLField(blank=True)
+    support_description = models.TextField(blank=True, help_text="What developers should do when a launch breaks.")
+    portfolios = models.ManyToManyField(Portfolio, related_name="products", blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(m2m_fields=[portfolios])
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalog:product-detail", args=[self.pk])
+
+
+class TemplateDocument(models.Model):
+    """A template's exact text, stored once per content hash and never changed, with its analysis."""
+
+    content_hash = models.CharField(max_length=64, unique=True)
+    body = models.TextField()
+    format = models.CharField(max_length=4)
+    analysis = models.JSONField(help_text="Parameters, warnings, resources, outputs, rules (catalog.cfn.analysis).")
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"template {self.content_hash[:12]}"
+
+
+class Guidance(models.TextChoices):
+    DEFAULT = "DEFAULT", "Default"
+    DEPRECATED = "DEPRECATED", "Deprecated (no new launches)"
+    INACTIVE = "INACTIVE", "Inactive (hidden)"
+
+
+class ProductVersion(models.Model):
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="versions")
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+    guidance = models.CharField(max_length=10, choices=Guidance.choices, default=Guidance.DEFAULT)
+    document = models.ForeignKey(TemplateDocument, on_delete=models.PROTECT, related_name="versions")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    created = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["product", "-created", "-id"]
+        constraints = [models.UniqueConstraint(fields=["product", "name"], name="version_name_unique_per_product")]
+
+    def __str__(self) -> str:
+        return f"{self.product.name} {self.name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalog:version-detail", args=[self.pk])
+
+    @property
+    def parameters(self) -> list[dict]:
+        return self.document.analysis.get("parameters", [])
+
+
+class ConstraintType(models.TextChoices):
+    LAUNCH = "LAUNCH", "Launch role"
+    TEMPLATE = "TEMPLATE", "Template rules"
+    PARAMETER = "PARAMETER", "Parameter value"
+    TAG = "TAG", "Tag"
+    NOTIFICATION = "NOTIFICATION", "Notification"
+
+
+class Constraint(models.Model):
+    """A rule on launching a product; with a portfolio it applies only to launches through that portfolio."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="constraints")
+    portfolio = models.ForeignKey(Portfolio, on_delete=models.CASCADE, null=True, blank=True,
+                                  related_name="constraints")
+    type = models.CharField(max_length=12, choices=ConstraintType.choices)
+    definition = models.JSONField()
+    description = models.CharField(max_length=200, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["product", "type", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_type_display()} on {self.product.name}"
+
+    @property
+    def summary(self) -> str:
+        d = self.definition
+        match self.type:
+            case ConstraintType.LAUNCH:
+                return f"launch as {d.get('role_arn')}"
+            case ConstraintType.TEMPLATE:
+                return ", ".join(d.get("Rules", {})) or "rules"
+            case ConstraintType.PARAMETER:
+                parts = [f"{d.get('key')}"]
+                if "value" in d:
+                    parts.append(f"= {d['value']}{' (locked)' if d.get('locked') else ''}")
+                if d.get("hidden_values"):
+                    parts.append(f"hides {', '.join(d['hidden_values'])}")
+                return " ".join(parts)
+            case ConstraintType.TAG:
+                return f"{d.get('key')} = {d.get('value')}{' (locked)' if d.get('locked') else ''}"
+            case ConstraintType.NOTIFICATION:
+                return ", ".join(d.get("emails", []) + d.get("sns_topic_arns", []))
+        return ""
