@@ -31,19 +31,29 @@ class HistoryEntry:
     reason: str
 
 
-def _value(value: Any) -> Any:
-    if isinstance(value, list):  # m2m fields come back as lists of through-rows
-        return sorted(str(next(iter(v.values()), v)) if isinstance(v, dict) else str(v) for v in value)
-    return value
+def _value(model, field: str, value: Any) -> Any:
+    """Plain values as they are; many-to-many changes as the names of the related objects."""
+    if not isinstance(value, list):
+        return value
+    related = model._meta.get_field(field).related_model
+    key = related._meta.model_name
+    ids = [row.get(key) if isinstance(row, dict) else row for row in value]
+    names = dict(related.objects.filter(pk__in=ids).values_list("pk", "name"))
+    return ", ".join(sorted(str(names.get(i, f"#{i} (deleted)")) for i in ids)) or "none"
 
 
 def _entry(kind: str, record, previous) -> HistoryEntry:
     changes: list[Change] = []
     if previous is not None and record.history_type == "~":
         delta = record.diff_against(previous)
-        changes = [Change(c.field, _value(c.old), _value(c.new)) for c in delta.changes if c.field not in _IGNORED]
+        model = TRACKED[kind]
+        changes = [Change(c.field, _value(model, c.field, c.old), _value(model, c.field, c.new))
+                   for c in delta.changes if c.field not in _IGNORED]
     user = record.history_user.get_username() if record.history_user_id and record.history_user else "system"
-    return HistoryEntry(kind=kind, object_id=record.id, label=str(getattr(record, "name", "") or record.instance),
+    label = str(getattr(record, "name", "") or record.instance)
+    if kind == "constraint":
+        label = f"{label}: {record.instance.summary}"
+    return HistoryEntry(kind=kind, object_id=record.id, label=label,
                         action=_ACTIONS[record.history_type], user=user, time=record.history_date,
                         changes=changes, reason=record.history_change_reason or "")
 

@@ -159,7 +159,8 @@ def _version_or_404(request: HttpRequest, pk: int):
 def version_detail(request: HttpRequest, pk: int) -> HttpResponse:
     version = _version_or_404(request, pk)
     analysis = version.document.analysis
-    diagram = render_svg(template_graph(analysis.get("template") or {}))
+    graph = template_graph(analysis.get("template") or {}, include_parameters=True, include_outputs=True)
+    diagram = render_svg(graph)
     others = [v for v in version.product.versions.exclude(pk=version.pk)
               if sees_everything(request.user) or v.guidance != "INACTIVE"]
     ctx = {"version": version, "analysis": analysis, "diagram": mark_safe(diagram),  # noqa: S308 — escaped by render_svg
