@@ -146,3 +146,69 @@ class Constraint(models.Model):
             case ConstraintType.NOTIFICATION:
                 return ", ".join(d.get("emails", []) + d.get("sns_topic_arns", []))
         return ""
+
+
+class LaunchStatus(models.TextChoices):
+    CREATED = "CREATED"
+    IN_PROGRESS = "IN_PROGRESS"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    TERMINATING = "TERMINATING"
+    TERMINATED = "TERMINATED"
+
+
+class LaunchRequest(models.Model):
+    """A provisioned product: one stack launched by a developer, and its life."""
+
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="launches")
+    version = models.ForeignKey(ProductVersion, on_delete=models.PROTECT, related_name="launches")
+    name = models.CharField(max_length=128)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="launches")
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="launches")
+    account_id = models.CharField(max_length=12)
+    region = models.CharField(max_length=30)
+    status = models.CharField(max_length=12, choices=LaunchStatus.choices, default=LaunchStatus.CREATED)
+    status_reason = models.TextField(blank=True)
+    parameters = models.JSONField(default=dict, help_text="Values as launched; NoEcho values are never here.")
+    secrets = models.TextField(blank=True, help_text="NoEcho values, encrypted (catalog.secrets).")
+    tags = models.JSONField(default=dict)
+    outputs = models.JSONField(default=dict)
+    stack_resources = models.JSONField(default=list, help_text="The stack's resources, noted before deletion.")
+    launch_role_arn = models.CharField(max_length=300)
+    stack_id = models.CharField(max_length=300, blank=True)
+    idempotency_key = models.CharField(max_length=64)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "idempotency_key"], name="launch_idempotent_per_owner"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.product.name})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalog:launch-detail", args=[self.pk])
+
+    @property
+    def stack_name(self) -> str:
+        return f"{self.name}-{self.pk}"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in {LaunchStatus.SUCCEEDED, LaunchStatus.FAILED, LaunchStatus.TERMINATED}
+
+
+class LaunchTransition(models.Model):
+    """Append-only: every status change of a launch, with why and when."""
+
+    launch = models.ForeignKey(LaunchRequest, on_delete=models.CASCADE, related_name="transitions")
+    old_status = models.CharField(max_length=12, blank=True)
+    new_status = models.CharField(max_length=12)
+    reason = models.TextField(blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created", "id"]

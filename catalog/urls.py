@@ -1,6 +1,6 @@
 from django.urls import path
 
-from catalog import views
+from catalog import launch_pages, views
 
 app_name = "catalog"
 
@@ -18,6 +18,10 @@ urlpatterns = [
     path("products/<int:pk>/constraints/new/", views.constraint_create, name="constraint-create"),
     path("products/<int:pk>/preview/", views.product_preview, name="product-preview"),
     path("constraints/<int:pk>/delete/", views.constraint_delete, name="constraint-delete"),
+    path("products/<int:pk>/launch/", launch_pages.launch_new, name="launch-new"),
+    path("launches/", launch_pages.launch_list, name="launch-list"),
+    path("launches/<int:pk>/", launch_pages.launch_detail, name="launch-detail"),
+    path("launches/<int:pk>/terminate/", launch_pages.launch_terminate, name="launch-terminate"),
     path("versions/<int:pk>/", views.version_detail, name="version-detail"),
     path("versions/<int:pk>/guidance/", views.version_guidance, name="version-guidance"),
     path("versions/<int:pk>/diff/", views.version_diff, name="version-diff"),

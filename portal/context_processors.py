@@ -12,4 +12,5 @@ def navigation(request: HttpRequest) -> dict:
         "nav_auditor": is_auditor(user),
         "nav_developer": is_developer(user),
         "sandbox_enabled": settings.SANDBOX_ENABLED,
+        "unread_notifications": user.notifications.filter(read=False).count() if user.is_authenticated else 0,
     }

@@ -170,6 +170,7 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "portal.tasks.worker_heartbeat", "schedule": 30.0},
+    "launches-reconcile": {"task": "catalog.tasks.launches_reconcile", "schedule": 60.0},
 }
 
 # --- AWS (see portal/aws.py, the one boundary) ------------------------------------------------

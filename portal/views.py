@@ -102,3 +102,11 @@ def account_edit(request: HttpRequest, account_id: str) -> HttpResponse:
     if account is None:
         raise Http404("No such account")
     return _account_form(request, AccountForm(request.POST or None, instance=account), f"Edit {account.name}")
+
+
+@login_required
+def notifications(request: HttpRequest) -> HttpResponse:
+    """The person's notifications, newest first; opening the page marks them read."""
+    items = list(request.user.notifications.all()[:100])
+    request.user.notifications.filter(read=False).update(read=True)
+    return render(request, "portal/notifications.html", {"items": items})

@@ -2,6 +2,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from catalog.api import launch_views
 from catalog.api import views as catalog_views
 from portal.api import views
 
@@ -12,6 +13,7 @@ router.register("portfolios", catalog_views.PortfolioViewSet, basename="api-port
 router.register("products", catalog_views.ProductViewSet, basename="api-product")
 router.register("versions", catalog_views.VersionViewSet, basename="api-version")
 router.register("constraints", catalog_views.ConstraintViewSet, basename="api-constraint")
+router.register("launches", launch_views.LaunchViewSet, basename="api-launch")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -78,6 +78,17 @@ MATRIX = [
     ("GET", "/api/versions/{version}/diff/?against={version_old}", "api-version-diff", (401, 200, 200, 404, 200)),
     ("GET", "/api/constraints/{constraint}/", "api-constraint-detail", (401, 200, 404, 404, 200)),
     ("DELETE", "/api/constraints/{constraint}/", "api-constraint-detail", (401, 204, 403, 403, 403)),
+    # Launches (issue 4). {launch} is daisy's.
+    ("GET", "/notifications/", "notifications", (302, 200, 200, 200, 200)),
+    ("GET", "/catalog/products/{product}/launch/", "catalog:launch-new", (302, 403, 200, 404, 403)),
+    ("GET", "/catalog/launches/", "catalog:launch-list", (302, 200, 200, 200, 200)),
+    ("GET", "/catalog/launches/{launch}/", "catalog:launch-detail", (302, 200, 200, 404, 200)),
+    ("POST", "/catalog/launches/{launch}/terminate/", "catalog:launch-terminate", (302, 302, 302, 404, 403)),
+    ("GET", "/api/launches/", "api-launch-list", (401, 200, 200, 200, 200)),
+    ("POST", "/api/launches/", "api-launch-list", (401, 403, 201, 404, 403),
+     {"product": "{product}", "version": "{version}", "name": "web", "parameters": {"DBPassword": "Passw0rdPassw0rd"}}),
+    ("GET", "/api/launches/{launch}/", "api-launch-detail", (401, 200, 200, 404, 200)),
+    ("DELETE", "/api/launches/{launch}/", "api-launch-detail", (401, 202, 202, 404, 403)),
 ]
 # Served, but outside the matrix on purpose, with the reason.
 UNMATRIXED = {
@@ -98,11 +109,16 @@ def _request(client, method: str, url: str, body: dict | None):
 
 @pytest.fixture
 def ids(people):
-    from catalog.models import Constraint, Portfolio, Product
+    from catalog.models import Constraint, LaunchRequest, Portfolio, Product
 
     product = Product.objects.get(name="LAMP web server")
     versions = {v.name: v.pk for v in product.versions.all()}
+    launch = LaunchRequest.objects.create(
+        product=product, version=product.versions.get(name="v2.0"), name="web", owner=people.daisy,
+        team=people.daisy.teams.get(), account_id="111111111111", region="us-east-1", status="SUCCEEDED",
+        launch_role_arn="arn:aws:iam::111111111111:role/GuardrailLaunch", idempotency_key="matrix")
     return {"product": product.pk, "portfolio": Portfolio.objects.get(name="Payments web platform").pk,
+            "launch": launch.pk,
             "version": versions["v2.0"], "version_old": versions["v1.0"],
             "constraint": Constraint.objects.filter(product=product, type="TAG").first().pk}
 

@@ -1,0 +1,42 @@
+from rest_framework import serializers
+
+from catalog.models import LaunchRequest
+
+
+class LaunchCreateSerializer(serializers.Serializer):
+    product = serializers.IntegerField()
+    version = serializers.IntegerField()
+    name = serializers.CharField(max_length=100)
+    parameters = serializers.DictField(required=False, default=dict)
+    tags = serializers.DictField(required=False, default=dict)
+    idempotency_key = serializers.CharField(required=False, max_length=64,
+                                            help_text="Send the same key again to get the same launch back.")
+
+
+class LaunchStatusSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+
+
+class LaunchSerializer(serializers.ModelSerializer):
+    owner = serializers.CharField(source="owner.get_username")
+    team = serializers.CharField(source="team.slug")
+    parameters = serializers.SerializerMethodField()
+    events = serializers.SerializerMethodField()
+    version_name = serializers.CharField(source="version.name")
+    product_name = serializers.CharField(source="product.name")
+
+    class Meta:
+        model = LaunchRequest
+        fields = ["id", "name", "product", "product_name", "version", "version_name", "owner", "team", "status",
+                  "status_reason", "stack_id", "account_id", "region", "parameters", "tags", "outputs", "events",
+                  "created", "updated"]
+
+    def get_parameters(self, launch: LaunchRequest) -> dict[str, str]:
+        """Values as launched; every NoEcho parameter reads "****", whatever it was."""
+        hidden = {p["key"]: "****" for p in launch.version.parameters if p.get("no_echo")}
+        return {**launch.parameters, **hidden}
+
+    def get_events(self, launch: LaunchRequest) -> list[dict]:
+        return [{"time": t.created, "old_status": t.old_status, "status": t.new_status, "reason": t.reason}
+                for t in launch.transitions.all()]

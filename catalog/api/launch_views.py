@@ -1,0 +1,49 @@
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from catalog import launches
+from catalog.api.launch_serializers import LaunchCreateSerializer, LaunchSerializer, LaunchStatusSerializer
+from catalog.models import LaunchRequest
+from portal.roles import is_developer, sees_everything
+
+
+def launches_visible_to(user):
+    launches_ = LaunchRequest.objects.select_related("owner", "team", "version", "product").prefetch_related(
+        "transitions")
+    if sees_everything(user):
+        return launches_
+    if is_developer(user):
+        return launches_.filter(owner=user)
+    return launches_.none()
+
+
+class LaunchViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Developers launch and terminate their own; admins see and terminate all; auditors read all."""
+
+    serializer_class = LaunchSerializer
+    lookup_value_regex = r"\d+"
+    http_method_names = ["get", "post", "delete", "head", "options"]
+
+    def get_queryset(self):
+        return launches_visible_to(self.request.user)
+
+    @extend_schema(request=LaunchCreateSerializer, responses={201: LaunchStatusSerializer},
+                   parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)])
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        serializer = LaunchCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        launch = launches.launch_create(
+            user=request.user, product_id=data["product"], version_id=data["version"], name=data["name"],
+            parameters=data["parameters"], tags=data["tags"],
+            idempotency_key=data.get("idempotency_key") or request.headers.get("Idempotency-Key"),
+        )
+        launch.refresh_from_db()
+        return Response({"id": launch.pk, "status": launch.status}, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={202: LaunchStatusSerializer})
+    def destroy(self, request: Request, *args, **kwargs) -> Response:
+        launch = launches.launch_terminate(user=request.user, launch=self.get_object())
+        return Response({"id": launch.pk, "status": launch.status}, status=status.HTTP_202_ACCEPTED)

@@ -1,0 +1,131 @@
+"""Pages for developers: launch a product, watch it come up, see their launches, terminate."""
+
+import secrets as random
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from catalog import launches, selectors, stacks
+from catalog.api.launch_views import launches_visible_to
+from catalog.launch_form import launch_form_build
+from catalog.models import Guidance, LaunchRequest, LaunchStatus
+from catalog.provisioning.progress import progress_from
+from portal import aws
+
+
+def _form_errors(exc: ValidationError) -> dict[str, list[str]]:
+    """{"InstanceType": [...], "tag:cost-center": [...], "name": [...]} from the service's messages."""
+    out: dict[str, list[str]] = {}
+    for field, messages_ in exc.message_dict.items():
+        for message in messages_:
+            if field in ("parameters", "tags") and ": " in message:
+                key, text = message.split(": ", 1)
+                out.setdefault(key if field == "parameters" else f"tag:{key}", []).append(text)
+            else:
+                out.setdefault(field, []).append(message)
+    return out
+
+
+def _submitted(request: HttpRequest, form: dict) -> tuple[dict, dict]:
+    parameters = {p["key"]: request.POST.get(f"param-{p['key']}", "") for p in form["parameters"] if not p["locked"]}
+    parameters = {k: v for k, v in parameters.items() if v != ""}
+    tags = {t["key"]: request.POST.get(f"tag-{t['key']}", t["value"]) for t in form["tags"] if not t["locked"]}
+    for key, value in zip(request.POST.getlist("extra-tag-key"), request.POST.getlist("extra-tag-value")):
+        if key.strip():
+            tags[key.strip()] = value
+    return parameters, tags
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def launch_new(request: HttpRequest, pk: int) -> HttpResponse:
+    product = selectors.product_for_user(user=request.user, product_id=pk)
+    if product is None:
+        raise Http404("No such product")
+    try:
+        team, account, region = launches.launch_target(user=request.user, product=product)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(product)
+    versions = [v for v in selectors.versions_in_launch_order(product=product) if v.guidance == Guidance.DEFAULT]
+    if not versions:
+        messages.error(request, "This product has no version to launch yet.")
+        return redirect(product)
+    chosen = request.POST.get("version") or request.GET.get("version")
+    version = next((v for v in versions if str(v.pk) == chosen), versions[0])
+    form = launch_form_build(version=version,
+                             constraints=list(selectors.constraints_for(product=product, teams=[team])))
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        parameters, tags = _submitted(request, form)
+        try:
+            launch = launches.launch_create(user=request.user, product_id=product.pk, version_id=version.pk,
+                                            name=request.POST.get("name", ""), parameters=parameters, tags=tags,
+                                            idempotency_key=request.POST.get("idempotency_key"))
+        except ValidationError as exc:
+            errors = _form_errors(exc)
+        else:
+            return redirect(launch)
+    ctx = {"product": product, "team": team, "account": account, "region": region, "versions": versions,
+           "version": version, "form": form, "errors": errors, "posted": request.POST,
+           # One key per form shown: a double click or a resubmission is the same launch.
+           "idempotency_key": request.POST.get("idempotency_key") or random.token_hex(16)}
+    return render(request, "catalog/launch_new.html", ctx)
+
+
+def _launch_or_404(request: HttpRequest, pk: int) -> LaunchRequest:
+    launch = launches_visible_to(request.user).filter(pk=pk).first()
+    if launch is None:
+        raise Http404("No such launch")
+    return launch
+
+
+@login_required
+def launch_list(request: HttpRequest) -> HttpResponse:
+    rows = list(launches_visible_to(request.user).select_related("product"))
+    newest = {}
+    for launch in rows:
+        if launch.product_id not in newest:
+            newest[launch.product_id] = launch.product.versions.filter(guidance=Guidance.DEFAULT).order_by(
+                "-created", "-id").values_list("pk", flat=True).first()
+        launch.newer_version = newest[launch.product_id] not in (None, launch.version_id)
+    return render(request, "catalog/launch_list.html", {"launches": rows})
+
+
+@login_required
+def launch_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    launch = _launch_or_404(request, pk)
+    template = "catalog/_launch_progress.html" if request.htmx else "catalog/launch_detail.html"
+    return render(request, template, {"launch": launch, "progress": _progress(launch)})
+
+
+def _progress(launch: LaunchRequest):
+    resources = launch.version.document.analysis.get("resources", {})
+    if not launch.stack_id:
+        return progress_from(template_resources=resources, stack=None, events=[], resources=None)
+    try:
+        stack = stacks.stack_describe(launch)
+        events = stacks.stack_events(launch) if stack else []
+        current = stacks.stack_resources(launch) if stack and launch.status != LaunchStatus.TERMINATED else []
+    except (aws.ClientError, aws.BotoCoreError):
+        return None
+    return progress_from(template_resources=resources, stack=stack, events=events, resources=current)
+
+
+@login_required
+@require_POST
+def launch_terminate(request: HttpRequest, pk: int) -> HttpResponse:
+    launch = _launch_or_404(request, pk)
+    try:
+        launches.launch_terminate(user=request.user, launch=launch)
+    except PermissionDenied:
+        raise
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Terminating {launch.name}.")
+    return redirect(launch)

@@ -1,0 +1,121 @@
+"""Launch, watch and terminate: the life of a LaunchRequest, one guarded transition at a time."""
+
+import re
+import secrets as random
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.http import Http404
+from django.utils import timezone
+
+from catalog import selectors
+from catalog.launch_form import launch_form_build
+from catalog.launch_values import launch_values_check
+from catalog.models import (
+    ConstraintType,
+    Guidance,
+    LaunchRequest,
+    LaunchStatus,
+    LaunchTransition,
+    Product,
+    ProductVersion,
+)
+from catalog.secrets import secrets_seal
+from portal.models import Account, Team
+from portal.roles import is_admin
+
+NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,99}$")
+
+
+def launch_transition(*, launch_id: int, allowed_from: Iterable[str], to: str, reason: str = "", **fields) -> bool:
+    """Move a launch to `to` only if it is still in one of `allowed_from`; record the transition.
+
+    The conditional UPDATE is the claim: a second worker, a retry or a duplicate message finds the
+    status already moved and does nothing.
+    """
+    allowed_from = list(allowed_from)
+    with transaction.atomic():
+        current = LaunchRequest.objects.filter(pk=launch_id).values_list("status", flat=True).first()
+        claimed = LaunchRequest.objects.filter(pk=launch_id, status__in=allowed_from).update(
+            status=to, status_reason=reason[:2000], updated=timezone.now(), **fields)
+        if claimed:
+            LaunchTransition.objects.create(launch_id=launch_id, old_status=current or "", new_status=to,
+                                            reason=reason[:2000])
+    return bool(claimed)
+
+
+def launch_target(*, user: AbstractBaseUser, product: Product) -> tuple[Team, Account, str]:
+    """Where a developer's launch of `product` goes: her granted team's account, in an allowed region."""
+    teams = Team.objects.filter(members=user, portfolios__products=product).distinct().order_by("name")
+    for team in teams:
+        account = team.accounts.order_by("name").first()
+        if account is None:
+            continue
+        preferred = [r for r in settings.AWS_REGIONS if r in account.allowed_regions]
+        return team, account, (preferred or account.allowed_regions)[0]
+    if teams:
+        raise ValidationError({"product": "Your team has no AWS account to launch into; ask an admin to add one."})
+    raise PermissionDenied("Only developers of a team granted this product may launch it.")
+
+
+def _version(product: Product, version_id) -> ProductVersion:
+    version = None
+    if str(version_id).isdigit():
+        version = ProductVersion.objects.select_related("document").filter(product=product, pk=version_id).first()
+    if version is None or version.guidance == Guidance.INACTIVE:
+        raise ValidationError({"version": f"Product {product.pk} has no version {version_id!r} to launch."})
+    if version.guidance == Guidance.DEPRECATED:
+        raise ValidationError({"version": f"Version {version.name} is deprecated: choose a newer version."})
+    return version
+
+
+def launch_create(*, user: AbstractBaseUser, product_id, version_id, name: str, parameters, tags,
+                  idempotency_key: str | None = None) -> LaunchRequest:
+    product = selectors.product_for_user(user=user, product_id=int(product_id)) if str(product_id).isdigit() else None
+    if product is None:
+        raise Http404("No such product.")
+    team, account, region = launch_target(user=user, product=product)
+    version = _version(product, version_id)
+    if not isinstance(name, str) or not NAME.match(name):
+        raise ValidationError({"name": "Start with a letter; use letters, digits and hyphens, at most 100."})
+    constraints = list(selectors.constraints_for(product=product, teams=[team]))
+    form = launch_form_build(version=version, constraints=constraints)
+    checked = launch_values_check(form=form, specs=version.parameters, parameters=parameters, tags=tags)
+    role = next((c.definition["role_arn"] for c in constraints if c.type == ConstraintType.LAUNCH), None)
+    if role is None:
+        raise ValidationError({"product": "This product has no launch constraint: an admin must name the role "
+                                          "the portal launches it as."})
+    key = (idempotency_key or random.token_hex(16))[:64]
+    try:
+        with transaction.atomic():
+            launch = LaunchRequest.objects.create(
+                product=product, version=version, name=name, owner=user, team=team, account_id=account.account_id,
+                region=region, parameters=checked.parameters, secrets=secrets_seal(checked.secrets),
+                tags=checked.tags, launch_role_arn=role, idempotency_key=key)
+            LaunchTransition.objects.create(launch=launch, new_status=LaunchStatus.CREATED, reason="Requested")
+            transaction.on_commit(lambda: _enqueue("launch_provision", launch.pk))
+    except IntegrityError:  # the same request again (double click, retry): the first one stands
+        return LaunchRequest.objects.get(owner=user, idempotency_key=key)
+    return launch
+
+
+def launch_terminate(*, user: AbstractBaseUser, launch: LaunchRequest) -> LaunchRequest:
+    if launch.owner_id != user.pk and not is_admin(user):
+        raise PermissionDenied("Only the owner or an admin terminates a launch.")
+    if launch.status == LaunchStatus.TERMINATED:
+        return launch
+    if not launch_transition(launch_id=launch.pk, allowed_from=[LaunchStatus.SUCCEEDED, LaunchStatus.FAILED],
+                             to=LaunchStatus.TERMINATING, reason=f"Terminate requested by {user.get_username()}"):
+        raise ValidationError({"status": f"A launch that is {launch.status} cannot be terminated now."})
+    transaction.on_commit(lambda: _enqueue("launch_terminate", launch.pk))
+    launch.refresh_from_db()
+    return launch
+
+
+def _enqueue(task_name: str, launch_id: int) -> None:
+    from catalog import tasks  # the tasks call back into this module
+
+    getattr(tasks, task_name).delay(launch_id)

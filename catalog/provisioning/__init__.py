@@ -1,0 +1,1 @@
+"""Provisioning helpers without Django: what CloudFormation says about a launch, made readable."""

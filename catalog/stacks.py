@@ -1,0 +1,126 @@
+"""CloudFormation for launches, through the AWS boundary: the template to S3, the stack as the launch role."""
+
+from typing import Any
+
+from portal import aws
+from catalog.models import LaunchRequest
+from catalog.secrets import secrets_open
+
+TEMPLATE_BUCKET = "guardrail-templates-{account_id}"
+TERMINAL_OK = {"CREATE_COMPLETE", "UPDATE_COMPLETE"}
+TERMINAL_FAILED = {"CREATE_FAILED", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "DELETE_FAILED",
+                   "UPDATE_ROLLBACK_COMPLETE", "UPDATE_ROLLBACK_FAILED", "IMPORT_ROLLBACK_COMPLETE"}
+
+
+def _role(launch: LaunchRequest) -> tuple[str, str]:
+    """(account, role name) of the launch role ARN arn:aws:iam::<account>:role/<path/name>."""
+    account = launch.launch_role_arn.split(":")[4]
+    return account, launch.launch_role_arn.split(":role/", 1)[1].split("/")[-1]
+
+
+def _cloudformation(launch: LaunchRequest) -> Any:
+    account, role = _role(launch)
+    return aws.client("cloudformation", account_id=account, region=launch.region, role_name=role,
+                      session_name=f"guardrail-launch-{launch.pk}", max_attempts=1)
+
+
+def template_upload(launch: LaunchRequest) -> str:
+    """Put the version's template (by content hash) in the account's template bucket; its URL."""
+    s3 = aws.client("s3", account_id=launch.account_id, region=launch.region)
+    bucket = TEMPLATE_BUCKET.format(account_id=launch.account_id)
+    try:
+        s3.head_bucket(Bucket=bucket)
+    except aws.ClientError:
+        options = {} if launch.region == "us-east-1" else {
+            "CreateBucketConfiguration": {"LocationConstraint": launch.region}}
+        s3.create_bucket(Bucket=bucket, **options)
+    key = f"templates/{launch.version.document.content_hash}.template"
+    s3.put_object(Bucket=bucket, Key=key, Body=launch.version.document.body.encode())
+    return f"https://{bucket}.s3.amazonaws.com/{key}"
+
+
+def system_tags(launch: LaunchRequest) -> dict[str, str]:
+    return {"guardrail:launch-id": str(launch.pk), "guardrail:owner": launch.owner.get_username(),
+            "guardrail:team": launch.team.slug}
+
+
+def stack_create(launch: LaunchRequest, template_url: str) -> str:
+    values = {**launch.parameters, **secrets_open(launch.secrets)}
+    tags = {**launch.tags, **system_tags(launch)}
+    answer = _cloudformation(launch).create_stack(
+        StackName=launch.stack_name, TemplateURL=template_url,
+        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in values.items()],
+        Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
+        ClientRequestToken=f"guardrail-launch-{launch.pk}-create",
+        Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
+    )
+    return answer["StackId"]
+
+
+def stack_describe(launch: LaunchRequest) -> dict | None:
+    """The stack (by id once known, else by name), or None if CloudFormation does not know it."""
+    try:
+        stacks = _cloudformation(launch).describe_stacks(StackName=launch.stack_id or launch.stack_name)["Stacks"]
+    except aws.ClientError as exc:
+        if "does not exist" in str(exc):
+            return None
+        raise
+    return stacks[0] if stacks else None
+
+
+def stack_events(launch: LaunchRequest) -> list[dict]:
+    return _cloudformation(launch).describe_stack_events(StackName=launch.stack_id)["StackEvents"]
+
+
+def stack_resources(launch: LaunchRequest) -> list[dict]:
+    return _cloudformation(launch).describe_stack_resources(StackName=launch.stack_id)["StackResources"]
+
+
+def stack_delete(launch: LaunchRequest) -> None:
+    _cloudformation(launch).delete_stack(StackName=launch.stack_id or launch.stack_name,
+                                         ClientRequestToken=f"guardrail-launch-{launch.pk}-delete")
+
+
+def outputs_of(stack: dict) -> dict[str, str]:
+    return {o["OutputKey"]: o.get("OutputValue", "") for o in stack.get("Outputs", [])}
+
+
+def failure_reason(launch: LaunchRequest, stack: dict) -> str:
+    """The first resource failure's reason, which says more than the stack's own."""
+    try:
+        events = stack_events(launch)
+    except aws.ClientError:
+        events = []
+    failed = [e for e in reversed(events) if e.get("ResourceStatus", "").endswith("FAILED")
+              and e.get("LogicalResourceId") != stack.get("StackName")]
+    if failed:
+        return f"{failed[0]['LogicalResourceId']}: {failed[0].get('ResourceStatusReason', 'failed')}"
+    return stack.get("StackStatusReason") or stack.get("StackStatus", "failed")
+
+
+def remember_resources(launch: LaunchRequest) -> None:
+    """Note the stack's resources before deleting it, to check afterwards that none is left."""
+    resources = [{"logical_id": r["LogicalResourceId"], "type": r["ResourceType"],
+                  "physical_id": r.get("PhysicalResourceId", "")} for r in stack_resources(launch)]
+    LaunchRequest.objects.filter(pk=launch.pk).update(stack_resources=resources)
+    launch.stack_resources = resources
+
+
+def leftovers(launch: LaunchRequest) -> list[str]:
+    """Instances the deleted stack left running (moto does, sometimes), terminated now; their ids."""
+    ids = [r["physical_id"] for r in launch.stack_resources
+           if r["type"] == "AWS::EC2::Instance" and r["physical_id"]]
+    if not ids:
+        return []
+    account, role = _role(launch)
+    ec2 = aws.client("ec2", account_id=account, region=launch.region, role_name=role,
+                     session_name=f"guardrail-launch-{launch.pk}")
+    try:
+        reservations = ec2.describe_instances(InstanceIds=ids)["Reservations"]
+    except aws.ClientError:
+        return []
+    alive = [i["InstanceId"] for r in reservations for i in r["Instances"]
+             if i["State"]["Name"] not in ("terminated", "shutting-down")]
+    if alive:
+        ec2.terminate_instances(InstanceIds=alive)
+    return alive

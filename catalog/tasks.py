@@ -1,0 +1,150 @@
+"""Launch work in Celery. Each task takes an id, fetches the row again, and claims its step with a
+conditional UPDATE, so retries, duplicates and the reconciler never do a step twice."""
+
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+from django.utils import timezone
+
+from catalog import stacks
+from catalog.launches import launch_transition
+from catalog.models import ConstraintType, LaunchRequest, LaunchStatus
+from portal import aws
+from portal.notifications import notify
+
+log = logging.getLogger(__name__)
+S = LaunchStatus
+MAX_WATCH_SECONDS = 2 * 60 * 60
+STALE_AFTER = timedelta(minutes=3)
+
+
+def _launch(launch_id: int) -> LaunchRequest | None:
+    return LaunchRequest.objects.select_related("version__document", "owner", "team", "product").filter(
+        pk=launch_id).first()
+
+
+def _aws_failure(exc: Exception) -> str:
+    if isinstance(exc, aws.ClientError):
+        return f"AWS refused: {aws.error_code(exc)}: {exc.response.get('Error', {}).get('Message', '')}"
+    return f"AWS could not be reached: {exc}"
+
+
+@shared_task(name="catalog.tasks.launch_provision", ignore_result=True)
+def launch_provision(launch_id: int) -> None:
+    if not launch_transition(launch_id=launch_id, allowed_from=[S.CREATED], to=S.IN_PROGRESS,
+                             reason="Creating the stack"):
+        return
+    _create_stack(launch_id)
+
+
+def _create_stack(launch_id: int) -> None:
+    launch = _launch(launch_id)
+    try:
+        stack_id = stacks.stack_create(launch, stacks.template_upload(launch))
+    except (aws.ClientError, aws.BotoCoreError) as exc:
+        _finish(launch_id, S.FAILED, _aws_failure(exc))
+        return
+    LaunchRequest.objects.filter(pk=launch_id).update(stack_id=stack_id)
+    launch_watch.delay(launch_id)
+
+
+@shared_task(name="catalog.tasks.launch_watch", ignore_result=True)
+def launch_watch(launch_id: int, waited: int = 0) -> None:
+    launch = _launch(launch_id)
+    if launch is None or launch.status not in (S.IN_PROGRESS, S.TERMINATING):
+        return
+    try:
+        stack = stacks.stack_describe(launch)
+    except (aws.ClientError, aws.BotoCoreError) as exc:
+        stack, problem = None, _aws_failure(exc)
+    else:
+        problem = ""
+    if _settle(launch, stack):
+        return
+    if waited > MAX_WATCH_SECONDS or problem:
+        _finish(launch_id, S.FAILED, problem or "The stack did not finish within two hours.")
+        return
+    delay = min(30, 2 + waited // 10)
+    launch_watch.apply_async((launch_id, waited + delay), countdown=delay)
+
+
+def _settle(launch: LaunchRequest, stack: dict | None) -> bool:
+    """Record a terminal stack state; True when the launch reached its end."""
+    status = stack["StackStatus"] if stack else None
+    if launch.status == S.TERMINATING:
+        if stack is None or status == "DELETE_COMPLETE":
+            _finish(launch.pk, S.TERMINATED, "The stack is deleted" + _leftovers_note(launch))
+            return True
+        if status == "DELETE_FAILED":
+            _finish(launch.pk, S.FAILED, stacks.failure_reason(launch, stack))
+            return True
+        return False
+    if status in stacks.TERMINAL_OK:
+        _finish(launch.pk, S.SUCCEEDED, "The stack is complete", outputs=stacks.outputs_of(stack))
+        return True
+    if status in stacks.TERMINAL_FAILED or status == "DELETE_COMPLETE":
+        _finish(launch.pk, S.FAILED, stacks.failure_reason(launch, stack))
+        return True
+    return False
+
+
+def _leftovers_note(launch: LaunchRequest) -> str:
+    left = stacks.leftovers(launch)
+    return f"; cleaned up what CloudFormation left behind: {', '.join(left)}" if left else "; nothing left behind"
+
+
+def _finish(launch_id: int, to: str, reason: str, **fields) -> None:
+    if not launch_transition(launch_id=launch_id, allowed_from=[S.IN_PROGRESS, S.TERMINATING], to=to,
+                             reason=reason, **fields):
+        return
+    launch = _launch(launch_id)
+    constraints = launch.product.constraints.filter(type=ConstraintType.NOTIFICATION)
+    notify(subject=f"Launch {launch.name} {to.lower().replace('_', ' ')}", body=reason,
+           url=launch.get_absolute_url(), level="success" if to in (S.SUCCEEDED, S.TERMINATED) else "danger",
+           users=[launch.owner],
+           emails=[e for c in constraints for e in c.definition.get("emails", [])],
+           sns_topic_arns=[a for c in constraints for a in c.definition.get("sns_topic_arns", [])])
+
+
+@shared_task(name="catalog.tasks.launch_terminate", ignore_result=True)
+def launch_terminate(launch_id: int) -> None:
+    launch = _launch(launch_id)
+    if launch is None or launch.status != S.TERMINATING:
+        return
+    if launch.stack_id:
+        try:
+            stacks.remember_resources(launch)
+            stacks.stack_delete(launch)
+        except (aws.ClientError, aws.BotoCoreError) as exc:
+            _finish(launch_id, S.FAILED, _aws_failure(exc))
+            return
+    launch_watch.delay(launch_id)
+
+
+@shared_task(name="catalog.tasks.launches_reconcile", ignore_result=True)
+def launches_reconcile() -> int:
+    """Bring launches a lost worker left in flight to their true state, from what AWS says."""
+    stale = LaunchRequest.objects.filter(status__in=[S.CREATED, S.IN_PROGRESS, S.TERMINATING],
+                                         updated__lt=timezone.now() - STALE_AFTER)
+    for launch in stale:
+        if launch.status == S.CREATED:
+            launch_provision.delay(launch.pk)
+        elif launch.status == S.IN_PROGRESS and not launch.stack_id:
+            _resume_create(launch)
+        else:
+            launch_watch.delay(launch.pk)
+    return len(stale)
+
+
+def _resume_create(launch: LaunchRequest) -> None:
+    try:
+        stack = stacks.stack_describe(launch)
+    except (aws.ClientError, aws.BotoCoreError) as exc:
+        log.warning("reconcile: launch %s: %s", launch.pk, _aws_failure(exc))
+        return
+    if stack is None:
+        _create_stack(launch.pk)  # the same ClientRequestToken: CloudFormation creates it at most once
+    else:
+        LaunchRequest.objects.filter(pk=launch.pk).update(stack_id=stack["StackId"])
+        launch_watch.delay(launch.pk)
