@@ -93,8 +93,11 @@ DATABASES["default"].setdefault("CONN_MAX_AGE", cfg.int("DATABASE_CONN_MAX_AGE",
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})
     # Several processes (web, worker, beat, sandbox) share the file: wait for locks, use WAL.
+    # IMMEDIATE: a writing transaction takes the lock at BEGIN and waits for it, instead of failing
+    # with "database is locked" when two transactions try to upgrade from reading to writing.
     DATABASES["default"]["OPTIONS"].update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        {"timeout": 20, "transaction_mode": "IMMEDIATE",
+         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -11,9 +11,9 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("GUARDRAIL_SANDBOX", "true")
 if os.environ.get("GUARDRAIL_INTEGRATION"):
     # Integration tests: the real PostgreSQL of DATABASE_URL, the real Redis of REDIS_URL, real workers.
-    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "false"
     if os.environ.get("REDIS_URL"):
         os.environ["CELERY_BROKER_URL"] = os.environ["REDIS_URL"]
+    os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "false")
 else:
     os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
 os.environ.setdefault("BROKER_FOLDER", os.path.join(tempfile.gettempdir(), "guardrail-test-broker"))
