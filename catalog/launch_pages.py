@@ -111,7 +111,7 @@ def _progress(launch: LaunchRequest):
         stack = stacks.stack_describe(launch)
         events = stacks.stack_events(launch) if stack else []
         current = stacks.stack_resources(launch) if stack and launch.status != LaunchStatus.TERMINATED else []
-    except (aws.ClientError, aws.BotoCoreError):
+    except aws.AWS_ERRORS:
         return None
     return progress_from(template_resources=resources, stack=stack, events=events, resources=current)
 

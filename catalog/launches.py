@@ -23,7 +23,7 @@ from catalog.models import (
     Product,
     ProductVersion,
 )
-from catalog.secrets import secrets_seal
+from catalog.secrets import secrets_open, secrets_seal
 from portal.models import Account, Team
 from portal.roles import is_admin
 
@@ -119,3 +119,42 @@ def _enqueue(task_name: str, launch_id: int) -> None:
     from catalog import tasks  # the tasks call back into this module
 
     getattr(tasks, task_name).delay(launch_id)
+
+
+def launch_update(*, user: AbstractBaseUser, launch: LaunchRequest, version_id=None, parameters=None
+                  ) -> LaunchRequest:
+    """Update a running launch to a new version or new values; previous values (NoEcho included) carry over."""
+    if launch.owner_id != user.pk:
+        raise PermissionDenied("Only the owner updates a launch.")
+    if launch.status != LaunchStatus.SUCCEEDED:
+        raise ValidationError({"status": f"A launch that is {launch.status} cannot be updated now."})
+    product = launch.product
+    version = _version_for_update(product, version_id or launch.version_id)
+    if parameters is not None and not isinstance(parameters, dict):
+        raise ValidationError({"parameters": "Give parameters as an object of key to value."})
+    previous = {**launch.parameters, **secrets_open(launch.secrets)}
+    declared = {p["key"] for p in version.parameters}
+    merged = {k: v for k, v in previous.items() if k in declared} | (parameters or {})
+    constraints = list(selectors.constraints_for(product=product, teams=[launch.team]))
+    form = launch_form_build(version=version, constraints=constraints)
+    locked = {f["key"] for f in form["parameters"] if f["locked"]}
+    merged = {k: v for k, v in merged.items() if k not in locked or (parameters or {}).get(k) is not None}
+    checked = launch_values_check(form=form, specs=version.parameters, parameters=merged,
+                                  tags={k: v for k, v in launch.tags.items()})
+    pending = {"version": version.pk, "parameters": checked.parameters, "secrets": secrets_seal(checked.secrets)}
+    if not launch_transition(launch_id=launch.pk, allowed_from=[LaunchStatus.SUCCEEDED], to=LaunchStatus.IN_PROGRESS,
+                             reason=f"Updating to {version.name}", pending_update=pending):
+        raise ValidationError({"status": "The launch changed meanwhile; reload and try again."})
+    transaction.on_commit(lambda: _enqueue("launch_update_run", launch.pk))
+    launch.refresh_from_db()
+    return launch
+
+
+def _version_for_update(product: Product, version_id) -> ProductVersion:
+    """Updates may move to a DEPRECATED version (Service Catalog allows it), never to an INACTIVE one."""
+    version = None
+    if str(version_id).isdigit():
+        version = ProductVersion.objects.select_related("document").filter(product=product, pk=version_id).first()
+    if version is None or version.guidance == Guidance.INACTIVE:
+        raise ValidationError({"version": f"Product {product.pk} has no version {version_id!r} to update to."})
+    return version

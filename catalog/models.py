@@ -174,6 +174,8 @@ class LaunchRequest(models.Model):
     tags = models.JSONField(default=dict)
     outputs = models.JSONField(default=dict)
     stack_resources = models.JSONField(default=list, help_text="The stack's resources, noted before deletion.")
+    pending_update = models.JSONField(null=True, blank=True,
+                                      help_text="{version, parameters, secrets (encrypted)} while an update runs.")
     launch_role_arn = models.CharField(max_length=300)
     stack_id = models.CharField(max_length=300, blank=True)
     idempotency_key = models.CharField(max_length=64)

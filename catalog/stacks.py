@@ -24,8 +24,9 @@ def _cloudformation(launch: LaunchRequest) -> Any:
                       session_name=f"guardrail-launch-{launch.pk}", max_attempts=1)
 
 
-def template_upload(launch: LaunchRequest) -> str:
+def template_upload(launch: LaunchRequest, version=None) -> str:
     """Put the version's template (by content hash) in the account's template bucket; its URL."""
+    version = version or launch.version
     s3 = aws.client("s3", account_id=launch.account_id, region=launch.region)
     bucket = TEMPLATE_BUCKET.format(account_id=launch.account_id)
     try:
@@ -34,8 +35,8 @@ def template_upload(launch: LaunchRequest) -> str:
         options = {} if launch.region == "us-east-1" else {
             "CreateBucketConfiguration": {"LocationConstraint": launch.region}}
         s3.create_bucket(Bucket=bucket, **options)
-    key = f"templates/{launch.version.document.content_hash}.template"
-    s3.put_object(Bucket=bucket, Key=key, Body=launch.version.document.body.encode())
+    key = f"templates/{version.document.content_hash}.template"
+    s3.put_object(Bucket=bucket, Key=key, Body=version.document.body.encode())
     return f"https://{bucket}.s3.amazonaws.com/{key}"
 
 
@@ -89,7 +90,7 @@ def failure_reason(launch: LaunchRequest, stack: dict) -> str:
     """The first resource failure's reason, which says more than the stack's own."""
     try:
         events = stack_events(launch)
-    except aws.ClientError:
+    except aws.AWS_ERRORS:
         events = []
     failed = [e for e in reversed(events) if e.get("ResourceStatus", "").endswith("FAILED")
               and e.get("LogicalResourceId") != stack.get("StackName")]
@@ -124,3 +125,16 @@ def leftovers(launch: LaunchRequest) -> list[str]:
     if alive:
         ec2.terminate_instances(InstanceIds=alive)
     return alive
+
+
+def stack_update(launch: LaunchRequest, template_url: str) -> None:
+    pending = launch.pending_update
+    values = {**pending["parameters"], **secrets_open(pending["secrets"])}
+    tags = {**launch.tags, **system_tags(launch)}
+    _cloudformation(launch).update_stack(
+        StackName=launch.stack_id, TemplateURL=template_url,
+        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in values.items()],
+        Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
+        ClientRequestToken=f"guardrail-launch-{launch.pk}-update-{launch.transitions.count()}",
+        Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
+    )

@@ -27,7 +27,9 @@ def _launch(launch_id: int) -> LaunchRequest | None:
 def _aws_failure(exc: Exception) -> str:
     if isinstance(exc, aws.ClientError):
         return f"AWS refused: {aws.error_code(exc)}: {exc.response.get('Error', {}).get('Message', '')}"
-    return f"AWS could not be reached: {exc}"
+    if isinstance(exc, aws.BotoCoreError):
+        return f"AWS could not be reached: {exc}"
+    return "AWS answered with something that is not an AWS answer (the sandbox does not support this call)"
 
 
 @shared_task(name="catalog.tasks.launch_provision", ignore_result=True)
@@ -42,7 +44,7 @@ def _create_stack(launch_id: int) -> None:
     launch = _launch(launch_id)
     try:
         stack_id = stacks.stack_create(launch, stacks.template_upload(launch))
-    except (aws.ClientError, aws.BotoCoreError) as exc:
+    except aws.AWS_ERRORS as exc:
         _finish(launch_id, S.FAILED, _aws_failure(exc))
         return
     LaunchRequest.objects.filter(pk=launch_id).update(stack_id=stack_id)
@@ -56,7 +58,7 @@ def launch_watch(launch_id: int, waited: int = 0) -> None:
         return
     try:
         stack = stacks.stack_describe(launch)
-    except (aws.ClientError, aws.BotoCoreError) as exc:
+    except aws.AWS_ERRORS as exc:
         stack, problem = None, _aws_failure(exc)
     else:
         problem = ""
@@ -80,11 +82,29 @@ def _settle(launch: LaunchRequest, stack: dict | None) -> bool:
             _finish(launch.pk, S.FAILED, stacks.failure_reason(launch, stack))
             return True
         return False
+    if launch.pending_update:
+        return _settle_update(launch, stack, status)
     if status in stacks.TERMINAL_OK:
         _finish(launch.pk, S.SUCCEEDED, "The stack is complete", outputs=stacks.outputs_of(stack))
         return True
     if status in stacks.TERMINAL_FAILED or status == "DELETE_COMPLETE":
         _finish(launch.pk, S.FAILED, stacks.failure_reason(launch, stack))
+        return True
+    return False
+
+
+def _settle_update(launch: LaunchRequest, stack: dict | None, status: str | None) -> bool:
+    pending = launch.pending_update
+    if status == "UPDATE_COMPLETE":
+        version = launch.product.versions.get(pk=pending["version"])
+        _finish(launch.pk, S.SUCCEEDED, f"Updated to {version.name}", version=version,
+                parameters=pending["parameters"], secrets=pending["secrets"], outputs=stacks.outputs_of(stack),
+                pending_update=None)
+        return True
+    if status in stacks.TERMINAL_FAILED or stack is None:
+        reason = stacks.failure_reason(launch, stack) if stack else "The stack is gone"
+        kept = S.SUCCEEDED if status == "UPDATE_ROLLBACK_COMPLETE" else S.FAILED
+        _finish(launch.pk, kept, f"The update failed and was rolled back: {reason}", pending_update=None)
         return True
     return False
 
@@ -107,6 +127,27 @@ def _finish(launch_id: int, to: str, reason: str, **fields) -> None:
            sns_topic_arns=[a for c in constraints for a in c.definition.get("sns_topic_arns", [])])
 
 
+@shared_task(name="catalog.tasks.launch_update_run", ignore_result=True)
+def launch_update_run(launch_id: int) -> None:
+    launch = _launch(launch_id)
+    if launch is None or launch.status != S.IN_PROGRESS or not launch.pending_update:
+        return
+    version = launch.product.versions.select_related("document").get(pk=launch.pending_update["version"])
+    try:
+        stacks.stack_update(launch, stacks.template_upload(launch, version))
+    except aws.ClientError as exc:
+        if "No updates are to be performed" in str(exc):
+            _finish(launch_id, S.SUCCEEDED, "Nothing to change", pending_update=None)
+            return
+        _finish(launch_id, S.SUCCEEDED if launch.stack_id else S.FAILED,
+                f"The update was refused: {_aws_failure(exc)}", pending_update=None)
+        return
+    except aws.AWS_ERRORS as exc:
+        _finish(launch_id, S.SUCCEEDED, f"The update could not start: {_aws_failure(exc)}", pending_update=None)
+        return
+    launch_watch.delay(launch_id)
+
+
 @shared_task(name="catalog.tasks.launch_terminate", ignore_result=True)
 def launch_terminate(launch_id: int) -> None:
     launch = _launch(launch_id)
@@ -116,7 +157,7 @@ def launch_terminate(launch_id: int) -> None:
         try:
             stacks.remember_resources(launch)
             stacks.stack_delete(launch)
-        except (aws.ClientError, aws.BotoCoreError) as exc:
+        except aws.AWS_ERRORS as exc:
             _finish(launch_id, S.FAILED, _aws_failure(exc))
             return
     launch_watch.delay(launch_id)
@@ -140,7 +181,7 @@ def launches_reconcile() -> int:
 def _resume_create(launch: LaunchRequest) -> None:
     try:
         stack = stacks.stack_describe(launch)
-    except (aws.ClientError, aws.BotoCoreError) as exc:
+    except aws.AWS_ERRORS as exc:
         log.warning("reconcile: launch %s: %s", launch.pk, _aws_failure(exc))
         return
     if stack is None:

@@ -18,9 +18,11 @@ import botocore.session
 from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+from botocore.parsers import ResponseParserError
 from django.conf import settings
 
 __all__ = [
+    "AWS_ERRORS",
     "BotoCoreError",
     "ClientError",
     "EndpointConnectionError",
@@ -30,6 +32,10 @@ __all__ = [
     "role_arn",
     "reset_credentials_cache",
 ]
+
+# Everything a call to AWS can raise: refusals, transport failures, and answers that do not parse
+# (the sandbox answers an unsupported call with an HTML 500 page).
+AWS_ERRORS = (ClientError, BotoCoreError, ResponseParserError)
 
 _REFRESH_MARGIN_SECONDS = 300
 # Answers that mean "these credentials are no longer good": drop cached assumed credentials so the

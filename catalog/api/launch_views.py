@@ -1,5 +1,5 @@
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -19,12 +19,18 @@ def launches_visible_to(user):
     return launches_.none()
 
 
+class LaunchUpdateSerializer(serializers.Serializer):
+    version = serializers.IntegerField(required=False)
+    parameters = serializers.DictField(required=False, help_text="Only what changes; NoEcho values are kept "
+                                                                 "unless given again.")
+
+
 class LaunchViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet):
     """Developers launch and terminate their own; admins see and terminate all; auditors read all."""
 
     serializer_class = LaunchSerializer
     lookup_value_regex = r"\d+"
-    http_method_names = ["get", "post", "delete", "head", "options"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
         return launches_visible_to(self.request.user)
@@ -42,6 +48,15 @@ class LaunchViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.
         )
         launch.refresh_from_db()
         return Response({"id": launch.pk, "status": launch.status}, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=LaunchUpdateSerializer, responses={202: LaunchStatusSerializer})
+    def partial_update(self, request: Request, *args, **kwargs) -> Response:
+        serializer = LaunchUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        launch = launches.launch_update(user=request.user, launch=self.get_object(),
+                                        version_id=serializer.validated_data.get("version"),
+                                        parameters=serializer.validated_data.get("parameters"))
+        return Response({"id": launch.pk, "status": launch.status}, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(responses={202: LaunchStatusSerializer})
     def destroy(self, request: Request, *args, **kwargs) -> Response:

@@ -155,3 +155,100 @@ def test_it_never_stores_shows_or_logs_a_noecho_value(client, people, lamp, sand
         for table in connection.introspection.table_names():
             cursor.execute(f'SELECT * FROM "{table}"')
             assert password not in repr(cursor.fetchall()), table
+
+
+SG_TEMPLATE = """
+Parameters:
+  Port: {Type: String, Default: "443", AllowedValues: ["80", "443"]}
+  Token: {Type: String, NoEcho: true, MinLength: 8, Description: An API token the group is tagged with}
+Resources:
+  Group:
+    Type: AWS::EC2::SecurityGroup
+    Properties:
+      GroupDescription: !Sub "HTTPS or HTTP on ${Port}"
+      SecurityGroupIngress: [{IpProtocol: tcp, FromPort: !Ref Port, ToPort: !Ref Port, CidrIp: 10.0.0.0/8}]
+      Tags: [{Key: token-set, Value: !If [HasToken, "yes", "no"]}]
+Conditions:
+  HasToken: !Not [!Equals [!Ref Token, ""]]
+Outputs:
+  GroupName: {Value: !Ref Group}
+"""
+
+
+@pytest.fixture
+def sg_product(lamp, people):
+    """A product moto can update (moto cannot describe an updated stack whose outputs read an instance)."""
+    from catalog import services
+
+    portfolio = lamp.portfolios.get()
+    product = services.product_create(user=people.admin, name="Security group", portfolios=[portfolio])
+    for name in ("v1", "v2"):
+        services.version_create(user=people.admin, product=product, name=name,
+                                template=SG_TEMPLATE + ("" if name == "v1" else "# v2\n"))
+    services.constraint_create(user=people.admin, product=product, type="LAUNCH", portfolio=portfolio,
+                               definition={"role_arn": "arn:aws:iam::111111111111:role/GuardrailLaunch"})
+    return product
+
+
+def _launch_sg(client, product, version="v1"):
+    body = {"product": product.pk, "version": product.versions.get(name=version).pk, "name": "edge",
+            "parameters": {"Port": "443", "Token": "tok-123456789"}}
+    return client.post("/api/launches/", data=json.dumps(body), content_type="application/json")
+
+
+def _patch(client, launch_id, body):
+    return client.patch(f"/api/launches/{launch_id}/", data=json.dumps(body), content_type="application/json")
+
+
+def test_it_updates_values_and_keeps_the_noecho_one(client, people, sg_product, sandbox):
+    client.force_login(people.daisy)
+    launch_id = _launch_sg(client, sg_product).json()["id"]
+    response = _patch(client, launch_id, {"parameters": {"Port": "80"}})
+    assert response.status_code == 202, response.content
+    launch = LaunchRequest.objects.get(pk=launch_id)
+    assert launch.status == LaunchStatus.SUCCEEDED, launch.status_reason
+    assert launch.parameters == {"Port": "80"} and launch.pending_update is None
+    stack = aws.client("cloudformation", account_id="111111111111").describe_stacks(
+        StackName=launch.stack_id)["Stacks"][0]
+    values = {p["ParameterKey"]: p.get("ParameterValue") for p in stack["Parameters"]}
+    assert values["Port"] == "80"
+    assert values["Token"] == "tok-123456789"  # moto shows NoEcho values: proof the old one was passed again
+    assert [t.new_status for t in launch.transitions.all()][-2:] == ["IN_PROGRESS", "SUCCEEDED"]
+
+
+def test_it_updates_to_another_version(client, people, sg_product, sandbox):
+    client.force_login(people.daisy)
+    launch_id = _launch_sg(client, sg_product).json()["id"]
+    v2 = sg_product.versions.get(name="v2")
+    response = _patch(client, launch_id, {"version": v2.pk})
+    assert response.status_code == 202, response.content
+    launch = LaunchRequest.objects.get(pk=launch_id)
+    assert launch.version == v2, launch.status_reason
+    assert launch.transitions.last().reason == "Updated to v2"
+
+
+def test_it_reports_an_update_the_sandbox_cannot_do_without_a_500(client, people, lamp, sandbox):
+    client.force_login(people.daisy)
+    launch_id = _launch(client, lamp).json()["id"]
+    response = _patch(client, launch_id, {"parameters": {"InstanceType": "t3.medium"}})
+    assert response.status_code == 202
+    launch = LaunchRequest.objects.get(pk=launch_id)
+    # moto updates the stack but then cannot describe it (its outputs read the replaced instance).
+    assert launch.status in (LaunchStatus.SUCCEEDED, LaunchStatus.FAILED)
+    assert launch.pending_update is None and launch.status_reason
+
+
+@pytest.mark.parametrize(("who", "body", "code"), [
+    ("daisy", {"parameters": {"Environment": "staging"}}, 400),
+    ("daisy", {"parameters": {"InstanceType": "m5.large"}}, 400),
+    ("daisy", {"version": 999999}, 400),
+    ("dan", {"parameters": {"InstanceType": "t3.medium"}}, 404),
+    ("auditor", {"parameters": {"InstanceType": "t3.medium"}}, 403),
+])
+def test_it_refuses_bad_updates_and_changes_nothing(client, people, lamp, sandbox, who, body, code):
+    client.force_login(people.daisy)
+    launch_id = _launch(client, lamp).json()["id"]
+    client.force_login(getattr(people, who))
+    assert _patch(client, launch_id, body).status_code == code
+    launch = LaunchRequest.objects.get(pk=launch_id)
+    assert launch.status == LaunchStatus.SUCCEEDED and launch.parameters["InstanceType"] == "t3.small"

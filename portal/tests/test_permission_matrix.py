@@ -88,6 +88,8 @@ MATRIX = [
     ("POST", "/api/launches/", "api-launch-list", (401, 403, 201, 404, 403),
      {"product": "{product}", "version": "{version}", "name": "web", "parameters": {"DBPassword": "Passw0rdPassw0rd"}}),
     ("GET", "/api/launches/{launch}/", "api-launch-detail", (401, 200, 200, 404, 200)),
+    ("PATCH", "/api/launches/{launch}/", "api-launch-detail", (401, 403, 202, 404, 403),
+     {"parameters": {"InstanceType": "t3.small", "DBPassword": "Passw0rdPassw0rd"}}),
     ("DELETE", "/api/launches/{launch}/", "api-launch-detail", (401, 202, 202, 404, 403)),
 ]
 # Served, but outside the matrix on purpose, with the reason.
