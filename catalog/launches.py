@@ -132,7 +132,11 @@ def launch_update(*, user: AbstractBaseUser, launch: LaunchRequest, version_id=N
     version = _version_for_update(product, version_id or launch.version_id)
     if parameters is not None and not isinstance(parameters, dict):
         raise ValidationError({"parameters": "Give parameters as an object of key to value."})
-    previous = {**launch.parameters, **secrets_open(launch.secrets)}
+    try:
+        kept = secrets_open(launch.secrets)
+    except ValueError:  # SECRET_KEY changed since: the developer must give NoEcho values again
+        kept = {}
+    previous = {**launch.parameters, **kept}
     declared = {p["key"] for p in version.parameters}
     merged = {k: v for k, v in previous.items() if k in declared} | (parameters or {})
     constraints = list(selectors.constraints_for(product=product, teams=[launch.team]))

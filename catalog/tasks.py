@@ -47,6 +47,9 @@ def _create_stack(launch_id: int) -> None:
     except aws.AWS_ERRORS as exc:
         _finish(launch_id, S.FAILED, _aws_failure(exc))
         return
+    except ValueError as exc:  # the NoEcho values cannot be decrypted
+        _finish(launch_id, S.FAILED, str(exc))
+        return
     LaunchRequest.objects.filter(pk=launch_id).update(stack_id=stack_id)
     launch_watch.delay(launch_id)
 

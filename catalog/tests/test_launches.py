@@ -252,3 +252,15 @@ def test_it_refuses_bad_updates_and_changes_nothing(client, people, lamp, sandbo
     assert _patch(client, launch_id, body).status_code == code
     launch = LaunchRequest.objects.get(pk=launch_id)
     assert launch.status == LaunchStatus.SUCCEEDED and launch.parameters["InstanceType"] == "t3.small"
+
+
+def test_it_asks_again_for_noecho_values_it_can_no_longer_decrypt(client, people, sg_product, sandbox, settings):
+    client.force_login(people.daisy)
+    launch_id = _launch_sg(client, sg_product).json()["id"]
+    settings.SECRET_KEY = "a-new-secret-key"
+    client.force_login(people.daisy)  # sessions are signed with the old key too
+    response = _patch(client, launch_id, {"parameters": {"Port": "80"}})
+    assert response.status_code == 400 and "Token" in json.dumps(response.json())
+    response = _patch(client, launch_id, {"parameters": {"Port": "80", "Token": "new-token-123"}})
+    assert response.status_code == 202
+    assert LaunchRequest.objects.get(pk=launch_id).status == LaunchStatus.SUCCEEDED
