@@ -99,8 +99,12 @@ def launch_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def launch_detail(request: HttpRequest, pk: int) -> HttpResponse:
     launch = _launch_or_404(request, pk)
-    template = "catalog/_launch_progress.html" if request.htmx else "catalog/launch_detail.html"
-    return render(request, template, {"launch": launch, "progress": _progress(launch)})
+    if not request.htmx:
+        return render(request, "catalog/launch_detail.html", {"launch": launch, "progress": _progress(launch)})
+    response = render(request, "catalog/_launch_progress.html", {"launch": launch, "progress": _progress(launch)})
+    if launch.is_terminal:
+        response.status_code = 286  # htmx stops polling on 286
+    return response
 
 
 def _progress(launch: LaunchRequest):
