@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,10 +41,11 @@ def celery_worker_process(transactional_db, tmp_path):
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "portal.settings",
         "GUARDRAIL_ENV_FILE": os.devnull,
-        "SECRET_KEY": "integration-test",
+        "SECRET_KEY": settings.SECRET_KEY,  # the worker decrypts what the web side encrypted
         "DATABASE_URL": _db_url(),
         "CELERY_BROKER_URL": os.environ["REDIS_URL"],
         "CELERY_TASK_ALWAYS_EAGER": "false",
+        "AWS_ENDPOINT_URL": settings.AWS_ENDPOINT_URL,
     }
     log = open(tmp_path / "worker.log", "w")
     proc = subprocess.Popen(
