@@ -61,13 +61,14 @@ def launch_target(*, user: AbstractBaseUser, product: Product) -> tuple[Team, Ac
     raise PermissionDenied("Only developers of a team granted this product may launch it.")
 
 
-def _version(product: Product, version_id) -> ProductVersion:
+def _version(product: Product, version_id, *, for_update: bool = False) -> ProductVersion:
+    """The version to launch (DEFAULT only) or to update to (DEPRECATED too, as Service Catalog allows)."""
     version = None
     if str(version_id).isdigit():
         version = ProductVersion.objects.select_related("document").filter(product=product, pk=version_id).first()
     if version is None or version.guidance == Guidance.INACTIVE:
         raise ValidationError({"version": f"Product {product.pk} has no version {version_id!r} to launch."})
-    if version.guidance == Guidance.DEPRECATED:
+    if version.guidance == Guidance.DEPRECATED and not for_update:
         raise ValidationError({"version": f"Version {version.name} is deprecated: choose a newer version."})
     return version
 
@@ -129,7 +130,7 @@ def launch_update(*, user: AbstractBaseUser, launch: LaunchRequest, version_id=N
     if launch.status != LaunchStatus.SUCCEEDED:
         raise ValidationError({"status": f"A launch that is {launch.status} cannot be updated now."})
     product = launch.product
-    version = _version_for_update(product, version_id or launch.version_id)
+    version = _version(product, version_id or launch.version_id, for_update=True)
     if parameters is not None and not isinstance(parameters, dict):
         raise ValidationError({"parameters": "Give parameters as an object of key to value."})
     try:
@@ -152,13 +153,3 @@ def launch_update(*, user: AbstractBaseUser, launch: LaunchRequest, version_id=N
     transaction.on_commit(lambda: _enqueue("launch_update_run", launch.pk))
     launch.refresh_from_db()
     return launch
-
-
-def _version_for_update(product: Product, version_id) -> ProductVersion:
-    """Updates may move to a DEPRECATED version (Service Catalog allows it), never to an INACTIVE one."""
-    version = None
-    if str(version_id).isdigit():
-        version = ProductVersion.objects.select_related("document").filter(product=product, pk=version_id).first()
-    if version is None or version.guidance == Guidance.INACTIVE:
-        raise ValidationError({"version": f"Product {product.pk} has no version {version_id!r} to update to."})
-    return version

@@ -79,7 +79,7 @@ def portfolio_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             messages.success(request, f"Saved portfolio {portfolio.name}.")
             return redirect(portfolio)
     title = f"Edit {portfolio.name}" if portfolio else "New portfolio"
-    return render(request, "catalog/form.html", {"form": form, "title": title, "multipart": False})
+    return render(request, "form.html", {"form": form, "title": title, "multipart": False})
 
 
 def _product_or_404(request: HttpRequest, pk: int):
@@ -125,7 +125,7 @@ def product_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             messages.success(request, f"Saved product {product.name}.")
             return redirect(product)
     title = f"Edit {product.name}" if product else "New product"
-    return render(request, "catalog/form.html", {"form": form, "title": title, "multipart": False})
+    return render(request, "form.html", {"form": form, "title": title, "multipart": False})
 
 
 @admin_only
@@ -144,7 +144,7 @@ def version_create(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, f"Version {version.name} of {product.name} is ready.")
             return redirect(version)
-    return render(request, "catalog/form.html",
+    return render(request, "form.html",
                   {"form": form, "title": f"New version of {product.name}", "multipart": True})
 
 

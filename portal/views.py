@@ -82,7 +82,7 @@ def _account_form(request: HttpRequest, form: AccountForm, title: str) -> HttpRe
         else:
             messages.success(request, f"Saved {account}.")
             return redirect(account)
-    return render(request, "portal/account_form.html", {"form": form, "title": title})
+    return render(request, "form.html", {"form": form, "title": title, "multipart": False})
 
 
 @login_required
