@@ -121,6 +121,42 @@ def _progress(launch: LaunchRequest):
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
+def launch_update(request: HttpRequest, pk: int) -> HttpResponse:
+    launch = _launch_or_404(request, pk)
+    if launch.owner_id != request.user.pk:
+        raise PermissionDenied
+    versions = [v for v in selectors.versions_in_launch_order(product=launch.product) if v.guidance != Guidance.INACTIVE]
+    chosen = request.POST.get("version") or request.GET.get("version") or str(launch.version_id)
+    version = next((v for v in versions if str(v.pk) == chosen), launch.version)
+    form = launch_form_build(version=version,
+                             constraints=list(selectors.constraints_for(product=launch.product, teams=[launch.team])))
+    for field in form["parameters"]:
+        if not field["locked"] and not field["no_echo"] and field["key"] in launch.parameters:
+            field["value"] = launch.parameters[field["key"]]
+    errors, changes = {}, None
+    if request.method == "POST":
+        parameters, _ = _submitted(request, form)
+        for field in form["parameters"]:
+            if field["key"] in parameters and not field["no_echo"]:
+                field["value"] = parameters[field["key"]]
+        try:
+            if request.POST.get("action") == "apply":
+                launches.launch_update(user=request.user, launch=launch, version_id=version.pk, parameters=parameters)
+                messages.success(request, f"Updating {launch.name} to {version.name}.")
+                return redirect(launch)
+            changes = launches.launch_update_preview(user=request.user, launch=launch, version_id=version.pk,
+                                                     parameters=parameters)
+        except ValidationError as exc:
+            errors = _form_errors(exc)
+        except (ValueError, *aws.AWS_ERRORS) as exc:
+            errors = {"parameters": [f"The preview failed: {exc}"]}
+    ctx = {"launch": launch, "versions": versions, "version": version, "form": form, "errors": errors,
+           "changes": changes, "updating": True}
+    return render(request, "catalog/launch_update.html", ctx)
+
+
+@login_required
 @require_POST
 def launch_terminate(request: HttpRequest, pk: int) -> HttpResponse:
     launch = _launch_or_404(request, pk)

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
 
-from catalog import selectors
+from catalog import selectors, stacks
 from catalog.launch_form import launch_form_build
 from catalog.launch_values import launch_values_check
 from catalog.models import (
@@ -59,6 +59,111 @@ def launch_target(*, user: AbstractBaseUser, product: Product) -> tuple[Team, Ac
     if teams:
         raise ValidationError({"product": "Your team has no AWS account to launch into; ask an admin to add one."})
     raise PermissionDenied("Only developers of a team granted this product may launch it.")
+
+
+def _version(product: Product, version_id, *, for_update: bool = False) -> ProductVersion:
+    """The version to launch (DEFAULT only) or to update to (DEPRECATED too, as Service Catalog allows)."""
+    version = None
+    if str(version_id).isdigit():
+        version = ProductVersion.objects.select_related("document").filter(product=product, pk=version_id).first()
+    if version is None or version.guidance == Guidance.INACTIVE:
+        raise ValidationError({"version": f"Product {product.pk} has no version {version_id!r} to launch."})
+    if version.guidance == Guidance.DEPRECATED and not for_update:
+        raise ValidationError({"version": f"Version {version.name} is deprecated: choose a newer version."})
+    return version
+
+
+def launch_create(*, user: AbstractBaseUser, product_id, version_id, name: str, parameters, tags,
+                  idempotency_key: str | None = None) -> LaunchRequest:
+    product = selectors.product_for_user(user=user, product_id=int(product_id)) if str(product_id).isdigit() else None
+    if product is None:
+        raise Http404("No such product.")
+    team, account, region = launch_target(user=user, product=product)
+    version = _version(product, version_id)
+    if not isinstance(name, str) or not NAME.match(name):
+        raise ValidationError({"name": "Start with a letter; use letters, digits and hyphens, at most 100."})
+    constraints = list(selectors.constraints_for(product=product, teams=[team]))
+    form = launch_form_build(version=version, constraints=constraints)
+    checked = launch_values_check(form=form, specs=version.parameters, parameters=parameters, tags=tags)
+    role = next((c.definition["role_arn"] for c in constraints if c.type == ConstraintType.LAUNCH), None)
+    if role is None:
+        raise ValidationError({"product": "This product has no launch constraint: an admin must name the role "
+                                          "the portal launches it as."})
+    key = (idempotency_key or random.token_hex(16))[:64]
+    try:
+        with transaction.atomic():
+            launch = LaunchRequest.objects.create(
+                product=product, version=version, name=name, owner=user, team=team, account_id=account.account_id,
+                region=region, parameters=checked.parameters, secrets=secrets_seal(checked.secrets),
+                tags=checked.tags, launch_role_arn=role, idempotency_key=key)
+            LaunchTransition.objects.create(launch=launch, new_status=LaunchStatus.CREATED, reason="Requested")
+            transaction.on_commit(lambda: _enqueue("launch_provision", launch.pk))
+    except IntegrityError:  # the same request again (double click, retry): the first one stands
+        return LaunchRequest.objects.get(owner=user, idempotency_key=key)
+    return launch
+
+
+def launch_terminate(*, user: AbstractBaseUser, launch: LaunchRequest) -> LaunchRequest:
+    if launch.owner_id != user.pk and not is_admin(user):
+        raise PermissionDenied("Only the owner or an admin terminates a launch.")
+    if launch.status == LaunchStatus.TERMINATED:
+        return launch
+    if not launch_transition(launch_id=launch.pk, allowed_from=[LaunchStatus.SUCCEEDED, LaunchStatus.FAILED],
+                             to=LaunchStatus.TERMINATING, reason=f"Terminate requested by {user.get_username()}"):
+        raise ValidationError({"status": f"A launch that is {launch.status} cannot be terminated now."})
+    transaction.on_commit(lambda: _enqueue("launch_terminate", launch.pk))
+    launch.refresh_from_db()
+    return launch
+
+
+def _enqueue(task_name: str, launch_id: int) -> None:
+    from catalog import tasks  # the tasks call back into this module
+
+    getattr(tasks, task_name).delay(launch_id)
+
+
+def _update_plan(*, user: AbstractBaseUser, launch: LaunchRequest, version_id, parameters):
+    """The version and checked values an update would apply; refusals name the field."""
+    if launch.owner_id != user.pk:
+        raise PermissionDenied("Only the owner updates a launch.")
+    if launch.status != LaunchStatus.SUCCEEDED:
+        raise ValidationError({"status": f"A launch that is {launch.status} cannot be updated now."})
+    version = _version(launch.product, version_id or launch.version_id, for_update=True)
+    if parameters is not None and not isinstance(parameters, dict):
+        raise ValidationError({"parameters": "Give parameters as an object of key to value."})
+    try:
+        kept = secrets_open(launch.secrets)
+    except ValueError:  # SECRET_KEY changed since: the developer must give NoEcho values again
+        kept = {}
+    previous = {**launch.parameters, **kept}
+    declared = {p["key"] for p in version.parameters}
+    merged = {k: v for k, v in previous.items() if k in declared} | (parameters or {})
+    constraints = list(selectors.constraints_for(product=launch.product, teams=[launch.team]))
+    form = launch_form_build(version=version, constraints=constraints)
+    locked = {f["key"] for f in form["parameters"] if f["locked"]}
+    merged = {k: v for k, v in merged.items() if k not in locked or (parameters or {}).get(k) is not None}
+    checked = launch_values_check(form=form, specs=version.parameters, parameters=merged, tags=dict(launch.tags))
+    return version, checked
+
+
+def launch_update_preview(*, user: AbstractBaseUser, launch: LaunchRequest, version_id=None, parameters=None
+                          ) -> list[dict]:
+    """What CloudFormation would add, modify or replace (from a change set it then throws away)."""
+    version, checked = _update_plan(user=user, launch=launch, version_id=version_id, parameters=parameters)
+    return stacks.change_set_preview(launch, version, {**checked.parameters, **checked.secrets})
+
+
+def launch_update(*, user: AbstractBaseUser, launch: LaunchRequest, version_id=None, parameters=None
+                  ) -> LaunchRequest:
+    """Update a running launch to a new version or new values; previous values (NoEcho included) carry over."""
+    version, checked = _update_plan(user=user, launch=launch, version_id=version_id, parameters=parameters)
+    pending = {"version": version.pk, "parameters": checked.parameters, "secrets": secrets_seal(checked.secrets)}
+    if not launch_transition(launch_id=launch.pk, allowed_from=[LaunchStatus.SUCCEEDED], to=LaunchStatus.IN_PROGRESS,
+                             reason=f"Updating to {version.name}", pending_update=pending):
+        raise ValidationError({"status": "The launch changed meanwhile; reload and try again."})
+    transaction.on_commit(lambda: _enqueue("launch_update_run", launch.pk))
+    launch.refresh_from_db()
+    return launch
 
 
 def _version(product: Product, version_id, *, for_update: bool = False) -> ProductVersion:

@@ -1,5 +1,7 @@
 """CloudFormation for launches, through the AWS boundary: the template to S3, the stack as the launch role."""
 
+import time
+import uuid
 from typing import Any
 
 from portal import aws
@@ -138,3 +140,38 @@ def stack_update(launch: LaunchRequest, template_url: str) -> None:
         ClientRequestToken=f"guardrail-launch-{launch.pk}-update-{launch.transitions.count()}",
         Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
     )
+
+
+def change_set_preview(launch: LaunchRequest, version, values: dict[str, str]) -> list[dict]:
+    """Create an UPDATE change set, read what it would do, delete it: [{action, logical_id, type, replacement}].
+
+    Change sets go by the stack's name (the sandbox finds change sets by name only; AWS takes either).
+    """
+    cfn = _cloudformation(launch)
+    name = f"guardrail-preview-{launch.pk}-{uuid.uuid4().hex[:8]}"
+    cfn.create_change_set(
+        StackName=launch.stack_name, ChangeSetName=name, ChangeSetType="UPDATE",
+        TemplateURL=template_upload(launch, version),
+        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in values.items()],
+        Tags=[{"Key": k, "Value": v} for k, v in {**launch.tags, **system_tags(launch)}.items()],
+        Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
+    )
+    try:
+        answer = _change_set_when_ready(cfn, launch.stack_name, name)
+    finally:
+        cfn.delete_change_set(StackName=launch.stack_name, ChangeSetName=name)
+    changes = [c["ResourceChange"] for c in answer.get("Changes", []) if "ResourceChange" in c]
+    return [{"action": c.get("Action", ""), "logical_id": c.get("LogicalResourceId", ""),
+             "type": c.get("ResourceType", ""), "replacement": c.get("Replacement", "")} for c in changes]
+
+
+def _change_set_when_ready(cfn: Any, stack_id: str, name: str, timeout: float = 30.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        answer = cfn.describe_change_set(StackName=stack_id, ChangeSetName=name)
+        status = answer.get("Status", "")
+        if status in ("CREATE_COMPLETE", "FAILED") or time.monotonic() > deadline:
+            if status == "FAILED" and "didn't contain changes" not in answer.get("StatusReason", ""):
+                raise ValueError(f"CloudFormation could not plan the update: {answer.get('StatusReason', '')}")
+            return answer
+        time.sleep(1)

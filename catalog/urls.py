@@ -22,6 +22,7 @@ urlpatterns = [
     path("launches/", launch_pages.launch_list, name="launch-list"),
     path("launches/<int:pk>/", launch_pages.launch_detail, name="launch-detail"),
     path("launches/<int:pk>/terminate/", launch_pages.launch_terminate, name="launch-terminate"),
+    path("launches/<int:pk>/update/", launch_pages.launch_update, name="launch-update"),
     path("versions/<int:pk>/", views.version_detail, name="version-detail"),
     path("versions/<int:pk>/guidance/", views.version_guidance, name="version-guidance"),
     path("versions/<int:pk>/diff/", views.version_diff, name="version-diff"),

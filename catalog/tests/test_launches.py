@@ -264,3 +264,25 @@ def test_it_asks_again_for_noecho_values_it_can_no_longer_decrypt(client, people
     response = _patch(client, launch_id, {"parameters": {"Port": "80", "Token": "new-token-123"}})
     assert response.status_code == 202
     assert LaunchRequest.objects.get(pk=launch_id).status == LaunchStatus.SUCCEEDED
+
+
+def test_it_previews_then_applies_an_update_from_the_page(client, people, sg_product, sandbox):
+    client.force_login(people.daisy)
+    launch_id = _launch_sg(client, sg_product).json()["id"]
+    page = client.get(f"/catalog/launches/{launch_id}/update/").content.decode()
+    assert 'value="443"' in page or ">443<" in page
+    assert "tok-123456789" not in page
+    preview = client.post(f"/catalog/launches/{launch_id}/update/", {"action": "preview", "param-Port": "80"})
+    assert preview.status_code == 200
+    assert 'data-testid="preview"' in preview.content.decode()
+    assert LaunchRequest.objects.get(pk=launch_id).parameters == {"Port": "443"}  # a preview changes nothing
+    applied = client.post(f"/catalog/launches/{launch_id}/update/", {"action": "apply", "param-Port": "80"})
+    assert applied.status_code == 302
+    assert LaunchRequest.objects.get(pk=launch_id).parameters == {"Port": "80"}
+
+
+def test_it_shows_update_errors_beside_the_field(client, people, sg_product, sandbox):
+    client.force_login(people.daisy)
+    launch_id = _launch_sg(client, sg_product).json()["id"]
+    response = client.post(f"/catalog/launches/{launch_id}/update/", {"action": "apply", "param-Port": "22"})
+    assert response.status_code == 200 and "must be one of" in response.content.decode()

@@ -84,6 +84,7 @@ MATRIX = [
     ("GET", "/catalog/launches/", "catalog:launch-list", (302, 200, 200, 200, 200)),
     ("GET", "/catalog/launches/{launch}/", "catalog:launch-detail", (302, 200, 200, 404, 200)),
     ("POST", "/catalog/launches/{launch}/terminate/", "catalog:launch-terminate", (302, 302, 302, 404, 403)),
+    ("GET", "/catalog/launches/{launch}/update/", "catalog:launch-update", (302, 403, 200, 404, 403)),
     ("GET", "/api/launches/", "api-launch-list", (401, 200, 200, 200, 200)),
     ("POST", "/api/launches/", "api-launch-list", (401, 403, 201, 404, 403),
      {"product": "{product}", "version": "{version}", "name": "web", "parameters": {"DBPassword": "Passw0rdPassw0rd"}}),
