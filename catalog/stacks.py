@@ -103,7 +103,8 @@ def failure_reason(launch: LaunchRequest, stack: dict) -> str:
 
 def remember_resources(launch: LaunchRequest) -> None:
     """Note the stack's resources before deleting it, to check afterwards that none is left."""
-    resources = [{"logical_id": r["LogicalResourceId"], "type": r["ResourceType"],
+    # .get: the sandbox lists resources of types it does not implement without their ids.
+    resources = [{"logical_id": r.get("LogicalResourceId", ""), "type": r.get("ResourceType", ""),
                   "physical_id": r.get("PhysicalResourceId", "")} for r in stack_resources(launch)]
     LaunchRequest.objects.filter(pk=launch.pk).update(stack_resources=resources)
     launch.stack_resources = resources
