@@ -92,10 +92,18 @@ def _product_or_404(request: HttpRequest, pk: int):
 @login_required
 def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
     product = _product_or_404(request, pk)
+    versions = [v for v in selectors.versions_in_launch_order(product=product)
+                if sees_everything(request.user) or v.guidance != "INACTIVE"]
+    newest = next((v for v in versions if v.guidance == "DEFAULT"), None)
+    diagram = None
+    if newest is not None:
+        template = newest.document.analysis.get("template") or {}
+        diagram = mark_safe(render_svg(template_graph(template)))  # noqa: S308 — render_svg escapes all text
     ctx = {
         "product": product,
-        "versions": [v for v in selectors.versions_in_launch_order(product=product)
-                     if sees_everything(request.user) or v.guidance != "INACTIVE"],
+        "versions": versions,
+        "diagram": diagram,
+        "newest": newest,
         "constraints": product.constraints.select_related("portfolio") if sees_everything(request.user) else [],
         "teams": selectors.teams_granted(product=product),
     }

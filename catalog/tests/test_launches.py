@@ -286,3 +286,28 @@ def test_it_shows_update_errors_beside_the_field(client, people, sg_product, san
     launch_id = _launch_sg(client, sg_product).json()["id"]
     response = client.post(f"/catalog/launches/{launch_id}/update/", {"action": "apply", "param-Port": "22"})
     assert response.status_code == 200 and "must be one of" in response.content.decode()
+
+
+def test_it_tells_the_notification_constraints_sns_topic(client, people, lamp, sandbox):
+    from catalog import services
+
+    sns = aws.client("sns", account_id="111111111111")
+    sqs = aws.client("sqs", account_id="111111111111")
+    topic = sns.create_topic(Name="payments-launches")["TopicArn"]
+    queue = sqs.create_queue(QueueName="launch-events")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    services.constraint_create(user=people.admin, product=lamp, type="NOTIFICATION",
+                               definition={"sns_topic_arns": [topic]}, portfolio=lamp.portfolios.get())
+    client.force_login(people.daisy)
+    _launch(client, lamp)
+    messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
+    bodies = [json.loads(m["Body"]) for m in messages]
+    assert any(b.get("Subject") == "Launch shop succeeded" for b in bodies), bodies
+    assert all("s3cretPassw0rdX" not in m["Body"] for m in messages)
+
+
+def test_it_draws_the_newest_version_on_the_product_page(client, people, lamp):
+    client.force_login(people.daisy)
+    html = client.get(f"/catalog/products/{lamp.pk}/").content.decode()
+    assert 'data-testid="diagram"' in html and "WebServerSecurityGroup" in html
