@@ -16,6 +16,7 @@ from portal.notifications import notify
 log = logging.getLogger(__name__)
 S = LaunchStatus
 MAX_WATCH_SECONDS = 2 * 60 * 60
+MAX_BLIND_SECONDS = 120
 STALE_AFTER = timedelta(minutes=3)
 
 
@@ -62,14 +63,21 @@ def launch_watch(launch_id: int, waited: int = 0) -> None:
     try:
         stack = stacks.stack_describe(launch)
     except aws.AWS_ERRORS as exc:
-        stack, problem = None, _aws_failure(exc)
-    else:
-        problem = ""
+        # Not knowing is not an answer: ask again for a while, then say why we stopped.
+        if waited > MAX_BLIND_SECONDS:
+            _finish(launch_id, S.FAILED, f"The stack's state is unknown: {_aws_failure(exc)}", pending_update=None)
+        else:
+            _watch_again(launch_id, waited)
+        return
     if _settle(launch, stack):
         return
-    if waited > MAX_WATCH_SECONDS or problem:
-        _finish(launch_id, S.FAILED, problem or "The stack did not finish within two hours.")
+    if waited > MAX_WATCH_SECONDS:
+        _finish(launch_id, S.FAILED, "The stack did not finish within two hours.", pending_update=None)
         return
+    _watch_again(launch_id, waited)
+
+
+def _watch_again(launch_id: int, waited: int) -> None:
     delay = min(30, 2 + waited // 10)
     launch_watch.apply_async((launch_id, waited + delay), countdown=delay)
 
