@@ -111,14 +111,37 @@ def remember_resources(launch: LaunchRequest) -> None:
 
 
 def leftovers(launch: LaunchRequest) -> list[str]:
-    """Instances the deleted stack left running (moto does, sometimes), terminated now; their ids."""
-    ids = [r["physical_id"] for r in launch.stack_resources
-           if r["type"] == "AWS::EC2::Instance" and r["physical_id"]]
-    if not ids:
-        return []
+    """What the deleted stack left behind (moto sometimes does), removed now: instances, security
+    groups and buckets among its noted resources. Returns their ids."""
     account, role = _role(launch)
     ec2 = aws.client("ec2", account_id=account, region=launch.region, role_name=role,
                      session_name=f"guardrail-launch-{launch.pk}")
+    s3 = aws.client("s3", account_id=account, region=launch.region, role_name=role,
+                    session_name=f"guardrail-launch-{launch.pk}")
+    ids = {kind: [r["physical_id"] for r in launch.stack_resources if r["type"] == kind and r["physical_id"]]
+           for kind in ("AWS::EC2::Instance", "AWS::EC2::SecurityGroup", "AWS::S3::Bucket")}
+    left = _leftover_instances(ec2, ids["AWS::EC2::Instance"])
+    for group in ids["AWS::EC2::SecurityGroup"]:
+        if _exists(lambda: ec2.describe_security_groups(GroupIds=[group])):
+            ec2.delete_security_group(GroupId=group)
+            left.append(group)
+    for bucket in ids["AWS::S3::Bucket"]:
+        if _exists(lambda: s3.head_bucket(Bucket=bucket)):
+            left.append(f"{bucket} (a bucket: kept, it may hold data)")
+    return left
+
+
+def _exists(call) -> bool:
+    try:
+        call()
+    except aws.ClientError:
+        return False
+    return True
+
+
+def _leftover_instances(ec2: Any, ids: list[str]) -> list[str]:
+    if not ids:
+        return []
     try:
         reservations = ec2.describe_instances(InstanceIds=ids)["Reservations"]
     except aws.ClientError:

@@ -121,8 +121,11 @@ def _settle_update(launch: LaunchRequest, stack: dict | None, status: str | None
 
 
 def _leftovers_note(launch: LaunchRequest) -> str:
-    left = stacks.leftovers(launch)
-    return f"; cleaned up what CloudFormation left behind: {', '.join(left)}" if left else "; nothing left behind"
+    try:
+        left = stacks.leftovers(launch)
+    except aws.AWS_ERRORS as exc:
+        return f"; could not check for leftovers: {_aws_failure(exc)}"
+    return f"; left behind by CloudFormation, now handled: {', '.join(left)}" if left else "; nothing left behind"
 
 
 def _finish(launch_id: int, to: str, reason: str, **fields) -> None:

@@ -61,7 +61,11 @@ def test_it_terminates_and_leaves_nothing_behind(client, people, lamp, sandbox):
     assert launch.status == LaunchStatus.TERMINATED, launch.status_reason
     ec2 = aws.client("ec2", account_id="111111111111")
     states = [i["State"]["Name"] for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]]
-    assert all(s in ("terminated", "shutting-down") for s in states)
+    assert states and all(s in ("terminated", "shutting-down") for s in states)
+    noted = {r["type"]: r["physical_id"] for r in launch.stack_resources}
+    groups = ec2.describe_security_groups()["SecurityGroups"]
+    assert noted["AWS::EC2::SecurityGroup"] not in {g["GroupId"] for g in groups}
+    assert launch.status_reason.startswith("The stack is deleted; ")
 
 
 @pytest.mark.parametrize(
