@@ -122,18 +122,18 @@ def leftovers(launch: LaunchRequest) -> list[str]:
            for kind in ("AWS::EC2::Instance", "AWS::EC2::SecurityGroup", "AWS::S3::Bucket")}
     left = _leftover_instances(ec2, ids["AWS::EC2::Instance"])
     for group in ids["AWS::EC2::SecurityGroup"]:
-        if _exists(lambda: ec2.describe_security_groups(GroupIds=[group])):
+        if _exists(ec2.describe_security_groups, GroupIds=[group]):
             ec2.delete_security_group(GroupId=group)
             left.append(group)
     for bucket in ids["AWS::S3::Bucket"]:
-        if _exists(lambda: s3.head_bucket(Bucket=bucket)):
+        if _exists(s3.head_bucket, Bucket=bucket):
             left.append(f"{bucket} (a bucket: kept, it may hold data)")
     return left
 
 
-def _exists(call) -> bool:
+def _exists(call, **kwargs) -> bool:
     try:
-        call()
+        call(**kwargs)
     except aws.ClientError:
         return False
     return True

@@ -52,7 +52,7 @@ class Settings:
         def parse(v: str) -> dict:
             config = environ.Env.db_url_config(v)
             if config.get("ENGINE") not in set(environ.Env.DB_SCHEMES.values()):
-                raise ValueError(f"unknown database scheme; use one of postgres://, sqlite:///, mysql://")
+                raise ValueError("unknown database scheme; use one of postgres://, sqlite:///, mysql://")
             return config
 
         return self._parse(name, None, parse, "a database URL") or environ.Env.db_url_config(default)

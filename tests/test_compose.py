@@ -39,7 +39,7 @@ def _check_command(command: list[str]) -> None:
 
 def test_each_command_names_a_real_entry_point():
     checked = 0
-    for name, service in _services().items():
+    for service in _services().values():
         if "command" in service:
             _check_command(service["command"])
             checked += 1
