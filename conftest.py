@@ -1,7 +1,6 @@
 """Fixtures shared by every app's tests: the demo people, and Chromium for the browser tests."""
 
 import os
-import shutil
 from types import SimpleNamespace
 
 import pytest
@@ -11,7 +10,6 @@ import pytest
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-SAMPLES = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "shared", "samples"))
 
 
 @pytest.fixture
@@ -40,15 +38,5 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
-def samples_dir(*parts: str) -> str:
-    path = os.path.join(SAMPLES, *parts)
-    if not os.path.exists(path):
-        pytest.skip(f"the shared sample data is absent here ({path}); CI has it beside the project")
-    return path
-
-
-def which(cmd: str) -> str | None:
-    return shutil.which(cmd)
-
-
-from sandbox.testing import sandbox, sandbox_server  # noqa: E402,F401  (the sandbox AWS fixtures)
+from sandbox.testing import SAMPLES, sandbox, sandbox_server  # noqa: E402,F401  (the sandbox AWS fixtures)
+from sandbox.testing import samples_path as samples_dir  # noqa: E402,F401  (one helper for the shared samples)

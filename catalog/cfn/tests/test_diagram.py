@@ -9,7 +9,7 @@ from cfnlint.decode import decode_str
 
 from catalog.cfn.diagram import Edge, Node, TemplateGraph, render_svg, template_graph
 
-SAMPLES = Path("/work/shared/samples/templates")
+SAMPLES = Path(__file__).resolve().parents[4] / "shared" / "samples" / "templates"  # beside the project
 SVG = "{http://www.w3.org/2000/svg}"
 
 

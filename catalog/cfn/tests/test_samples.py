@@ -1,6 +1,6 @@
 """Every real sample template through analyze(), checked against its own source parsed independently.
 
-The samples live beside the project (/work/shared/samples/templates), never copied into it.
+The samples live beside the project (../shared/samples/templates), never copied into it.
 """
 
 import functools
