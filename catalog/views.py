@@ -66,19 +66,25 @@ def portfolio_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     if portfolio:
         initial = {f: getattr(portfolio, f) for f in ("name", "description", "owner", "support_contact")}
         initial["teams"] = portfolio.teams.all()
-    form = PortfolioForm(request.POST or None, initial=initial)
+    def save(data: dict) -> Portfolio:
+        if portfolio:
+            return services.portfolio_update(user=request.user, portfolio=portfolio, **data)
+        return services.portfolio_create(user=request.user, **data)
+
+    title = f"Edit {portfolio.name}" if portfolio else "New portfolio"
+    return _save_or_show(request, PortfolioForm(request.POST or None, initial=initial), save, "portfolio", title)
+
+
+def _save_or_show(request: HttpRequest, form, save, kind: str, title: str) -> HttpResponse:
+    """Save a valid POSTed form through its service and go to the object; else show the form and its errors."""
     if request.method == "POST" and form.is_valid():
         try:
-            if portfolio:
-                portfolio = services.portfolio_update(user=request.user, portfolio=portfolio, **form.cleaned_data)
-            else:
-                portfolio = services.portfolio_create(user=request.user, **form.cleaned_data)
+            obj = save(form.cleaned_data)
         except ValidationError as exc:
             _errors_to_form(form, exc)
         else:
-            messages.success(request, f"Saved portfolio {portfolio.name}.")
-            return redirect(portfolio)
-    title = f"Edit {portfolio.name}" if portfolio else "New portfolio"
+            messages.success(request, f"Saved {kind} {obj.name}.")
+            return redirect(obj)
     return render(request, "form.html", {"form": form, "title": title, "multipart": False})
 
 
@@ -120,20 +126,13 @@ def product_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         initial["portfolios"] = product.portfolios.all()
     elif request.GET.get("portfolio", "").isdigit():
         initial["portfolios"] = Portfolio.objects.filter(pk=request.GET["portfolio"])
-    form = ProductForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            if product:
-                product = services.product_update(user=request.user, product=product, **form.cleaned_data)
-            else:
-                product = services.product_create(user=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            _errors_to_form(form, exc)
-        else:
-            messages.success(request, f"Saved product {product.name}.")
-            return redirect(product)
+    def save(data: dict):
+        if product:
+            return services.product_update(user=request.user, product=product, **data)
+        return services.product_create(user=request.user, **data)
+
     title = f"Edit {product.name}" if product else "New product"
-    return render(request, "form.html", {"form": form, "title": title, "multipart": False})
+    return _save_or_show(request, ProductForm(request.POST or None, initial=initial), save, "product", title)
 
 
 @admin_only
