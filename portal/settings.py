@@ -174,6 +174,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "portal.tasks.worker_heartbeat", "schedule": 30.0},
     "launches-reconcile": {"task": "catalog.tasks.launches_reconcile", "schedule": 60.0},
+    "cloudtrail-poll": {"task": "audit.tasks.cloudtrail_poll", "schedule": 5.0},
+    "logfiles-reconcile": {"task": "audit.tasks.logfiles_reconcile", "schedule": 120.0},
 }
 
 # --- AWS (see portal/aws.py, the one boundary) ------------------------------------------------

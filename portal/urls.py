@@ -24,6 +24,7 @@ urlpatterns = [
     path("accounts/<str:account_id>/", views.account_detail, name="account-detail"),
     path("accounts/<str:account_id>/edit/", views.account_edit, name="account-edit"),
     path("catalog/", include("catalog.urls")),
+    path("audit/", include("audit.urls")),
     path("api/", include("portal.api.urls")),
     path("admin/", admin.site.urls),
 ]

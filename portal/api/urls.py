@@ -2,6 +2,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from audit.api import views as audit_views
 from catalog.api import launch_views
 from catalog.api import views as catalog_views
 from portal.api import views
@@ -14,6 +15,7 @@ router.register("products", catalog_views.ProductViewSet, basename="api-product"
 router.register("versions", catalog_views.VersionViewSet, basename="api-version")
 router.register("constraints", catalog_views.ConstraintViewSet, basename="api-constraint")
 router.register("launches", launch_views.LaunchViewSet, basename="api-launch")
+router.register("events", audit_views.EventViewSet, basename="api-event")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -92,6 +92,13 @@ MATRIX = [
     ("PATCH", "/api/launches/{launch}/", "api-launch-detail", (401, 403, 202, 404, 403),
      {"parameters": {"InstanceType": "t3.small", "DBPassword": "Passw0rdPassw0rd"}}),
     ("DELETE", "/api/launches/{launch}/", "api-launch-detail", (401, 202, 202, 404, 403)),
+    # Event history (issue 5). {event} happened in daisy's team's account.
+    ("GET", "/audit/events/", "audit:event-list", (302, 200, 200, 200, 200)),
+    ("GET", "/audit/events/{event}/", "audit:event-detail", (302, 200, 200, 404, 200)),
+    ("GET", "/audit/files/", "audit:logfile-list", (302, 200, 403, 403, 200)),
+    ("POST", "/audit/files/{logfile}/retry/", "audit:logfile-retry", (302, 302, 403, 403, 302)),
+    ("GET", "/api/events/", "api-event-list", (401, 200, 200, 200, 200)),
+    ("GET", "/api/events/{event}/", "api-event-detail", (401, 200, 200, 404, 200)),
 ]
 # Served, but outside the matrix on purpose, with the reason.
 UNMATRIXED = {
@@ -120,8 +127,15 @@ def ids(people):
         product=product, version=product.versions.get(name="v2.0"), name="web", owner=people.daisy,
         team=people.daisy.teams.get(), account_id="111111111111", region="us-east-1", status="SUCCEEDED",
         launch_role_arn="arn:aws:iam::111111111111:role/GuardrailLaunch", idempotency_key="matrix")
+    from audit.models import LogFile
+    from audit.services import records_ingest
+
+    records_ingest([{"eventID": "ev-matrix", "eventTime": "2026-11-28T12:00:00Z", "eventSource": "ec2.amazonaws.com",
+                     "eventName": "RunInstances", "recipientAccountId": "111111111111",
+                     "userIdentity": {"type": "IAMUser", "userName": "daisy"}}])
+    logfile = LogFile.objects.create(bucket="b", key="k", status="QUARANTINED", reason="test")
     return {"product": product.pk, "portfolio": Portfolio.objects.get(name="Payments web platform").pk,
-            "launch": launch.pk,
+            "launch": launch.pk, "event": "ev-matrix", "logfile": logfile.pk,
             "version": versions["v2.0"], "version_old": versions["v1.0"],
             "constraint": Constraint.objects.filter(product=product, type="TAG").first().pk}
 

@@ -1,0 +1,20 @@
+"""Django-free CloudTrail log handling: object keys, streaming file reader,
+record normalisation and resource extraction."""
+
+from .files import BadLogFile, LogKey, iter_records, parse_key
+from .records import BadRecord, NormalizedEvent, normalize, unwrap, unwrap_all
+from .resources import Resource, resources_of
+
+__all__ = [
+    "BadLogFile",
+    "BadRecord",
+    "LogKey",
+    "NormalizedEvent",
+    "Resource",
+    "iter_records",
+    "normalize",
+    "parse_key",
+    "resources_of",
+    "unwrap",
+    "unwrap_all",
+]

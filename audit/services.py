@@ -1,0 +1,126 @@
+"""Ingesting CloudTrail log files: stream the records, store each once (by eventID), enrich, quarantine bad files."""
+
+from collections.abc import Iterable, Iterator
+from itertools import islice
+from typing import IO, Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from audit.cloudtrail.files import BadLogFile, iter_records, parse_key
+from audit.cloudtrail.records import BadRecord, normalize, unwrap
+from audit.models import CloudTrailEvent, EventResource, LogFile, LogFileStatus
+from portal.models import Account
+
+BATCH = 500
+
+
+class _Context:
+    """Org context looked up once per file: the account's team, people by user name."""
+
+    def __init__(self) -> None:
+        self.teams = dict(Account.objects.values_list("account_id", "team_id"))
+        self.people: dict[str, int | None] = {}
+
+    def person(self, user_name: str) -> int | None:
+        if user_name and user_name not in self.people:
+            self.people[user_name] = get_user_model().objects.filter(username=user_name).values_list(
+                "pk", flat=True).first()
+        return self.people.get(user_name)
+
+
+def _event_row(record: dict, ctx: _Context, log_file: LogFile | None) -> tuple[CloudTrailEvent, list]:
+    n = normalize(record)
+    event = CloudTrailEvent(
+        event_id=n.event_id, event_time=n.event_time, event_source=n.event_source, event_name=n.event_name,
+        event_type=n.event_type or "", account_id=n.account_id or "", region=n.aws_region or "",
+        source_ip=n.source_ip or "", user_agent=n.user_agent or "", error_code=n.error_code or "",
+        error_message=n.error_message or "", read_only=bool(n.read_only), identity_type=n.identity_type or "",
+        identity_arn=n.identity_arn or "", user_name=n.user_name or "", access_key_id=n.access_key_id or "",
+        session_issuer_arn=n.session_issuer_arn or "", mfa_authenticated=n.mfa_authenticated,
+        team_id=ctx.teams.get(n.account_id or ""), person_id=ctx.person(n.user_name or ""), raw=record,
+        log_file=log_file,
+    )
+    return event, list(n.resources)
+
+
+def _store(batch: list[tuple[CloudTrailEvent, list]]) -> tuple[int, int]:
+    """(stored, duplicates). Records already stored (from this or another file) are left as they are."""
+    ids = [event.event_id for event, _ in batch]
+    existing = set(CloudTrailEvent.objects.filter(event_id__in=ids).values_list("event_id", flat=True))
+    fresh = {event.event_id: (event, resources) for event, resources in batch if event.event_id not in existing}
+    with transaction.atomic():
+        CloudTrailEvent.objects.bulk_create([event for event, _ in fresh.values()], ignore_conflicts=True)
+        pks = dict(CloudTrailEvent.objects.filter(event_id__in=list(fresh)).values_list("event_id", "pk"))
+        EventResource.objects.bulk_create([
+            EventResource(event_id=pks[event_id], resource_type=r.type, resource_id=r.id[:512], arn=(r.arn or "")[:1024])
+            for event_id, (_, resources) in fresh.items() if event_id in pks for r in resources
+        ], ignore_conflicts=True)
+    return len(fresh), len(batch) - len(fresh)
+
+
+def _batches(items: Iterator[Any], size: int) -> Iterator[list]:
+    while chunk := list(islice(items, size)):
+        yield chunk
+
+
+def records_ingest(records: Iterable[dict], *, log_file: LogFile | None = None) -> dict[str, Any]:
+    """Store records (raw CloudTrail records or EventBridge-wrapped ones); bad ones are counted, not stored."""
+    ctx = _Context()
+    counts: dict[str, Any] = {"stored": 0, "duplicates": 0, "bad": 0, "bad_reasons": [], "file_error": ""}
+
+    def readable() -> Iterator[dict]:
+        """The records up to any damage in the file; the damage is noted, not raised, so they all go in."""
+        try:
+            yield from records
+        except BadLogFile as exc:
+            counts["file_error"] = str(exc)
+
+    def rows() -> Iterator[tuple[CloudTrailEvent, list]]:
+        for record in readable():
+            try:
+                yield _event_row(unwrap(record), ctx, log_file)
+            except (BadRecord, TypeError, ValueError, KeyError, AttributeError) as exc:
+                counts["bad"] += 1
+                if len(counts["bad_reasons"]) < 5:
+                    counts["bad_reasons"].append(str(exc))
+
+    for batch in _batches(rows(), BATCH):
+        unique = list({event.event_id: (event, res) for event, res in batch}.values())
+        stored, duplicates = _store(unique)
+        counts["stored"] += stored
+        counts["duplicates"] += duplicates + len(batch) - len(unique)
+    return counts
+
+
+def logfile_ingest(*, log_file: LogFile, stream: IO[bytes]) -> LogFile:
+    """Ingest one file already claimed (INGESTING): good records go in, a bad file ends QUARANTINED with why."""
+    if log_file.bucket and not parse_key(log_file.key):
+        return logfile_quarantine(log_file=log_file, reason="the key is outside the CloudTrail layout AWSLogs/<account>/CloudTrail/<region>/"
+                                     "YYYY/MM/DD/…json.gz; not read")
+    counts = records_ingest(iter_records(stream), log_file=log_file)
+    problem = counts["file_error"]
+    if counts["bad"]:
+        problem = problem or f"{counts['bad']} record(s) could not be read: {'; '.join(counts['bad_reasons'])}"
+    LogFile.objects.filter(pk=log_file.pk).update(
+        status=LogFileStatus.QUARANTINED if problem else LogFileStatus.DONE, reason=problem[:2000],
+        records=counts["stored"], duplicates=counts["duplicates"])
+    log_file.refresh_from_db()
+    return log_file
+
+
+def logfile_quarantine(*, log_file: LogFile, reason: str) -> LogFile:
+    LogFile.objects.filter(pk=log_file.pk).update(status=LogFileStatus.QUARANTINED, reason=reason)
+    log_file.refresh_from_db()
+    return log_file
+
+
+def logfile_claim(*, bucket: str, key: str) -> LogFile | None:
+    """The file's row, moved to INGESTING; None if another worker has it or it is already done."""
+    found = parse_key(key)
+    log_file, _ = LogFile.objects.get_or_create(
+        bucket=bucket, key=key,
+        defaults={"account_id": found.account_id if found else "", "region": found.region if found else ""})
+    claimed = LogFile.objects.filter(pk=log_file.pk, status__in=[LogFileStatus.PENDING, LogFileStatus.QUARANTINED]
+                                     ).update(status=LogFileStatus.INGESTING, attempts=log_file.attempts + 1)
+    return LogFile.objects.get(pk=log_file.pk) if claimed else None

@@ -1,0 +1,46 @@
+"""Where CloudTrail files come from, through the AWS boundary: each account's queue and bucket."""
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO
+from urllib.parse import unquote_plus
+
+from django.conf import settings
+
+from portal import aws
+
+QUEUE_NAME = "guardrail-cloudtrail"
+
+
+@dataclass(frozen=True)
+class NewFile:
+    bucket: str
+    key: str
+    receipt: str
+
+
+def new_files(*, account_id: str, region: str | None = None, max_messages: int = 10) -> Iterator[NewFile]:
+    """S3 "object created" notifications waiting on the account's queue (test events are skipped)."""
+    sqs = aws.client("sqs", account_id=account_id, region=region or settings.AWS_DEFAULT_REGION)
+    queue = sqs.get_queue_url(QueueName=QUEUE_NAME)["QueueUrl"]
+    for message in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=max_messages).get("Messages", []):
+        body = json.loads(message["Body"])
+        records = body.get("Records", []) if isinstance(body, dict) else []
+        if not records:  # s3:TestEvent and anything else that names no object
+            sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+            continue
+        for record in records:
+            s3 = record.get("s3", {})
+            yield NewFile(bucket=s3.get("bucket", {}).get("name", ""),
+                          key=unquote_plus(s3.get("object", {}).get("key", "")), receipt=message["ReceiptHandle"])
+
+
+def forget_message(*, account_id: str, receipt: str, region: str | None = None) -> None:
+    sqs = aws.client("sqs", account_id=account_id, region=region or settings.AWS_DEFAULT_REGION)
+    sqs.delete_message(QueueUrl=sqs.get_queue_url(QueueName=QUEUE_NAME)["QueueUrl"], ReceiptHandle=receipt)
+
+
+def open_object(*, account_id: str, bucket: str, key: str) -> IO[bytes]:
+    """The object's body as a stream: read in chunks, never loaded whole."""
+    return aws.client("s3", account_id=account_id).get_object(Bucket=bucket, Key=key)["Body"]

@@ -1,0 +1,60 @@
+"""CloudTrail ingestion in Celery: poll each account's queue, ingest each new file once."""
+
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from audit import services, sources
+from audit.models import LogFile, LogFileStatus
+from portal import aws
+from portal.models import Account
+
+log = logging.getLogger(__name__)
+STALE_AFTER = timedelta(minutes=5)
+
+
+@shared_task(name="audit.tasks.cloudtrail_poll", ignore_result=True)
+def cloudtrail_poll() -> int:
+    """Enqueue each newly delivered file; the message is deleted once the file has its row (at least once)."""
+    found = 0
+    account_ids = set(Account.objects.values_list("account_id", flat=True)) | {settings.AWS_MANAGEMENT_ACCOUNT_ID}
+    for account_id in sorted(account_ids):
+        try:
+            for new in sources.new_files(account_id=account_id):
+                LogFile.objects.get_or_create(bucket=new.bucket, key=new.key, defaults={"account_id": account_id})
+                cloudtrail_ingest_file.delay(account_id, new.bucket, new.key)
+                sources.forget_message(account_id=account_id, receipt=new.receipt)
+                found += 1
+        except aws.AWS_ERRORS as exc:
+            log.warning("cloudtrail: cannot read the queue of %s: %s", account_id, aws.error_code(exc))
+    return found
+
+
+@shared_task(name="audit.tasks.cloudtrail_ingest_file", ignore_result=True,
+             autoretry_for=aws.AWS_ERRORS, retry_backoff=True, retry_jitter=True, max_retries=5)
+def cloudtrail_ingest_file(account_id: str, bucket: str, key: str) -> None:
+    log_file = services.logfile_claim(bucket=bucket, key=key)
+    if log_file is None:
+        return  # done already, or another worker has it
+    try:
+        stream = sources.open_object(account_id=account_id, bucket=bucket, key=key)
+    except aws.ClientError as exc:
+        services.logfile_quarantine(log_file=log_file, reason=f"cannot read the object: {aws.error_code(exc)}")
+        return
+    services.logfile_ingest(log_file=log_file, stream=stream)
+
+
+@shared_task(name="audit.tasks.logfiles_reconcile", ignore_result=True)
+def logfiles_reconcile() -> int:
+    """Files a dead worker left half done go again; deduplication keeps the result exact."""
+    stale = LogFile.objects.filter(status=LogFileStatus.INGESTING, updated__lt=timezone.now() - STALE_AFTER)
+    count = 0
+    for log_file in stale:
+        if LogFile.objects.filter(pk=log_file.pk, status=LogFileStatus.INGESTING).update(
+                status=LogFileStatus.PENDING, reason="the worker stopped mid-file; ingesting again"):
+            cloudtrail_ingest_file.delay(log_file.account_id, log_file.bucket, log_file.key)
+            count += 1
+    return count
