@@ -20,10 +20,22 @@ class NewFile:
     receipt: str
 
 
+_queue_urls: dict[tuple[str, str, str], str] = {}
+
+
+def _queue(sqs, account_id: str, region: str) -> str:
+    """The queue's URL, asked once per process: every GetQueueUrl would itself be a CloudTrail event."""
+    key = (settings.AWS_ENDPOINT_URL, account_id, region)
+    if key not in _queue_urls:
+        _queue_urls[key] = sqs.get_queue_url(QueueName=QUEUE_NAME)["QueueUrl"]
+    return _queue_urls[key]
+
+
 def new_files(*, account_id: str, region: str | None = None, max_messages: int = 10) -> Iterator[NewFile]:
     """S3 "object created" notifications waiting on the account's queue (test events are skipped)."""
-    sqs = aws.client("sqs", account_id=account_id, region=region or settings.AWS_DEFAULT_REGION)
-    queue = sqs.get_queue_url(QueueName=QUEUE_NAME)["QueueUrl"]
+    region = region or settings.AWS_DEFAULT_REGION
+    sqs = aws.client("sqs", account_id=account_id, region=region)
+    queue = _queue(sqs, account_id, region)
     for message in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=max_messages).get("Messages", []):
         body = json.loads(message["Body"])
         records = body.get("Records", []) if isinstance(body, dict) else []
@@ -37,8 +49,9 @@ def new_files(*, account_id: str, region: str | None = None, max_messages: int =
 
 
 def forget_message(*, account_id: str, receipt: str, region: str | None = None) -> None:
-    sqs = aws.client("sqs", account_id=account_id, region=region or settings.AWS_DEFAULT_REGION)
-    sqs.delete_message(QueueUrl=sqs.get_queue_url(QueueName=QUEUE_NAME)["QueueUrl"], ReceiptHandle=receipt)
+    region = region or settings.AWS_DEFAULT_REGION
+    sqs = aws.client("sqs", account_id=account_id, region=region)
+    sqs.delete_message(QueueUrl=_queue(sqs, account_id, region), ReceiptHandle=receipt)
 
 
 def open_object(*, account_id: str, bucket: str, key: str) -> IO[bytes]:
