@@ -1,6 +1,7 @@
 """Ingesting CloudTrail log files: stream the records, store each once (by eventID), enrich, quarantine bad files."""
 
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from itertools import islice
 from typing import IO, Any
 
@@ -124,3 +125,13 @@ def logfile_claim(*, bucket: str, key: str) -> LogFile | None:
     claimed = LogFile.objects.filter(pk=log_file.pk, status__in=[LogFileStatus.PENDING, LogFileStatus.QUARANTINED]
                                      ).update(status=LogFileStatus.INGESTING, attempts=log_file.attempts + 1)
     return LogFile.objects.get(pk=log_file.pk) if claimed else None
+
+
+def events_purge(*, older_than: datetime, batch: int = 5000) -> int:
+    """Delete events older than `older_than`, a batch at a time so no transaction grows large."""
+    removed = 0
+    while True:
+        ids = list(CloudTrailEvent.objects.filter(event_time__lt=older_than).values_list("pk", flat=True)[:batch])
+        if not ids:
+            return removed
+        removed += CloudTrailEvent.objects.filter(pk__in=ids).delete()[1].get("audit.CloudTrailEvent", 0)

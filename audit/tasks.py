@@ -58,3 +58,9 @@ def logfiles_reconcile() -> int:
             cloudtrail_ingest_file.delay(log_file.account_id, log_file.bucket, log_file.key)
             count += 1
     return count
+
+
+@shared_task(name="audit.tasks.events_purge", ignore_result=True)
+def events_purge() -> int:
+    """Keep CLOUDTRAIL_RETENTION_DAYS of events."""
+    return services.events_purge(older_than=timezone.now() - timedelta(days=settings.CLOUDTRAIL_RETENTION_DAYS))

@@ -176,6 +176,7 @@ CELERY_BEAT_SCHEDULE = {
     "launches-reconcile": {"task": "catalog.tasks.launches_reconcile", "schedule": 60.0},
     "cloudtrail-poll": {"task": "audit.tasks.cloudtrail_poll", "schedule": 5.0},
     "logfiles-reconcile": {"task": "audit.tasks.logfiles_reconcile", "schedule": 120.0},
+    "events-purge": {"task": "audit.tasks.events_purge", "schedule": 6 * 60 * 60.0},
 }
 
 # --- AWS (see portal/aws.py, the one boundary) ------------------------------------------------
@@ -193,6 +194,9 @@ AWS_READ_TIMEOUT = cfg.float("AWS_READ_TIMEOUT", 30.0)
 AWS_MAX_ATTEMPTS = cfg.int("AWS_MAX_ATTEMPTS", 3)
 # How often the sandbox delivers CloudTrail files (AWS: about every 5 minutes).
 SANDBOX_CLOUDTRAIL_FLUSH_SECONDS = cfg.float("SANDBOX_CLOUDTRAIL_FLUSH_SECONDS", 2.0)
+
+# How long CloudTrail events are kept; older ones are removed in batches by a periodic task.
+CLOUDTRAIL_RETENTION_DAYS = cfg.int("CLOUDTRAIL_RETENTION_DAYS", 365)
 
 # --- Email -----------------------------------------------------------------------------------
 EMAIL_CONFIG = cfg.email("EMAIL_URL", "consolemail://")

@@ -62,3 +62,20 @@ def test_it_finds_daisys_event_on_the_page(client, people, events):
     assert "AuthorizeSecurityGroupIngress" in html and "ev-03" not in html
     detail = client.get("/audit/events/ev-01/").content.decode()
     assert "sg-123" in detail and "&quot;eventID&quot;" in detail
+
+
+def test_it_purges_events_past_retention_in_batches(people, settings):
+    from audit.models import CloudTrailEvent
+    from audit.tasks import events_purge
+
+    records_ingest([_record(f"old-{i:02d}", "111111111111", "daisy") for i in range(12)])
+    records_ingest([{**_record("new-01", "111111111111", "daisy"), "eventTime": "2099-01-01T00:00:00Z"}])
+    settings.CLOUDTRAIL_RETENTION_DAYS = 0  # the old ones happened earlier today
+    from audit import services
+    from django.utils import timezone
+
+    assert services.events_purge(older_than=timezone.now(), batch=5) == 12  # three batches
+    records_ingest([_record(f"old-{i:02d}", "111111111111", "daisy") for i in range(3)])
+    assert events_purge() == 3
+    assert list(CloudTrailEvent.objects.values_list("event_id", flat=True)) == ["new-01"]
+    assert CloudTrailEvent.objects.count() == 1
