@@ -20,7 +20,9 @@ STALE_AFTER = timedelta(minutes=5)
 def cloudtrail_poll() -> int:
     """Enqueue each newly delivered file; the message is deleted once the file has its row (at least once)."""
     found = 0
-    account_ids = set(Account.objects.values_list("account_id", flat=True)) | {settings.AWS_MANAGEMENT_ACCOUNT_ID}
+    account_ids = set(Account.objects.filter(cloudtrail_source="S3").values_list("account_id", flat=True))
+    if not Account.objects.filter(account_id=settings.AWS_MANAGEMENT_ACCOUNT_ID).exists():
+        account_ids.add(settings.AWS_MANAGEMENT_ACCOUNT_ID)
     for account_id in sorted(account_ids):
         try:
             for new in sources.new_files(account_id=account_id):
@@ -64,3 +66,24 @@ def logfiles_reconcile() -> int:
 def events_purge() -> int:
     """Keep CLOUDTRAIL_RETENTION_DAYS of events."""
     return services.events_purge(older_than=timezone.now() - timedelta(days=settings.CLOUDTRAIL_RETENTION_DAYS))
+
+
+@shared_task(name="audit.tasks.cloudtrail_lookup_poll", ignore_result=True)
+def cloudtrail_lookup_poll() -> int:
+    """For accounts read through LookupEvents: everything since the newest event stored for them."""
+    from audit.lookup import lookup_records
+    from audit.models import CloudTrailEvent
+
+    stored = 0
+    now = timezone.now()
+    for account in Account.objects.filter(cloudtrail_source="LOOKUP_EVENTS"):
+        newest = CloudTrailEvent.objects.filter(account_id=account.account_id).order_by("-event_time").first()
+        since = newest.event_time if newest else now - timedelta(hours=1)
+        for region in account.allowed_regions:
+            try:
+                client = aws.client("cloudtrail", account_id=account.account_id, region=region)
+                stored += services.records_ingest(lookup_records(client=client, since=since, until=now))["stored"]
+            except aws.AWS_ERRORS as exc:
+                log.warning("cloudtrail: LookupEvents in %s/%s failed: %s", account.account_id, region,
+                            aws.error_code(exc))
+    return stored

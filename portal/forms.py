@@ -19,13 +19,14 @@ class AccountForm(forms.ModelForm):
 
     class Meta:
         model = Account
-        fields = ["account_id", "name", "team", "allowed_regions", "role_name"]
+        fields = ["account_id", "name", "team", "allowed_regions", "role_name", "cloudtrail_source"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["team"].queryset = Team.objects.order_by("name")
         if self.instance.pk:
             self.fields["account_id"].disabled = True
+        self.fields["cloudtrail_source"].required = False  # absent: keep what the account has (S3 when new)
         for field in self.fields.values():
             css = "form-select" if isinstance(field.widget, (forms.Select, forms.SelectMultiple)) else "form-control"
             field.widget.attrs.setdefault("class", css)

@@ -35,6 +35,10 @@ class Account(models.Model):
     role_name = models.CharField(
         max_length=64, blank=True, help_text="Role the portal assumes in this account; blank for the default."
     )
+    cloudtrail_source = models.CharField(
+        max_length=14, choices=[("S3", "Log files in S3 (notified through SQS)"),
+                                ("LOOKUP_EVENTS", "LookupEvents (no access to the log bucket)")],
+        default="S3", help_text="How the portal reads this account's CloudTrail events.")
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 

@@ -176,6 +176,7 @@ CELERY_BEAT_SCHEDULE = {
     "launches-reconcile": {"task": "catalog.tasks.launches_reconcile", "schedule": 60.0},
     "cloudtrail-poll": {"task": "audit.tasks.cloudtrail_poll", "schedule": 5.0},
     "logfiles-reconcile": {"task": "audit.tasks.logfiles_reconcile", "schedule": 120.0},
+    "cloudtrail-lookup-poll": {"task": "audit.tasks.cloudtrail_lookup_poll", "schedule": 60.0},
     "events-purge": {"task": "audit.tasks.events_purge", "schedule": 6 * 60 * 60.0},
 }
 

@@ -76,6 +76,7 @@ def _account_form(request: HttpRequest, form: AccountForm, title: str) -> HttpRe
             account = services.account_ensure(
                 account_id=form.instance.account_id or data["account_id"], name=data["name"],
                 team=data["team"], allowed_regions=data["allowed_regions"], role_name=data["role_name"],
+                cloudtrail_source=data.get("cloudtrail_source") or None,
             )
         except ValidationError as exc:
             form.add_error(None, exc)

@@ -20,7 +20,8 @@ class AccountSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Account
-        fields = ["account_id", "name", "team", "allowed_regions", "role_name", "created", "updated"]
+        fields = ["account_id", "name", "team", "allowed_regions", "role_name", "cloudtrail_source", "created",
+                  "updated"]
         read_only_fields = ["created", "updated"]
 
     def validate_allowed_regions(self, value: list[str]) -> list[str]:
@@ -43,6 +44,7 @@ class AccountSerializer(serializers.ModelSerializer):
             team=data.get("team", getattr(self.instance, "team", None)),
             allowed_regions=data.get("allowed_regions", getattr(self.instance, "allowed_regions", [])),
             role_name=data.get("role_name", getattr(self.instance, "role_name", "")),
+            cloudtrail_source=data.get("cloudtrail_source"),
         )
         return self.instance
 
