@@ -100,3 +100,36 @@ def test_it_quarantines_a_key_outside_the_layout(people):
     log_file = logfile_ingest(log_file=log_file, stream=io.BytesIO(_gz({"Records": [_record("x-1")]})))
     assert log_file.status == LogFileStatus.QUARANTINED and "layout" in log_file.reason
     assert not CloudTrailEvent.objects.exists()
+
+
+STREAMALERT = sorted((Path(SAMPLES) / "cloudtrail" / "streamalert-rule-tests").glob("*.json"))
+
+
+@pytest.mark.skipif(not STREAMALERT, reason="the shared StreamAlert samples are absent here")
+def test_it_stores_the_streamalert_cases_and_counts_the_unreadable_ones(people):
+    from audit.cloudtrail.records import unwrap_all
+
+    records = [r for path in STREAMALERT for case in json.loads(path.read_text()) for r in unwrap_all(case["data"])]
+    counts = records_ingest(records)
+    readable = {r.get("eventID") for r in records if r.get("eventID") and r.get("eventTime") not in (None, "...")}
+    assert counts["stored"] == len(readable) == CloudTrailEvent.objects.count()
+    assert counts["bad"] == 13  # 11 with a placeholder eventTime "...", 2 without an eventID
+    assert any("eventTime" in reason for reason in counts["bad_reasons"])
+
+
+def test_it_answers_filtered_history_queries_from_indexes(people):
+    from django.db import connection
+
+    from audit import selectors
+
+    queries = {
+        "event_user_time_idx": {"username": "daisy"},
+        "event_account_time_idx": {"account_id": "111111111111"},
+        "event_name_time_idx": {"event_name": "RunInstances"},
+    }
+    for index, params in queries.items():
+        sql, args = selectors.events_filter(CloudTrailEvent.objects.all(), params).query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}" if connection.vendor == "sqlite" else f"EXPLAIN {sql}", args)
+            plan = " ".join(str(row) for row in cursor.fetchall())
+        assert index in plan, plan
