@@ -19,12 +19,12 @@ def main() -> int:
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
 
-    from bench import catalog_upload, launch_e2e, sandbox_overhead
+    from bench import catalog_upload, ingest, launch_e2e, sandbox_overhead
     from sandbox.testing import running_sandbox
 
     call_command("migrate", verbosity=0)
     call_command("seed_demo", verbosity=0, stdout=open(os.devnull, "w"))
-    for bench in (sandbox_overhead, catalog_upload):
+    for bench in (sandbox_overhead, catalog_upload, ingest):
         for line in bench.run():
             print(line, flush=True)
     with running_sandbox(flush_seconds=1.0):

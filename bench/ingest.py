@@ -1,0 +1,62 @@
+"""Records per second through the ingest path (file → parse → dedupe → enrich → stored) against bare
+gzip + JSON parsing of the same file, and the process's memory growth across 100,000 records."""
+
+import gzip
+import io
+import json
+import resource
+import time
+
+from audit.cloudtrail.files import iter_records
+from audit.models import CloudTrailEvent, LogFile
+from audit.services import logfile_ingest
+from bench.figures import line
+
+
+def _file(count: int, start: int) -> bytes:
+    records = [{"eventVersion": "1.08", "eventID": f"bench-{start + i}", "eventTime": "2026-11-28T12:00:00Z",
+                "eventSource": "ec2.amazonaws.com", "eventName": "AuthorizeSecurityGroupIngress",
+                "awsRegion": "us-east-1", "recipientAccountId": "111111111111", "sourceIPAddress": "203.0.113.9",
+                "userIdentity": {"type": "IAMUser", "userName": "daisy", "accountId": "111111111111",
+                                 "arn": "arn:aws:iam::111111111111:user/daisy"},
+                "requestParameters": {"groupId": f"sg-{start + i:017x}", "ipPermissions": {"items": [
+                    {"ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "ipRanges": {"items": [{"cidrIp": "0.0.0.0/0"}]}}]}}}
+               for i in range(count)]
+    return gzip.compress(json.dumps({"Records": records}).encode())
+
+
+def _ingest(body: bytes, n: int) -> float:
+    key = f"AWSLogs/111111111111/CloudTrail/us-east-1/2026/11/28/111111111111_CloudTrail_us-east-1_20261128T1200Z_b{n}.json.gz"
+    log_file = LogFile.objects.create(bucket="bench", key=key, status="INGESTING")
+    started = time.perf_counter()
+    logfile_ingest(log_file=log_file, stream=io.BytesIO(body))
+    return time.perf_counter() - started
+
+
+def _parse(body: bytes) -> float:
+    started = time.perf_counter()
+    json.loads(gzip.decompress(body))
+    return time.perf_counter() - started
+
+
+def _rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run(files: int = 20, per_file: int = 5000) -> list[str]:
+    bodies = [_file(per_file, i * per_file) for i in range(files)]
+    ours = anchor = 0.0
+    rss_after_first = None
+    for n, body in enumerate(bodies):
+        ours += _ingest(body, n)
+        anchor += _parse(body)
+        if n == 0:
+            rss_after_first = _rss_mib()
+    total = files * per_file
+    assert CloudTrailEvent.objects.filter(event_id__startswith="bench-").count() == total
+    assert sum(1 for _ in iter_records(io.BytesIO(bodies[0]))) == per_file
+    return [
+        line("ingest_records_per_second", total / ours, "records/s", total / anchor, "bare gzip+JSON parsing"),
+        line(f"ingest_peak_rss_after_{total}_records", _rss_mib(), "MiB", rss_after_first,
+             f"after the first {per_file}"),
+    ]
