@@ -33,10 +33,7 @@ def _db_url() -> str:
     return f"postgres://{s['USER']}:{s['PASSWORD']}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
 
 
-@pytest.fixture
-def celery_worker_process(transactional_db, tmp_path):
-    """A real `celery worker` process on the test database and the real Redis broker."""
-    assert connection.vendor == "postgresql", "integration tests run on PostgreSQL"
+def _start_worker(tmp_path, name: str) -> subprocess.Popen:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "portal.settings",
@@ -47,19 +44,43 @@ def celery_worker_process(transactional_db, tmp_path):
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "AWS_ENDPOINT_URL": settings.AWS_ENDPOINT_URL,
     }
-    log = open(tmp_path / "worker.log", "w")
-    proc = subprocess.Popen(
+    log = open(tmp_path / f"{name}.log", "w")
+    return subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "portal", "worker", "--loglevel", "INFO", "--concurrency", "1",
-         "--hostname", f"it-{os.getpid()}@%h", "--without-gossip", "--without-mingle"],
+         "--hostname", f"{name}-{os.getpid()}@%h", "--without-gossip", "--without-mingle"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
-    yield proc
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is not None:
+        return
     os.killpg(proc.pid, signal.SIGTERM)
     try:
         proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
-    log.close()
+
+
+@pytest.fixture
+def workers(transactional_db, tmp_path):
+    """Start real `celery worker` processes on the test database and the real Redis broker."""
+    assert connection.vendor == "postgresql", "integration tests run on PostgreSQL"
+    started: list[subprocess.Popen] = []
+
+    def start(name: str = "worker") -> subprocess.Popen:
+        started.append(_start_worker(tmp_path, f"{name}{len(started)}"))
+        return started[-1]
+
+    yield start
+    for proc in started:
+        _stop(proc)
+
+
+@pytest.fixture
+def celery_worker_process(workers):
+    """One real worker process."""
+    return workers()
 
 
 def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):
