@@ -6,7 +6,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.test_settings")
 # A database of the bench's own, migrated and seeded each run.
 BENCH_DB = os.path.join(tempfile.mkdtemp(prefix="guardrail-bench-"), "bench.sqlite3")
 os.environ["GUARDRAIL_INTEGRATION"] = "1"  # keep test_settings from forcing its own SQLite file
-os.environ["DATABASE_URL"] = f"sqlite:///{BENCH_DB}"
+# BENCH_DATABASE_URL (e.g. the PostgreSQL of docker-compose) measures the production shape instead.
+os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{BENCH_DB}"
 os.environ.setdefault("CELERY_BROKER_URL", "memory://")
 os.environ["CELERY_TASK_ALWAYS_EAGER"] = "true"
 os.environ["ALLOWED_HOSTS"] = "testserver,127.0.0.1,localhost"
@@ -19,7 +20,7 @@ def main() -> int:
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
 
-    from bench import catalog_upload, ingest, launch_e2e, sandbox_overhead
+    from bench import catalog_upload, history, ingest, launch_e2e, sandbox_overhead
     from sandbox.testing import running_sandbox
 
     call_command("migrate", verbosity=0)
@@ -27,6 +28,8 @@ def main() -> int:
     for bench in (sandbox_overhead, catalog_upload, ingest):
         for line in bench.run():
             print(line, flush=True)
+    for line in history.run(get_user_model().objects.get(username="audrey")):
+        print(line, flush=True)
     with running_sandbox(flush_seconds=1.0):
         for line in launch_e2e.run(get_user_model().objects.get(username="daisy")):
             print(line, flush=True)
