@@ -92,3 +92,154 @@ class EventResource(models.Model):
         indexes = [models.Index(fields=["resource_id"], name="event_resource_id_idx")]
         constraints = [models.UniqueConstraint(fields=["event", "resource_type", "resource_id"],
                                                name="event_resource_unique")]
+
+
+# --- The configuration recorder: inventory, configuration items, relationships (AWS Config's job) ---
+
+class ItemStatus(models.TextChoices):
+    DISCOVERED = "ResourceDiscovered"
+    OK = "OK"
+    DELETED = "ResourceDeleted"
+
+
+class ChangeType(models.TextChoices):
+    CREATE = "CREATE"
+    UPDATE = "UPDATE"
+    DELETE = "DELETE"
+
+
+class ConfigResource(models.Model):
+    """One AWS resource the recorder knows, with its latest configuration (the newest item's copy)."""
+
+    account_id = models.CharField(max_length=12)
+    region = models.CharField(max_length=30, help_text='"global" for IAM, as AWS Config says.')
+    resource_type = models.CharField(max_length=100)
+    resource_id = models.CharField(max_length=512)
+    arn = models.CharField(max_length=1024, blank=True)
+    name = models.CharField(max_length=512, blank=True)
+    team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    status = models.CharField(max_length=20, choices=ItemStatus.choices)
+    state_id = models.PositiveIntegerField(default=0, help_text="The newest item's configurationStateId.")
+    configuration = models.JSONField(default=dict)
+    supplementary = models.JSONField(default=dict)
+    tags = models.JSONField(default=dict)
+    relationships = models.JSONField(default=list)
+    content_hash = models.CharField(max_length=64, blank=True)
+    compliance = models.CharField(max_length=20, blank=True, help_text="Filled by the rules (a later issue).")
+    created = models.DateTimeField(null=True, blank=True, help_text="resourceCreationTime, when AWS says.")
+    first_seen = models.DateTimeField()
+    last_changed = models.DateTimeField()
+    last_captured = models.DateTimeField()
+
+    class Meta:
+        ordering = ["resource_type", "resource_id"]
+        constraints = [models.UniqueConstraint(fields=["account_id", "region", "resource_type", "resource_id"],
+                                               name="config_resource_unique")]
+        indexes = [
+            models.Index(fields=["resource_id"], name="config_resource_id_idx"),
+            models.Index(fields=["resource_type", "account_id"], name="config_resource_type_idx"),
+            models.Index(fields=["team", "resource_type"], name="config_resource_team_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resource_type} {self.resource_id}"
+
+    @property
+    def deleted(self) -> bool:
+        return self.status == ItemStatus.DELETED
+
+    @property
+    def label(self) -> str:
+        return self.name if self.name and self.name != self.resource_id else self.resource_id
+
+    def get_absolute_url(self) -> str:
+        return reverse("audit:resource-detail", args=[self.pk])
+
+
+class ConfigurationItem(models.Model):
+    """A recorded state of a resource, as AWS Config shapes it, with its diff from the item before."""
+
+    resource = models.ForeignKey(ConfigResource, on_delete=models.CASCADE, related_name="items")
+    state_id = models.PositiveIntegerField()
+    status = models.CharField(max_length=20, choices=ItemStatus.choices)
+    change_type = models.CharField(max_length=10, choices=ChangeType.choices)
+    capture_time = models.DateTimeField()
+    configuration = models.JSONField(default=dict)
+    supplementary = models.JSONField(default=dict)
+    tags = models.JSONField(default=dict)
+    relationships = models.JSONField(default=list)
+    content_hash = models.CharField(max_length=64)
+    diff = models.JSONField(default=list, help_text="[{path, change_type, before, after}] from the item before.")
+    cause = models.CharField(max_length=20, help_text="EVENT (a CloudTrail event touched it), SCAN or AWS_CONFIG.")
+
+    class Meta:
+        ordering = ["-capture_time", "-state_id"]
+        constraints = [models.UniqueConstraint(fields=["resource", "state_id"], name="config_item_unique_state")]
+        indexes = [models.Index(fields=["resource", "-capture_time"], name="config_item_time_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.resource} #{self.state_id} {self.status}"
+
+
+class ResourceRelationship(models.Model):
+    """A current relationship of a resource (from its newest item), kept as rows to answer the reverse question."""
+
+    resource = models.ForeignKey(ConfigResource, on_delete=models.CASCADE, related_name="related")
+    name = models.CharField(max_length=100)
+    target_type = models.CharField(max_length=100)
+    target_id = models.CharField(max_length=512)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["resource", "name", "target_type", "target_id"],
+                                               name="config_relationship_unique")]
+        indexes = [models.Index(fields=["target_id", "target_type"], name="config_relationship_target_idx")]
+
+
+class RecorderState(models.Model):
+    """Recording on or off in one account and region, mirrored from the account's own Config recorder."""
+
+    account = models.ForeignKey("portal.Account", on_delete=models.CASCADE, related_name="recorder_states")
+    region = models.CharField(max_length=30)
+    recording = models.BooleanField(null=True, help_text="None until first checked.")
+    recorder_name = models.CharField(max_length=256, blank=True)
+    reason = models.CharField(max_length=300, blank=True)
+    checked = models.DateTimeField(null=True, blank=True)
+    changed = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["account__account_id", "region"]
+        constraints = [models.UniqueConstraint(fields=["account", "region"], name="recorder_state_unique")]
+
+
+class RunStatus(models.TextChoices):
+    PENDING = "PENDING"
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+
+
+class RecorderRun(models.Model):
+    """One background run of the recorder: a full scan of an account, or the snapshots a batch of events asked for."""
+
+    class Kind(models.TextChoices):
+        SCAN = "SCAN"
+        EVENTS = "EVENTS"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    account = models.ForeignKey("portal.Account", on_delete=models.CASCADE, related_name="recorder_runs")
+    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.PENDING)
+    event_ids = models.JSONField(default=list, blank=True)
+    stats = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="+")
+    created = models.DateTimeField(auto_now_add=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["status", "kind"], name="recorder_run_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.account.account_id} {self.status}"

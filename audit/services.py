@@ -45,7 +45,7 @@ def _event_row(record: dict, ctx: _Context, log_file: LogFile | None) -> tuple[C
     return event, list(n.resources)
 
 
-def _store(batch: list[tuple[CloudTrailEvent, list]]) -> tuple[int, int]:
+def _store(batch: list[tuple[CloudTrailEvent, list]], changes: list[str] | None = None) -> tuple[int, int]:
     """(stored, duplicates). Records already stored (from this or another file) are left as they are."""
     ids = [event.event_id for event, _ in batch]
     existing = set(CloudTrailEvent.objects.filter(event_id__in=ids).values_list("event_id", flat=True))
@@ -57,6 +57,8 @@ def _store(batch: list[tuple[CloudTrailEvent, list]]) -> tuple[int, int]:
             EventResource(event_id=pks[event_id], resource_type=r.type, resource_id=r.id[:512], arn=(r.arn or "")[:1024])
             for event_id, (_, resources) in fresh.items() if event_id in pks for r in resources
         ], ignore_conflicts=True)
+    if changes is not None:  # writes that succeeded: the recorder snapshots what they touched
+        changes.extend(e.event_id for e, res in fresh.values() if res and not e.read_only and not e.error_code)
     return len(fresh), len(batch) - len(fresh)
 
 
@@ -65,8 +67,11 @@ def _batches(items: Iterator[Any], size: int) -> Iterator[list]:
         yield chunk
 
 
-def records_ingest(records: Iterable[dict], *, log_file: LogFile | None = None) -> dict[str, Any]:
-    """Store records (raw CloudTrail records or EventBridge-wrapped ones); bad ones are counted, not stored."""
+def records_ingest(records: Iterable[dict], *, log_file: LogFile | None = None,
+                   changes: list[str] | None = None) -> dict[str, Any]:
+    """Store records (raw CloudTrail records or EventBridge-wrapped ones); bad ones are counted, not stored.
+
+    `changes`, when given, receives the event ids of newly stored writes that succeeded and named a resource."""
     ctx = _Context()
     counts: dict[str, Any] = {"stored": 0, "duplicates": 0, "bad": 0, "bad_reasons": [], "file_error": ""}
 
@@ -88,18 +93,18 @@ def records_ingest(records: Iterable[dict], *, log_file: LogFile | None = None) 
 
     for batch in _batches(rows(), BATCH):
         unique = list({event.event_id: (event, res) for event, res in batch}.values())
-        stored, duplicates = _store(unique)
+        stored, duplicates = _store(unique, changes)
         counts["stored"] += stored
         counts["duplicates"] += duplicates + len(batch) - len(unique)
     return counts
 
 
-def logfile_ingest(*, log_file: LogFile, stream: IO[bytes]) -> LogFile:
+def logfile_ingest(*, log_file: LogFile, stream: IO[bytes], changes: list[str] | None = None) -> LogFile:
     """Ingest one file already claimed (INGESTING): good records go in, a bad file ends QUARANTINED with why."""
     if log_file.bucket and not parse_key(log_file.key):
         return logfile_quarantine(log_file=log_file, reason="the key is outside the CloudTrail layout AWSLogs/<account>/CloudTrail/<region>/"
                                      "YYYY/MM/DD/…json.gz; not read")
-    counts = records_ingest(iter_records(stream), log_file=log_file)
+    counts = records_ingest(iter_records(stream), log_file=log_file, changes=changes)
     problem = counts["file_error"]
     if counts["bad"]:
         problem = problem or f"{counts['bad']} record(s) could not be read: {'; '.join(counts['bad_reasons'])}"

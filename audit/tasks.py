@@ -14,6 +14,7 @@ from portal.models import Account
 
 log = logging.getLogger(__name__)
 STALE_AFTER = timedelta(minutes=5)
+POLL_ROUNDS = 20
 
 
 @shared_task(name="audit.tasks.cloudtrail_poll", ignore_result=True)
@@ -25,11 +26,15 @@ def cloudtrail_poll() -> int:
         account_ids.add(settings.AWS_MANAGEMENT_ACCOUNT_ID)
     for account_id in sorted(account_ids):
         try:
-            for new in sources.new_files(account_id=account_id):
-                LogFile.objects.get_or_create(bucket=new.bucket, key=new.key, defaults={"account_id": account_id})
-                cloudtrail_ingest_file.delay(account_id, new.bucket, new.key)
-                sources.forget_message(account_id=account_id, receipt=new.receipt)
-                found += 1
+            for _ in range(POLL_ROUNDS):  # a backlog drains at up to POLL_ROUNDS × 10 files per poll
+                batch = list(sources.new_files(account_id=account_id))
+                for new in batch:
+                    LogFile.objects.get_or_create(bucket=new.bucket, key=new.key, defaults={"account_id": account_id})
+                    cloudtrail_ingest_file.delay(account_id, new.bucket, new.key)
+                    sources.forget_message(account_id=account_id, receipt=new.receipt)
+                    found += 1
+                if not batch:
+                    break
         except aws.AWS_ERRORS as exc:
             log.warning("cloudtrail: cannot read the queue of %s: %s", account_id, aws.error_code(exc))
     return found
@@ -46,7 +51,9 @@ def cloudtrail_ingest_file(account_id: str, bucket: str, key: str) -> None:
     except aws.ClientError as exc:
         services.logfile_quarantine(log_file=log_file, reason=f"cannot read the object: {aws.error_code(exc)}")
         return
-    services.logfile_ingest(log_file=log_file, stream=stream)
+    changes: list[str] = []
+    services.logfile_ingest(log_file=log_file, stream=stream, changes=changes)
+    recorder_events_dispatch(changes)
 
 
 @shared_task(name="audit.tasks.logfiles_reconcile", ignore_result=True)
@@ -82,8 +89,53 @@ def cloudtrail_lookup_poll() -> int:
         for region in account.allowed_regions:
             try:
                 client = aws.client("cloudtrail", account_id=account.account_id, region=region)
-                stored += services.records_ingest(lookup_records(client=client, since=since, until=now))["stored"]
+                changes: list[str] = []
+                stored += services.records_ingest(lookup_records(client=client, since=since, until=now),
+                                                  changes=changes)["stored"]
+                recorder_events_dispatch(changes)
             except aws.AWS_ERRORS as exc:
                 log.warning("cloudtrail: LookupEvents in %s/%s failed: %s", account.account_id, region,
                             aws.error_code(exc))
     return stored
+
+
+# --- the configuration recorder ---
+
+@shared_task(name="audit.tasks.recorder_run", ignore_result=True)
+def recorder_run(run_id: int) -> None:
+    from audit import recorder_runs
+
+    run = recorder_runs.run_claim(run_id)
+    if run is not None:
+        recorder_runs.run_execute(run)
+
+
+@shared_task(name="audit.tasks.recorder_scan_all", ignore_result=True)
+def recorder_scan_all() -> int:
+    """A full scan of every account (each its own run row); runs a dead worker left are handed out again."""
+    from audit import recorder_runs
+
+    started = 0
+    for run_id in recorder_runs.stale_runs_release():
+        recorder_run.delay(run_id)
+    for account in Account.objects.all():
+        run = recorder_runs.scan_request(account=account)
+        if run is not None:
+            recorder_run.delay(run.pk)
+            started += 1
+    return started
+
+
+def recorder_events_dispatch(event_ids: list[str]) -> None:
+    """After ingest: snapshot what the new write events touched (once the events are committed)."""
+    if not event_ids:
+        return
+    from django.db import transaction
+
+    from audit import recorder_runs
+
+    def dispatch() -> None:
+        for run in recorder_runs.events_request(event_ids=event_ids):
+            recorder_run.delay(run.pk)
+
+    transaction.on_commit(dispatch)

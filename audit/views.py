@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from audit import selectors
+from audit import inventory, selectors
 from audit.models import LogFile, LogFileStatus
 from audit.tasks import cloudtrail_ingest_file
 from portal.roles import sees_everything
@@ -36,7 +36,9 @@ def event_detail(request: HttpRequest, event_id: str) -> HttpResponse:
     if event is None:
         raise Http404("No such event")
     pretty = json.dumps(event.raw, indent=2, sort_keys=True, default=str)
-    return render(request, "audit/event_detail.html", {"event": event, "pretty": pretty})
+    links = inventory.event_configuration_links(event)
+    touched = [(r, *links.get(r.resource_id, (None, None))) for r in event.resources.all()]
+    return render(request, "audit/event_detail.html", {"event": event, "pretty": pretty, "touched": touched})
 
 
 @login_required

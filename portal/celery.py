@@ -2,7 +2,7 @@
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
@@ -10,3 +10,9 @@ app = Celery("guardrail")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+
+
+@signals.beat_init.connect
+def _first_recorder_scan(sender=None, **kwargs) -> None:
+    """When beat starts, the inventory is filled within seconds rather than at the first scheduled scan."""
+    app.send_task("audit.tasks.recorder_scan_all", countdown=10)

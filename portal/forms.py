@@ -19,7 +19,7 @@ class AccountForm(forms.ModelForm):
 
     class Meta:
         model = Account
-        fields = ["account_id", "name", "team", "allowed_regions", "role_name", "cloudtrail_source"]
+        fields = ["account_id", "name", "team", "allowed_regions", "role_name", "cloudtrail_source", "config_source"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -27,6 +27,7 @@ class AccountForm(forms.ModelForm):
         if self.instance.pk:
             self.fields["account_id"].disabled = True
         self.fields["cloudtrail_source"].required = False  # absent: keep what the account has (S3 when new)
+        self.fields["config_source"].required = False
         for field in self.fields.values():
             css = "form-select" if isinstance(field.widget, (forms.Select, forms.SelectMultiple)) else "form-control"
             field.widget.attrs.setdefault("class", css)

@@ -39,6 +39,10 @@ class Account(models.Model):
         max_length=14, choices=[("S3", "Log files in S3 (notified through SQS)"),
                                 ("LOOKUP_EVENTS", "LookupEvents (no access to the log bucket)")],
         default="S3", help_text="How the portal reads this account's CloudTrail events.")
+    config_source = models.CharField(
+        max_length=10, choices=[("PORTAL", "The portal's own recorder (describe calls)"),
+                                ("AWS_CONFIG", "AWS Config's configuration items (Config enabled in the account)")],
+        default="PORTAL", help_text="Where the inventory and configuration history of this account come from.")
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 

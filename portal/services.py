@@ -60,11 +60,14 @@ def regions_validate(regions: list[str]) -> list[str]:
 
 
 def account_ensure(*, account_id: str, name: str, team: Team, allowed_regions: list[str],
-                   role_name: str = "", cloudtrail_source: str | None = None) -> Account:
+                   role_name: str = "", cloudtrail_source: str | None = None,
+                   config_source: str | None = None) -> Account:
     account = Account.objects.filter(account_id=account_id).first() or Account(account_id=account_id)
     account.name, account.team, account.role_name = name, team, role_name
     if cloudtrail_source is not None:
         account.cloudtrail_source = cloudtrail_source
+    if config_source is not None:
+        account.config_source = config_source
     account.allowed_regions = regions_validate(allowed_regions)
     account.full_clean()
     account.save()

@@ -150,6 +150,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"ConfigurationItemStatusEnum": "audit.models.ItemStatus"},
 }
 
 # --- Celery ----------------------------------------------------------------------------------
@@ -178,6 +179,7 @@ CELERY_BEAT_SCHEDULE = {
     "logfiles-reconcile": {"task": "audit.tasks.logfiles_reconcile", "schedule": 120.0},
     "cloudtrail-lookup-poll": {"task": "audit.tasks.cloudtrail_lookup_poll", "schedule": 60.0},
     "events-purge": {"task": "audit.tasks.events_purge", "schedule": 6 * 60 * 60.0},
+    "recorder-scan": {"task": "audit.tasks.recorder_scan_all", "schedule": cfg.float("RECORDER_SCAN_SECONDS", 300.0)},
 }
 
 # --- AWS (see portal/aws.py, the one boundary) ------------------------------------------------

@@ -77,6 +77,7 @@ def _account_form(request: HttpRequest, form: AccountForm, title: str) -> HttpRe
                 account_id=form.instance.account_id or data["account_id"], name=data["name"],
                 team=data["team"], allowed_regions=data["allowed_regions"], role_name=data["role_name"],
                 cloudtrail_source=data.get("cloudtrail_source") or None,
+                config_source=data.get("config_source") or None,
             )
         except ValidationError as exc:
             form.add_error(None, exc)

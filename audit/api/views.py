@@ -1,9 +1,13 @@
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from django.utils import timezone
 from rest_framework import viewsets
-from rest_framework.exceptions import ValidationError
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.response import Response
 
-from audit import selectors
-from audit.api.serializers import EventDetailSerializer, EventSerializer
+from audit import inventory, selectors
+from audit.api.serializers import (ConfigurationItemSerializer, EventDetailSerializer, EventSerializer,
+                                   ResourceDetailSerializer, ResourceSerializer, TimelineEntrySerializer)
 
 _PARAMS = [OpenApiParameter(name, str, description=f"Filter by {name.replace('_', ' ')}")
            for name in selectors.FILTERS]
@@ -28,3 +32,47 @@ class EventViewSet(viewsets.ReadOnlyModelViewSet):
         except ValueError as exc:
             name, _, message = str(exc).partition(": ")
             raise ValidationError({name: [message]}) from None
+
+
+def _bad_filter(exc: ValueError) -> ValidationError:
+    name, _, message = str(exc).partition(": ")
+    return ValidationError({name: [message]})
+
+
+@extend_schema_view(list=extend_schema(parameters=[
+    OpenApiParameter(name, str, description=f"Filter by {name.replace('_', ' ')}") for name in inventory.FILTERS]))
+class ResourceViewSet(viewsets.ReadOnlyModelViewSet):
+    """The recorded inventory; developers see their teams' accounts only."""
+
+    def get_serializer_class(self):
+        return ResourceDetailSerializer if self.action == "retrieve" else ResourceSerializer
+
+    def get_queryset(self):
+        resources = inventory.resources_visible_to(user=self.request.user)
+        if self.action != "list":
+            return resources
+        try:
+            return inventory.resources_filter(resources, self.request.query_params)
+        except ValueError as exc:
+            raise _bad_filter(exc) from None
+
+    @extend_schema(responses=TimelineEntrySerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def timeline(self, request, pk=None):
+        """Newest first: configuration changes with their diff and cause, and the CloudTrail events."""
+        entries = inventory.resource_timeline(self.get_object())
+        return Response(TimelineEntrySerializer(entries, many=True).data)
+
+    @extend_schema(parameters=[OpenApiParameter("at", str, description="ISO 8601 time; default now")],
+                   responses=ConfigurationItemSerializer)
+    @action(detail=True, methods=["get"])
+    def configuration(self, request, pk=None):
+        """The configuration item in effect at `at`: what the resource looked like then."""
+        resource = self.get_object()
+        try:
+            item = inventory.item_at(resource, request.query_params.get("at") or timezone.now())
+        except ValueError as exc:
+            raise _bad_filter(exc) from None
+        if item is None:
+            raise NotFound("The recorder had not seen this resource yet at that time.")
+        return Response(ConfigurationItemSerializer(item).data)

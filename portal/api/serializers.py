@@ -20,7 +20,8 @@ class AccountSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Account
-        fields = ["account_id", "name", "team", "allowed_regions", "role_name", "cloudtrail_source", "created",
+        fields = ["account_id", "name", "team", "allowed_regions", "role_name", "cloudtrail_source", "config_source",
+                  "created",
                   "updated"]
         read_only_fields = ["created", "updated"]
 
@@ -45,6 +46,7 @@ class AccountSerializer(serializers.ModelSerializer):
             allowed_regions=data.get("allowed_regions", getattr(self.instance, "allowed_regions", [])),
             role_name=data.get("role_name", getattr(self.instance, "role_name", "")),
             cloudtrail_source=data.get("cloudtrail_source"),
+            config_source=data.get("config_source"),
         )
         return self.instance
 

@@ -16,6 +16,7 @@ router.register("versions", catalog_views.VersionViewSet, basename="api-version"
 router.register("constraints", catalog_views.ConstraintViewSet, basename="api-constraint")
 router.register("launches", launch_views.LaunchViewSet, basename="api-launch")
 router.register("events", audit_views.EventViewSet, basename="api-event")
+router.register("resources", audit_views.ResourceViewSet, basename="api-resource")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -99,6 +99,16 @@ MATRIX = [
     ("POST", "/audit/files/{logfile}/retry/", "audit:logfile-retry", (302, 302, 403, 403, 302)),
     ("GET", "/api/events/", "api-event-list", (401, 200, 200, 200, 200)),
     ("GET", "/api/events/{event}/", "api-event-detail", (401, 200, 200, 404, 200)),
+    # Inventory and recorder (issue 6). {resource} is a security group in daisy's team's account.
+    ("GET", "/audit/resources/", "audit:resource-list", (302, 200, 200, 200, 200)),
+    ("GET", "/audit/resources/{resource}/", "audit:resource-detail", (302, 200, 200, 404, 200)),
+    ("GET", "/audit/resources/{resource}/at/?at=2030-01-01T00:00", "audit:resource-at", (302, 200, 200, 404, 200)),
+    ("GET", "/audit/recorder/", "audit:recorder", (302, 200, 403, 403, 200)),
+    ("POST", f"/audit/recorder/{PAYMENTS_ACCOUNT}/scan/", "audit:recorder-scan", (302, 302, 403, 403, 403)),
+    ("GET", "/api/resources/", "api-resource-list", (401, 200, 200, 200, 200)),
+    ("GET", "/api/resources/{resource}/", "api-resource-detail", (401, 200, 200, 404, 200)),
+    ("GET", "/api/resources/{resource}/timeline/", "api-resource-timeline", (401, 200, 200, 404, 200)),
+    ("GET", "/api/resources/{resource}/configuration/", "api-resource-configuration", (401, 200, 200, 404, 200)),
 ]
 # Served, but outside the matrix on purpose, with the reason.
 UNMATRIXED = {
@@ -134,8 +144,17 @@ def ids(people):
                      "eventName": "RunInstances", "recipientAccountId": "111111111111",
                      "userIdentity": {"type": "IAMUser", "userName": "daisy"}}])
     logfile = LogFile.objects.create(bucket="b", key="k", status="QUARANTINED", reason="test")
+    from audit.config.base import Relationship, Snapshot
+    from audit.recorder import snapshots_record
+    from portal.models import Account
+
+    snapshots_record(account=Account.objects.get(account_id="111111111111"), resource_type="AWS::EC2::SecurityGroup",
+                     cause="SCAN", snapshots=[Snapshot("AWS::EC2::SecurityGroup", "sg-matrix", "us-east-1", {"groupId": "sg-matrix"},
+                                                       relationships=[Relationship("Is contained in Vpc", "AWS::EC2::VPC", "vpc-1")])])
+    from audit.models import ConfigResource
     return {"product": product.pk, "portfolio": Portfolio.objects.get(name="Payments web platform").pk,
             "launch": launch.pk, "event": "ev-matrix", "logfile": logfile.pk,
+            "resource": ConfigResource.objects.get(resource_id="sg-matrix").pk,
             "version": versions["v2.0"], "version_old": versions["v1.0"],
             "constraint": Constraint.objects.filter(product=product, type="TAG").first().pk}
 

@@ -142,9 +142,9 @@ def test_it_skips_an_uncheckable_pattern_rather_than_refusing_every_value():
 
 
 def test_it_bounds_the_time_a_catastrophic_pattern_can_take():
-    s = spec(allowed_pattern=r"(x+x+)+y")
+    s = spec(allowed_pattern=r"(x|xx)+y")
     start = time.perf_counter()
-    assert validate_value(s, "x" * 4000) == ["The value could not be checked against the pattern (x+x+)+y in time."]
-    lists = spec("CommaDelimitedList", allowed_pattern=r"(x+x+)+y")
+    assert validate_value(s, "x" * 4000) == ["The value could not be checked against the pattern (x|xx)+y in time."]
+    lists = spec("CommaDelimitedList", allowed_pattern=r"(x|xx)+y")
     assert len(validate_value(lists, ",".join(["x" * 200] * 20))) >= 1
     assert time.perf_counter() - start < 2

@@ -1,0 +1,167 @@
+"""Reads of the inventory: resources a person may see, their timelines, relationships and past states."""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from datetime import timezone as dt_timezone
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from audit.models import CloudTrailEvent, ConfigResource, ConfigurationItem, ItemStatus, ResourceRelationship
+from audit.selectors import _when
+from portal.roles import User, is_developer, sees_everything
+
+FILTERS = ("resource_type", "resource_id", "account_id", "region", "team", "tag", "q", "status")
+
+
+def resources_visible_to(*, user: User) -> QuerySet[ConfigResource]:
+    resources = ConfigResource.objects.select_related("team")
+    if sees_everything(user):
+        return resources
+    if is_developer(user):
+        return resources.filter(account_id__in=user.teams.values("accounts__account_id"))
+    return resources.none()
+
+
+def resources_filter(resources: QuerySet[ConfigResource], params) -> QuerySet[ConfigResource]:
+    """The inventory's filters; ValueError naming the filter for a bad value."""
+    get = lambda name: (params.get(name) or "").strip()  # noqa: E731
+    for name in ("resource_type", "resource_id", "account_id", "region"):
+        if get(name):
+            resources = resources.filter(**{name: get(name)})
+    if get("team"):
+        resources = resources.filter(team__slug=get("team"))
+    if get("tag"):
+        key, sep, value = get("tag").partition("=")
+        if not key:
+            raise ValueError("tag: give key or key=value")
+        resources = resources.filter(tags__has_key=key) if not sep else resources.filter(**{f"tags__{key}": value})
+    if get("q"):
+        resources = resources.filter(Q(name__icontains=get("q")) | Q(resource_id__icontains=get("q")))
+    status = get("status")
+    if status == "deleted":
+        resources = resources.filter(status=ItemStatus.DELETED)
+    elif status in ("", "current"):
+        resources = resources.exclude(status=ItemStatus.DELETED) if status == "current" else resources
+    elif status != "all":
+        raise ValueError("status: give current, deleted or all")
+    return resources
+
+
+def counts_by_type(resources: QuerySet[ConfigResource]) -> list[dict[str, Any]]:
+    return list(resources.order_by().values("resource_type").annotate(count=Count("pk")).order_by("-count",
+                                                                                                  "resource_type"))
+
+
+@dataclass
+class Entry:
+    kind: str  # configuration, event; compliance, remediation, alert come with the rules
+    time: datetime
+    summary: str
+    anchor: str
+    diff: list[dict[str, Any]] = field(default_factory=list)
+    item: ConfigurationItem | None = None
+    event: CloudTrailEvent | None = None
+    caused_by: list[CloudTrailEvent] = field(default_factory=list)
+
+    @property
+    def event_id(self) -> str:
+        return self.event.event_id if self.event else ""
+
+
+def _writes_on(resource: ConfigResource) -> QuerySet[CloudTrailEvent]:
+    return CloudTrailEvent.objects.filter(
+        account_id=resource.account_id, resources__resource_type=resource.resource_type,
+        resources__resource_id=resource.resource_id).select_related("person").distinct()
+
+
+def _item_summary(item: ConfigurationItem) -> str:
+    if item.change_type == "CREATE":
+        return "Recorded for the first time"
+    if item.change_type == "DELETE":
+        return "Deleted"
+    paths = sorted({c["path"].split("[")[0].split(".")[0] or "resource" for c in item.diff})
+    return f"{len(item.diff)} change{'s' if len(item.diff) != 1 else ''} in {', '.join(paths)}"
+
+
+def _event_summary(event: CloudTrailEvent) -> str:
+    who = event.user_name or event.identity_arn or "someone"
+    where = f" from {event.source_ip}" if event.source_ip else ""
+    failed = f" — failed: {event.error_code}" if event.error_code else ""
+    return f"{event.event_name} by {who}{where}{failed}"
+
+
+# Later parts of the portal (rules, remediation, alerts) add their own entries here.
+TIMELINE_SOURCES: list[Callable[[ConfigResource], list[Entry]]] = []
+
+
+def resource_timeline(resource: ConfigResource, *, limit: int = 1000) -> list[Entry]:
+    """Newest first: configuration changes (with the writes that caused each) interleaved with the events."""
+    items = list(resource.items.order_by("-capture_time", "-state_id")[:limit])[::-1]
+    events = list(_writes_on(resource).order_by("event_time")[: limit * 4])
+    entries: list[Entry] = []
+    times = [i.capture_time for i in items]
+    caused: dict[int, list[CloudTrailEvent]] = {}
+    for event in events:
+        if not event.read_only and not event.error_code:
+            at = bisect_left(times, event.event_time)
+            if at < len(items):
+                caused.setdefault(at, []).append(event)
+        entries.append(Entry("event", event.event_time, _event_summary(event), f"event-{event.event_id}",
+                             event=event))
+    for at, item in enumerate(items):
+        entries.append(Entry("configuration", item.capture_time, _item_summary(item), f"item-{item.state_id}",
+                             diff=item.diff, item=item, caused_by=caused.get(at, [])))
+    for source in TIMELINE_SOURCES:
+        entries.extend(source(resource))
+    entries.sort(key=lambda e: (e.time, e.kind == "configuration"), reverse=True)
+    return entries[:limit * 2]
+
+
+def item_at(resource: ConfigResource, when: datetime | str) -> ConfigurationItem | None:
+    """The item in effect at `when` (the newest captured at or before it); None before the first."""
+    if isinstance(when, str):
+        when = _when(when, "at")
+    if timezone.is_naive(when):
+        when = timezone.make_aware(when, dt_timezone.utc)  # the pages show and take UTC
+    return resource.items.filter(capture_time__lte=when).order_by("-capture_time", "-state_id").first()
+
+
+def related_resources(resource: ConfigResource) -> list[dict[str, Any]]:
+    """Both directions: what this resource names, and the resources that name it (which instances use this group)."""
+    out = [(r.name, r.target_type, r.target_id) for r in resource.related.all()]
+    incoming = ResourceRelationship.objects.filter(
+        target_type=resource.resource_type, target_id=resource.resource_id,
+        resource__account_id=resource.account_id).select_related("resource")
+    found = {(t, i): {"name": n, "resource_type": t, "resource_id": i, "resource": None} for n, t, i in out}
+    for rel in incoming:
+        key = (rel.resource.resource_type, rel.resource.resource_id)
+        found.setdefault(key, {"name": f"Used by {rel.resource.resource_type.rsplit('::', 1)[-1]}",
+                               "resource_type": key[0], "resource_id": key[1], "resource": rel.resource})
+    known = {(r.resource_type, r.resource_id): r for r in ConfigResource.objects.filter(
+        account_id=resource.account_id, resource_id__in=[k[1] for k in found])}
+    for key, row in found.items():
+        row["resource"] = row["resource"] or known.get(key)
+    return sorted(found.values(), key=lambda r: (r["resource_type"], r["resource_id"]))
+
+
+def event_configuration_links(event: CloudTrailEvent) -> dict[str, tuple[ConfigResource, ConfigurationItem | None]]:
+    """For each resource the event touched that the recorder knows: the resource and the item the event caused
+    (the first one captured at or after the event), keyed by resource id."""
+    links: dict[str, tuple[ConfigResource, ConfigurationItem | None]] = {}
+    for touched in event.resources.all():
+        resource = ConfigResource.objects.filter(account_id=event.account_id, resource_type=touched.resource_type,
+                                                 resource_id=touched.resource_id).first()
+        if resource is None:
+            continue
+        item = None
+        if not event.read_only and not event.error_code:
+            item = resource.items.filter(capture_time__gte=event.event_time).order_by("capture_time",
+                                                                                      "state_id").first()
+        links[touched.resource_id] = (resource, item)
+    return links

@@ -1,0 +1,125 @@
+"""The recorder on the sandbox: Daisy's own calls become configuration items with diffs and causes."""
+
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+
+from audit.inventory import event_configuration_links, related_resources, resource_timeline
+from audit.models import CloudTrailEvent, ConfigResource, ItemStatus, RecorderRun, RecorderState
+from audit.recorder import account_scan
+from audit.tasks import cloudtrail_poll
+from portal import aws
+from portal.models import Account
+
+SG = "AWS::EC2::SecurityGroup"
+
+
+@pytest.fixture
+def world(people, sandbox):
+    """The demo accounts bootstrapped in the sandbox, and boto3 clients acting as Daisy with her own keys."""
+    from sandbox.bootstrap import bootstrap_from_portal
+
+    bootstrap_from_portal()
+    out = io.StringIO()
+    call_command("sandbox_credentials", "daisy", stdout=out)
+    creds = dict(line.split("=", 1) for line in out.getvalue().split())
+
+    def as_daisy(service: str):
+        return aws.client(service, access_key_id=creds["AWS_ACCESS_KEY_ID"],
+                          secret_access_key=creds["AWS_SECRET_ACCESS_KEY"])
+
+    return Account.objects.get(account_id="111111111111"), as_daisy
+
+
+def _ingest(sandbox, django_capture_on_commit_callbacks) -> None:
+    """Deliver the trail's files, ingest them, and let the recorder runs they start happen (eager tasks)."""
+    sandbox.flush()
+    with django_capture_on_commit_callbacks(execute=True):
+        while cloudtrail_poll():
+            pass
+
+
+def test_daisys_widened_rule_is_on_the_timeline_with_her_call(world, sandbox, django_capture_on_commit_callbacks):
+    account, as_daisy = world
+    ec2 = as_daisy("ec2")
+    group = ec2.create_security_group(GroupName="web", Description="web")["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=group, IpProtocol="tcp", FromPort=22, ToPort=22,
+                                         CidrIp="203.0.113.5/32")
+    instance = ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1,
+                                 SecurityGroupIds=[group])["Instances"][0]["InstanceId"]
+    account_scan(account=account)
+    resource = ConfigResource.objects.get(account_id=account.account_id, resource_type=SG, resource_id=group)
+    assert resource.state_id == 1
+    # A no-op: scanning again writes nothing.
+    assert account_scan(account=account)["totals"]["updated"] == 0
+    resource.refresh_from_db()
+    assert resource.state_id == 1
+
+    ec2.authorize_security_group_ingress(GroupId=group, IpProtocol="tcp", FromPort=22, ToPort=22, CidrIp="0.0.0.0/0")
+    ec2.revoke_security_group_ingress(GroupId=group, IpProtocol="tcp", FromPort=22, ToPort=22,
+                                      CidrIp="203.0.113.5/32")
+    _ingest(sandbox, django_capture_on_commit_callbacks)
+    assert RecorderRun.objects.filter(kind="EVENTS", status="SUCCEEDED").exists()
+
+    resource.refresh_from_db()
+    assert resource.state_id == 2
+    item = resource.items.get(state_id=2)
+    assert item.cause == "EVENT" and item.change_type == "UPDATE"
+    cidrs = [(c["before"], c["after"]) for c in item.diff if c["path"].endswith("cidrIp")]
+    assert cidrs == [("203.0.113.5/32", "0.0.0.0/0")], item.diff
+    [entry] = [e for e in resource_timeline(resource) if e.item == item]
+    [authorize] = [e for e in CloudTrailEvent.objects.filter(event_name="AuthorizeSecurityGroupIngress",
+                                                             user_name="daisy") if "0.0.0.0/0" in json.dumps(e.raw)]
+    assert authorize in entry.caused_by
+    assert {e.event_name for e in entry.caused_by} >= {"AuthorizeSecurityGroupIngress", "RevokeSecurityGroupIngress"}
+    # From the event, the link lands on the change it caused.
+    assert event_configuration_links(authorize)[group] == (resource, item)
+    # Which instances does this group expose?
+    assert instance in [r["resource_id"] for r in related_resources(resource) if r["resource_type"] == "AWS::EC2::Instance"]
+
+
+def test_deletion_and_tags_arrive_through_events(world, sandbox, django_capture_on_commit_callbacks):
+    account, as_daisy = world
+    ec2 = as_daisy("ec2")
+    group = ec2.create_security_group(GroupName="tmp", Description="tmp")["GroupId"]
+    _ingest(sandbox, django_capture_on_commit_callbacks)
+    resource = ConfigResource.objects.get(resource_id=group)
+    assert resource.status == ItemStatus.DISCOVERED
+    ec2.create_tags(Resources=[group], Tags=[{"Key": "owner", "Value": "daisy"}])
+    _ingest(sandbox, django_capture_on_commit_callbacks)
+    resource.refresh_from_db()
+    assert resource.tags == {"owner": "daisy"}
+    assert resource.items.get(state_id=resource.state_id).diff == [
+        {"path": "tags.owner", "change_type": "ADDED", "before": None, "after": "daisy"}]
+    ec2.delete_security_group(GroupId=group)
+    _ingest(sandbox, django_capture_on_commit_callbacks)
+    resource.refresh_from_db()
+    assert resource.status == ItemStatus.DELETED
+    assert resource.items.get(state_id=resource.state_id).change_type == "DELETE"
+
+
+def test_a_stopped_recorder_shows_at_once_and_pauses_recording(world, sandbox, django_capture_on_commit_callbacks):
+    account, as_daisy = world
+    account_scan(account=account)
+    state = RecorderState.objects.get(account=account, region="us-east-1")
+    assert state.recording is True
+    config = aws.client("config", account_id=account.account_id)
+    name = config.describe_configuration_recorders()["ConfigurationRecorders"][0]["name"]
+    config.stop_configuration_recorder(ConfigurationRecorderName=name)
+    group = as_daisy("ec2").create_security_group(GroupName="unseen", Description="x")["GroupId"]
+    _ingest(sandbox, django_capture_on_commit_callbacks)
+    state.refresh_from_db()
+    assert state.recording is False and name in state.reason
+    recorder = ConfigResource.objects.get(resource_type="AWS::Config::ConfigurationRecorder", resource_id=name,
+                                          account_id=account.account_id)
+    assert [(c["before"], c["after"]) for c in recorder.items.get(state_id=recorder.state_id).diff
+            if c["path"] == "configuration.recording"] == [(True, False)]
+    assert not ConfigResource.objects.filter(resource_id=group).exists()
+    config.start_configuration_recorder(ConfigurationRecorderName=name)
+    _ingest(sandbox, django_capture_on_commit_callbacks)
+    state.refresh_from_db()
+    assert state.recording is True
+    account_scan(account=account)
+    assert ConfigResource.objects.filter(resource_id=group).exists()
