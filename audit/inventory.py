@@ -75,8 +75,9 @@ class Entry:
 
 
 def _writes_on(resource: ConfigResource) -> QuerySet[CloudTrailEvent]:
+    """The calls that tried to change it (reads, the recorder's own describes among them, are left out)."""
     return CloudTrailEvent.objects.filter(
-        account_id=resource.account_id, resources__resource_type=resource.resource_type,
+        read_only=False, account_id=resource.account_id, resources__resource_type=resource.resource_type,
         resources__resource_id=resource.resource_id).select_related("person").distinct()
 
 
@@ -108,7 +109,7 @@ def resource_timeline(resource: ConfigResource, *, limit: int = 1000) -> list[En
     times = [i.capture_time for i in items]
     caused: dict[int, list[CloudTrailEvent]] = {}
     for event in events:
-        if not event.read_only and not event.error_code:
+        if not event.error_code:
             at = bisect_left(times, event.event_time)
             if at < len(items):
                 caused.setdefault(at, []).append(event)

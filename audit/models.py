@@ -243,3 +243,7 @@ class RecorderRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.account.account_id} {self.status}"
+
+    @property
+    def seconds(self) -> float | None:
+        return (self.finished - self.started).total_seconds() if self.finished and self.started else None

@@ -60,6 +60,7 @@ class BootstrapSummary:
 class AccountSpec:
     account_id: str
     role_name: str
+    regions: tuple[str, ...] = ()  # where the Config recorder runs; the default region when empty
 
 
 def _missing(call: Any, codes: tuple[str, ...], **kwargs: Any) -> bool:
@@ -161,8 +162,7 @@ def _ensure_trail(cloudtrail: Any, bucket: str, summary: BootstrapSummary, acct:
     summary.note(started, f"{acct} CloudTrail logging on {TRAIL_NAME}")
 
 
-def _ensure_config(config: Any, s3: Any, summary: BootstrapSummary, acct: str) -> None:
-    _ensure_bucket(s3, config_bucket(acct), summary, acct)
+def _ensure_config(config: Any, summary: BootstrapSummary, acct: str) -> None:
     recorders = config.describe_configuration_recorders()["ConfigurationRecorders"]
     if not recorders:  # one recorder per region: keep one that someone else made
         config.put_configuration_recorder(ConfigurationRecorder={
@@ -171,17 +171,17 @@ def _ensure_config(config: Any, s3: Any, summary: BootstrapSummary, acct: str) -
             "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": True},
         })
     recorder = recorders[0]["name"] if recorders else RECORDER_NAME
-    summary.note(not recorders, f"{acct} Config recorder {recorder}")
+    summary.note(not recorders, f"{acct} {config.meta.region_name} Config recorder {recorder}")
     channels = config.describe_delivery_channels()["DeliveryChannels"]
     if not channels:
         config.put_delivery_channel(DeliveryChannel={"name": DELIVERY_CHANNEL_NAME,
                                                      "s3BucketName": config_bucket(acct)})
-    summary.note(not channels, f"{acct} Config delivery channel to {config_bucket(acct)}")
+    summary.note(not channels, f"{acct} {config.meta.region_name} Config delivery channel to {config_bucket(acct)}")
     status = config.describe_configuration_recorder_status(ConfigurationRecorderNames=[recorder])
     recording = any(s.get("recording") for s in status["ConfigurationRecordersStatus"])
     if not recording:
         config.start_configuration_recorder(ConfigurationRecorderName=recorder)
-    summary.note(not recording, f"{acct} Config recorder {recorder} started")
+    summary.note(not recording, f"{acct} {config.meta.region_name} Config recorder {recorder} started")
 
 
 class _Clients:
@@ -189,14 +189,14 @@ class _Clients:
 
     def __init__(self, roles: dict[str, str]) -> None:
         self.roles = roles
-        self._made: dict[tuple[str, str], Any] = {}
+        self._made: dict[tuple[str, str, str], Any] = {}
 
-    def __call__(self, account_id: str, service: str) -> Any:
-        key = (account_id, service)
+    def __call__(self, account_id: str, service: str, region: str | None = None) -> Any:
+        key = (account_id, service, region or settings.AWS_DEFAULT_REGION)
         if key not in self._made:
             self._made[key] = aws.client(service, account_id=account_id,
                                          role_name=self.roles.get(account_id, settings.AWS_PORTAL_ROLE_NAME),
-                                         region=settings.AWS_DEFAULT_REGION, session_name="guardrail-bootstrap")
+                                         region=key[2], session_name="guardrail-bootstrap")
         return self._made[key]
 
 
@@ -212,7 +212,9 @@ def bootstrap_account(spec: AccountSpec, summary: BootstrapSummary, clients: _Cl
     queue_arn = _ensure_queue(clients(acct, "sqs"), bucket, summary, acct)
     _ensure_notification(s3, bucket, queue_arn, summary, acct)
     _ensure_trail(clients(acct, "cloudtrail"), bucket, summary, acct)
-    _ensure_config(clients(acct, "config"), s3, summary, acct)
+    _ensure_bucket(s3, config_bucket(acct), summary, acct)
+    for region in spec.regions or (settings.AWS_DEFAULT_REGION,):
+        _ensure_config(clients(acct, "config", region), summary, acct)
 
 
 def bootstrap_people(people: Iterable[Person], summary: BootstrapSummary, clients: _Clients) -> None:
@@ -240,7 +242,7 @@ def portal_accounts() -> list[AccountSpec]:
                          management.portal_role_name if management else settings.AWS_PORTAL_ROLE_NAME)]
     for account in Account.objects.order_by("name"):
         if account.account_id != settings.AWS_MANAGEMENT_ACCOUNT_ID:
-            specs.append(AccountSpec(account.account_id, account.portal_role_name))
+            specs.append(AccountSpec(account.account_id, account.portal_role_name, tuple(account.allowed_regions)))
     return specs
 
 

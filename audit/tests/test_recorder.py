@@ -113,7 +113,7 @@ def test_a_stopped_recorder_shows_at_once_and_pauses_recording(world, sandbox, d
     state.refresh_from_db()
     assert state.recording is False and name in state.reason
     recorder = ConfigResource.objects.get(resource_type="AWS::Config::ConfigurationRecorder", resource_id=name,
-                                          account_id=account.account_id)
+                                          account_id=account.account_id, region="us-east-1")
     assert [(c["before"], c["after"]) for c in recorder.items.get(state_id=recorder.state_id).diff
             if c["path"] == "configuration.recording"] == [(True, False)]
     assert not ConfigResource.objects.filter(resource_id=group).exists()
@@ -123,3 +123,46 @@ def test_a_stopped_recorder_shows_at_once_and_pauses_recording(world, sandbox, d
     assert state.recording is True
     account_scan(account=account)
     assert ConfigResource.objects.filter(resource_id=group).exists()
+
+
+STACK = """
+Resources:
+  Web:
+    Type: AWS::EC2::SecurityGroup
+    Properties:
+      GroupDescription: web
+"""
+
+
+def test_a_full_scan_records_every_type_and_the_stacks_resources(world):
+    from audit.config.registry import recorded_types
+
+    account, _ = world
+    acct = account.account_id
+    ec2 = aws.client("ec2", account_id=acct)
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24")["Subnet"]["SubnetId"]
+    ec2.create_network_interface(SubnetId=subnet)
+    ec2.create_flow_logs(ResourceIds=[vpc], ResourceType="VPC", TrafficType="ALL", LogDestinationType="s3",
+                         LogDestination="arn:aws:s3:::guardrail-cloudtrail-" + acct)
+    ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1, SubnetId=subnet)
+    iam = aws.client("iam", account_id=acct)
+    iam.create_role(RoleName="app", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))
+    iam.create_policy(PolicyName="app-read", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}))
+    aws.client("rds", account_id=acct).create_db_instance(
+        DBInstanceIdentifier="orders", DBInstanceClass="db.t3.micro", Engine="postgres", MasterUsername="app",
+        MasterUserPassword="Passw0rdPassw0rd", AllocatedStorage=20)
+    aws.client("cloudformation", account_id=acct).create_stack(StackName="web", TemplateBody=STACK)
+
+    result = account_scan(account=account)
+    assert result["errors"] == []
+    recorded = set(ConfigResource.objects.filter(account_id=acct).values_list("resource_type", flat=True))
+    assert recorded == set(recorded_types()), set(recorded_types()) - recorded
+    assert result["totals"]["api_calls"] < 80  # batched: a handful of calls per type, not one per resource
+    stack = ConfigResource.objects.get(account_id=acct, resource_type="AWS::CloudFormation::Stack", resource_id="web")
+    [group] = [r for r in related_resources(stack) if r["resource_type"] == SG]
+    assert group["resource"] is not None and group["resource"].tags["aws:cloudformation:stack-name"] == "web"
+    trail = ConfigResource.objects.get(account_id=acct, resource_type="AWS::CloudTrail::Trail")
+    assert [r["resource_id"] for r in related_resources(trail)] == [f"guardrail-cloudtrail-{acct}"]
+    assert ConfigResource.objects.get(resource_type="AWS::IAM::User", resource_id="daisy").region == "global"
