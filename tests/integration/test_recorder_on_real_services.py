@@ -1,0 +1,49 @@
+"""The recorder in a real worker on PostgreSQL and Redis: Daisy's change arrives as a configuration item."""
+
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+
+from audit.models import ConfigResource, RecorderRun
+from audit.tasks import cloudtrail_poll, recorder_scan_all
+from portal import aws
+from tests.integration.conftest import wait_for
+
+pytestmark = pytest.mark.integration
+
+
+def test_a_worker_records_daisys_widened_rule_on_postgresql(sandbox, workers):
+    from catalog.demo import catalog_demo_seed
+    from portal.demo import demo_seed
+    from sandbox.bootstrap import bootstrap_from_portal
+
+    demo_seed()
+    catalog_demo_seed()
+    bootstrap_from_portal()
+    workers()
+    out = io.StringIO()
+    call_command("sandbox_credentials", "daisy", stdout=out)
+    creds = dict(line.split("=", 1) for line in out.getvalue().split())
+    ec2 = aws.client("ec2", access_key_id=creds["AWS_ACCESS_KEY_ID"], secret_access_key=creds["AWS_SECRET_ACCESS_KEY"])
+    group = ec2.create_security_group(GroupName="web", Description="web")["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=group, IpProtocol="tcp", FromPort=22, ToPort=22,
+                                         CidrIp="203.0.113.5/32")
+    assert recorder_scan_all() == 3  # one run per account, carried out by the worker
+    assert wait_for(lambda: RecorderRun.objects.filter(kind="SCAN", status="SUCCEEDED").count() == 3, timeout=120), \
+        list(RecorderRun.objects.values("status", "error"))
+    resource = ConfigResource.objects.get(resource_id=group)
+    assert resource.state_id == 1 and resource.team.slug == "payments"
+
+    ec2.authorize_security_group_ingress(GroupId=group, IpProtocol="tcp", FromPort=22, ToPort=22, CidrIp="0.0.0.0/0")
+    sandbox.flush()
+    assert wait_for(lambda: cloudtrail_poll() == 0 and ConfigResource.objects.get(resource_id=group).state_id == 2,
+                    timeout=120)
+    item = ConfigResource.objects.get(resource_id=group).items.get(state_id=2)
+    assert item.cause == "EVENT"
+    assert any(c["change_type"] == "ADDED" and "0.0.0.0/0" in json.dumps(c["after"]) for c in item.diff), item.diff
+    # The inventory's JSON lookups work on PostgreSQL too.
+    from audit.inventory import resources_filter
+
+    assert list(resources_filter(ConfigResource.objects.all(), {"tag": "owner", "resource_id": group})) == []
