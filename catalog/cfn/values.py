@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 # CloudFormation's quota for one parameter value. Also bounds the work a (hostile) pattern can do.
 MAX_VALUE_BYTES = 4096
-PATTERN_TIMEOUT = 0.25  # seconds for all pattern matching of one value
+PATTERN_TIMEOUT = 1.0  # seconds of wall time for all pattern matching of one value (a busy machine included)
 # What Java's Double/BigDecimal-style parsing accepts; Python's float() would also take
 # "nan", "inf", "1_000" and surrounding spaces.
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
@@ -40,7 +40,7 @@ class PatternError(ValueError):
 
 @dataclass(frozen=True)
 class Failure:
-    kind: str  # "required" | "size" | "number" | "pattern" | "length" | "range" | "allowed"
+    kind: str  # "required" | "size" | "number" | "pattern" | "timeout" | "length" | "range" | "allowed"
     message: str  # generic, without the parameter's ConstraintDescription
 
     # Kinds whose message the ConstraintDescription replaces (CloudFormation's "failed to satisfy constraint").
@@ -113,7 +113,8 @@ def _pattern_failures(allowed_pattern: str, value: str, what: str, deadline: flo
         if pattern.fullmatch(value, timeout=left) is None:
             return [Failure("pattern", f"{what} must match the pattern {allowed_pattern}.")]
     except TimeoutError:
-        return [Failure("pattern", f"The value could not be checked against the pattern {allowed_pattern} in time.")]
+        # not "pattern": the ConstraintDescription would say the value is wrong, and it may well be right
+        return [Failure("timeout", f"The value could not be checked against the pattern {allowed_pattern} in time.")]
     return []
 
 
