@@ -22,8 +22,17 @@ from audit.config.awsconfig import AwsConfigCollector
 from audit.config.base import GLOBAL, Collector, Snapshot
 from audit.config.diff import changes, content_hash
 from audit.config.registry import collectors
-from audit.models import (ChangeType, CloudTrailEvent, ConfigResource, ConfigurationItem, EventResource, ItemStatus,
-                          RecorderState, ResourceRelationship)
+from audit.models import (
+    ChangeType,
+    CloudTrailEvent,
+    ConfigResource,
+    ConfigurationItem,
+    EventResource,
+    ItemStatus,
+    RecorderState,
+    ResourceRelationship,
+)
+from audit.signals import configuration_recorded
 from portal import aws
 from portal.models import Account
 
@@ -200,6 +209,7 @@ def _apply(account: Account, resource_type: str, batch: list[tuple[Snapshot, dic
         ResourceRelationship.objects.bulk_create([rel for r in all_rows for rel in _relationship_rows(r)],
                                                  ignore_conflicts=True)
     stats.changed_ids += [r.pk for r in all_rows]
+    configuration_recorded.send(sender=ConfigResource, resource_ids=[r.pk for r in all_rows])
 
 
 def _delete(resources: Iterable[ConfigResource], now: datetime, cause: str, stats: Stats) -> None:
@@ -212,6 +222,8 @@ def _delete(resources: Iterable[ConfigResource], now: datetime, cause: str, stat
         ResourceRelationship.objects.filter(resource__in=rows).delete()
     stats.deleted += len(rows)
     stats.changed_ids += [r.pk for r in rows]
+    if rows:
+        configuration_recorded.send(sender=ConfigResource, resource_ids=[r.pk for r in rows])
 
 
 def resource_refresh(*, clients: Clients, resource_type: str, region: str, resource_id: str,

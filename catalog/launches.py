@@ -1,5 +1,6 @@
 """Launch, watch and terminate: the life of a LaunchRequest, one guarded transition at a time."""
 
+import json
 import re
 import secrets as random
 from collections.abc import Iterable
@@ -12,6 +13,8 @@ from django.http import Http404
 from django.utils import timezone
 
 from catalog import selectors, stacks
+from catalog.cfn.loader import load_template
+from catalog.launch_checks import launch_checks_run
 from catalog.launch_form import launch_form_build
 from catalog.launch_values import launch_values_check
 from catalog.models import (
@@ -89,18 +92,30 @@ def launch_create(*, user: AbstractBaseUser, product_id, version_id, name: str, 
     if role is None:
         raise ValidationError({"product": "This product has no launch constraint: an admin must name the role "
                                           "the portal launches it as."})
+    verdict = _guardrails(version, checked, account, region)
     key = (idempotency_key or random.token_hex(16))[:64]
     try:
         with transaction.atomic():
             launch = LaunchRequest.objects.create(
                 product=product, version=version, name=name, owner=user, team=team, account_id=account.account_id,
                 region=region, parameters=checked.parameters, secrets=secrets_seal(checked.secrets),
-                tags=checked.tags, launch_role_arn=role, idempotency_key=key)
+                tags=checked.tags, launch_role_arn=role, idempotency_key=key, guardrail_fixes=verdict.fixes,
+                template_override=json.dumps(verdict.template, indent=2) if verdict.template else "")
             LaunchTransition.objects.create(launch=launch, new_status=LaunchStatus.CREATED, reason="Requested")
             transaction.on_commit(lambda: _enqueue("launch_provision", launch.pk))
     except IntegrityError:  # the same request again (double click, retry): the first one stands
         return LaunchRequest.objects.get(owner=user, idempotency_key=key)
     return launch
+
+
+def _guardrails(version: ProductVersion, checked, account: Account, region: str):
+    """The rules' verdict on what the template would create; a violation refuses the launch, naming it."""
+    template = load_template(version.document.body).template
+    verdict = launch_checks_run(template=template, parameters=dict(checked.parameters), tags=dict(checked.tags),
+                                account_id=account.account_id, region=region)
+    if verdict.blocked:
+        raise ValidationError({"guardrails": verdict.blocked})
+    return verdict
 
 
 def launch_terminate(*, user: AbstractBaseUser, launch: LaunchRequest) -> LaunchRequest:

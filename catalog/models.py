@@ -174,6 +174,10 @@ class LaunchRequest(models.Model):
     tags = models.JSONField(default=dict)
     outputs = models.JSONField(default=dict)
     stack_resources = models.JSONField(default=list, help_text="The stack's resources, noted before deletion.")
+    guardrail_fixes = models.JSONField(default=list, blank=True,
+                                       help_text="Secure defaults the rules applied to the template, in plain words.")
+    template_override = models.TextField(blank=True, help_text="The template as launched, when secure defaults "
+                                                               "changed the version's template.")
     pending_update = models.JSONField(null=True, blank=True,
                                       help_text="{version, parameters, secrets (encrypted)} while an update runs.")
     launch_role_arn = models.CharField(max_length=300)

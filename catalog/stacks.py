@@ -5,6 +5,7 @@ import uuid
 from typing import Any
 
 from portal import aws
+from catalog.cfn.loader import content_hash
 from catalog.models import LaunchRequest
 from catalog.secrets import secrets_open
 
@@ -37,8 +38,11 @@ def template_upload(launch: LaunchRequest, version=None) -> str:
         options = {} if launch.region == "us-east-1" else {
             "CreateBucketConfiguration": {"LocationConstraint": launch.region}}
         s3.create_bucket(Bucket=bucket, **options)
-    key = f"templates/{version.document.content_hash}.template"
-    s3.put_object(Bucket=bucket, Key=key, Body=version.document.body.encode())
+    body = version.document.body
+    if launch.template_override and version == launch.version:  # secure defaults applied at launch
+        body = launch.template_override
+    key = f"templates/{content_hash(body)}.template"
+    s3.put_object(Bucket=bucket, Key=key, Body=body.encode())
     return f"https://{bucket}.s3.amazonaws.com/{key}"
 
 

@@ -16,3 +16,4 @@ app.autodiscover_tasks()
 def _first_recorder_scan(sender=None, **kwargs) -> None:
     """When beat starts, the inventory is filled within seconds rather than at the first scheduled scan."""
     app.send_task("audit.tasks.recorder_scan_all", countdown=10)
+    app.send_task("remediation.tasks.evaluate_periodic", countdown=45)

@@ -25,6 +25,7 @@ urlpatterns = [
     path("accounts/<str:account_id>/edit/", views.account_edit, name="account-edit"),
     path("catalog/", include("catalog.urls")),
     path("audit/", include("audit.urls")),
+    path("compliance/", include("remediation.urls")),
     path("api/", include("portal.api.urls")),
     path("admin/", admin.site.urls),
 ]

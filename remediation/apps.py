@@ -1,5 +1,21 @@
+"""Rules, findings, signatures, alerts, remediation policies and actions (issues 7 to 9)."""
+
 from django.apps import AppConfig
 
 
 class RemediationConfig(AppConfig):
     name = "remediation"
+
+    def ready(self) -> None:
+        from audit.inventory import TIMELINE_SOURCES
+        from audit.signals import configuration_recorded
+        from remediation import receivers, timeline
+
+        configuration_recorded.connect(receivers.evaluate_after_commit, dispatch_uid="remediation-evaluate")
+        if timeline.compliance_entries not in TIMELINE_SOURCES:
+            TIMELINE_SOURCES.append(timeline.compliance_entries)
+        from catalog.launch_checks import LAUNCH_CHECKS
+        from remediation.guardrails import launch_guardrails
+
+        if launch_guardrails not in LAUNCH_CHECKS:
+            LAUNCH_CHECKS.append(launch_guardrails)

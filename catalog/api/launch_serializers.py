@@ -29,7 +29,7 @@ class LaunchSerializer(serializers.ModelSerializer):
     class Meta:
         model = LaunchRequest
         fields = ["id", "name", "product", "product_name", "version", "version_name", "owner", "team", "status",
-                  "status_reason", "stack_id", "account_id", "region", "parameters", "tags", "outputs", "events",
+                  "status_reason", "stack_id", "account_id", "region", "parameters", "tags", "outputs", "events", "guardrail_fixes",
                   "created", "updated"]
 
     def get_parameters(self, launch: LaunchRequest) -> dict[str, str]:

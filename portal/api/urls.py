@@ -6,6 +6,7 @@ from audit.api import views as audit_views
 from catalog.api import launch_views
 from catalog.api import views as catalog_views
 from portal.api import views
+from remediation.api import views as remediation_views
 
 router = DefaultRouter()
 router.register("teams", views.TeamViewSet, basename="api-team")
@@ -17,6 +18,9 @@ router.register("constraints", catalog_views.ConstraintViewSet, basename="api-co
 router.register("launches", launch_views.LaunchViewSet, basename="api-launch")
 router.register("events", audit_views.EventViewSet, basename="api-event")
 router.register("resources", audit_views.ResourceViewSet, basename="api-resource")
+router.register("findings", remediation_views.FindingViewSet, basename="api-finding")
+router.register("rules", remediation_views.RuleViewSet, basename="api-rule")
+router.register("exceptions", remediation_views.RuleExceptionViewSet, basename="api-exception")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -109,6 +109,29 @@ MATRIX = [
     ("GET", "/api/resources/{resource}/", "api-resource-detail", (401, 200, 200, 404, 200)),
     ("GET", "/api/resources/{resource}/timeline/", "api-resource-timeline", (401, 200, 200, 404, 200)),
     ("GET", "/api/resources/{resource}/configuration/", "api-resource-configuration", (401, 200, 200, 404, 200)),
+    # Rules and compliance (issue 7). {finding} is restricted-ssh on {resource}.
+    ("GET", "/compliance/", "remediation:dashboard", (302, 200, 200, 200, 200)),
+    ("GET", "/compliance/?format=csv", "remediation:dashboard", (302, 200, 200, 200, 200)),
+    ("GET", "/compliance/findings/", "remediation:finding-list", (302, 200, 200, 200, 200)),
+    ("GET", "/compliance/rules/", "remediation:rule-list", (302, 200, 200, 200, 200)),
+    ("GET", "/compliance/rules/new/", "remediation:rule-new", (302, 200, 403, 403, 403)),
+    ("POST", "/compliance/rules/test/", "remediation:rule-test", (302, 200, 403, 403, 403)),
+    ("GET", "/compliance/rules/restricted-ssh/", "remediation:rule-detail", (302, 200, 200, 200, 200)),
+    ("GET", "/compliance/rules/restricted-ssh/edit/", "remediation:rule-edit", (302, 200, 403, 403, 403)),
+    ("GET", "/compliance/exceptions/", "remediation:exception-list", (302, 200, 200, 200, 200)),
+    ("GET", "/compliance/exceptions/new/", "remediation:exception-new", (302, 200, 403, 403, 403)),
+    ("GET", "/api/findings/", "api-finding-list", (401, 200, 200, 200, 200)),
+    ("GET", "/api/findings/{finding}/", "api-finding-detail", (401, 200, 200, 404, 200)),
+    ("GET", "/api/rules/", "api-rule-list", (401, 200, 200, 200, 200)),
+    ("POST", "/api/rules/", "api-rule-list", (401, 201, 403, 403, 403),
+     {"name": "needs-owner", "kind": "MANAGED", "source": "required-tags", "parameters": {"tag1Key": "owner"}}),
+    ("GET", "/api/rules/restricted-ssh/", "api-rule-detail", (401, 200, 200, 200, 200)),
+    ("PATCH", "/api/rules/restricted-ssh/", "api-rule-detail", (401, 200, 403, 403, 403), {"enabled": False}),
+    ("GET", "/api/exceptions/", "api-exception-list", (401, 200, 200, 200, 200)),
+    ("POST", "/api/exceptions/", "api-exception-list", (401, 201, 403, 403, 403),
+     {"rule": "restricted-ssh", "scope": "RESOURCE", "value": "sg-matrix", "reason": "bastion",
+      "expires": "2099-01-01T00:00:00Z"}),
+    ("GET", "/api/exceptions/{exception}/", "api-exception-detail", (401, 200, 200, 200, 200)),
 ]
 # Served, but outside the matrix on purpose, with the reason.
 UNMATRIXED = {
@@ -152,9 +175,18 @@ def ids(people):
                      cause="SCAN", snapshots=[Snapshot("AWS::EC2::SecurityGroup", "sg-matrix", "us-east-1", {"groupId": "sg-matrix"},
                                                        relationships=[Relationship("Is contained in Vpc", "AWS::EC2::VPC", "vpc-1")])])
     from audit.models import ConfigResource
+    from remediation.compliance import resources_evaluate
+    from remediation.demo import rules_demo_seed
+    from remediation.models import Finding, RuleException
+
+    rules_demo_seed()
+    resources_evaluate(ConfigResource.objects.values_list("pk", flat=True))
+    exception = RuleException.objects.create(scope="ACCOUNT", value="222222222222", reason="lab",
+                                             expires="2099-01-01T00:00:00Z")
     return {"product": product.pk, "portfolio": Portfolio.objects.get(name="Payments web platform").pk,
             "launch": launch.pk, "event": "ev-matrix", "logfile": logfile.pk,
-            "resource": ConfigResource.objects.get(resource_id="sg-matrix").pk,
+            "resource": ConfigResource.objects.get(resource_id="sg-matrix").pk, "exception": exception.pk,
+            "finding": Finding.objects.get(rule__name="restricted-ssh", resource_id="sg-matrix").pk,
             "version": versions["v2.0"], "version_old": versions["v1.0"],
             "constraint": Constraint.objects.filter(product=product, type="TAG").first().pk}
 

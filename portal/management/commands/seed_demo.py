@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand
 
 from catalog.demo import catalog_demo_seed
 from portal.demo import demo_seed
+from remediation.demo import rules_demo_seed
 
 
 class Command(BaseCommand):
@@ -16,3 +17,5 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(
             "Demo catalog: {portfolios} portfolio(s) and {products} product(s) added.".format(**catalog)
         ))
+        rules = rules_demo_seed()
+        self.stdout.write(self.style.SUCCESS("Demo rules: {rules} rule(s) added.".format(**rules)))

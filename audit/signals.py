@@ -1,0 +1,6 @@
+"""What the audit app tells the rest of the portal, without knowing who listens."""
+
+from django.dispatch import Signal
+
+# Sent after the recorder wrote new configuration items: resource_ids=[ConfigResource pks].
+configuration_recorded = Signal()

@@ -1,0 +1,50 @@
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, permissions, viewsets
+from rest_framework.exceptions import ValidationError
+
+from portal.roles import is_admin
+from remediation import dashboard
+from remediation.api.serializers import FindingSerializer, RuleExceptionSerializer, RuleSerializer
+from remediation.models import Rule, RuleException
+
+
+class AdminWrites(permissions.BasePermission):
+    """Everyone signed in reads; only admins write."""
+
+    def has_permission(self, request, view) -> bool:
+        return request.method in permissions.SAFE_METHODS or is_admin(request.user)
+
+
+@extend_schema_view(list=extend_schema(parameters=[
+    OpenApiParameter(name, str, description=f"Filter by {name.replace('_', ' ')}") for name in dashboard.FILTERS]))
+class FindingViewSet(viewsets.ReadOnlyModelViewSet):
+    """Compliance findings; developers see their teams' accounts only."""
+
+    serializer_class = FindingSerializer
+
+    def get_queryset(self):
+        findings = dashboard.findings_visible_to(user=self.request.user)
+        if self.action != "list":
+            return findings
+        try:
+            return dashboard.findings_filter(findings, self.request.query_params)
+        except ValueError as exc:
+            name, _, message = str(exc).partition(": ")
+            raise ValidationError({name: [message]}) from None
+
+
+class RuleViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """The rules the portal evaluates: managed (AWS's names and parameters), declarative, plug-in."""
+
+    serializer_class = RuleSerializer
+    permission_classes = [permissions.IsAuthenticated, AdminWrites]
+    lookup_field = "name"
+    queryset = Rule.objects.all()
+
+
+class RuleExceptionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Exceptions: a resource, tag, account or team excepted from a rule, with a reason and an expiry."""
+
+    serializer_class = RuleExceptionSerializer
+    permission_classes = [permissions.IsAuthenticated, AdminWrites]
+    queryset = RuleException.objects.select_related("rule")

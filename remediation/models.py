@@ -1,0 +1,153 @@
+"""Rules and what they found: compliance findings with their history, exceptions, and the trend over time."""
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from portal.models import Team
+
+
+class Compliance(models.TextChoices):
+    COMPLIANT = "COMPLIANT"
+    NON_COMPLIANT = "NON_COMPLIANT"
+    NOT_APPLICABLE = "NOT_APPLICABLE"
+    INSUFFICIENT_DATA = "INSUFFICIENT_DATA"
+
+
+class Rule(models.Model):
+    """A rule as the portal runs it: a managed rule with parameters, a declarative filter, or a Python plug-in."""
+
+    class Kind(models.TextChoices):
+        MANAGED = "MANAGED", "Managed (AWS's name and meaning)"
+        DECLARATIVE = "DECLARATIVE", "Declarative filter"
+        PLUGIN = "PLUGIN", "Python plug-in (entry point)"
+
+    class AtLaunch(models.TextChoices):
+        IGNORE = "IGNORE", "Not checked at launch"
+        BLOCK = "BLOCK", "Block a launch that would break it"
+        FIX = "FIX", "Apply the secure default where one exists, else block"
+
+    name = models.SlugField(max_length=100, unique=True)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    source = models.CharField(max_length=100, blank=True,
+                              help_text="The managed rule's name, or the plug-in's entry point name.")
+    description = models.TextField(blank=True)
+    parameters = models.JSONField(default=dict, blank=True)
+    definition = models.JSONField(default=dict, blank=True, help_text="The declarative filter.")
+    enabled = models.BooleanField(default=True)
+    at_launch = models.CharField(max_length=8, choices=AtLaunch.choices, default=AtLaunch.IGNORE)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("remediation:rule-detail", args=[self.name])
+
+
+class Finding(models.Model):
+    """One rule's verdict on one resource (or on an account, for account-level rules), kept with its history."""
+
+    rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="findings")
+    config_resource = models.ForeignKey("audit.ConfigResource", on_delete=models.CASCADE, null=True, blank=True,
+                                 related_name="findings")
+    account_id = models.CharField(max_length=12)
+    region = models.CharField(max_length=30, blank=True)
+    resource_type = models.CharField(max_length=100)
+    resource_id = models.CharField(max_length=512)
+    team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    status = models.CharField(max_length=20, choices=Compliance.choices)
+    annotation = models.CharField(max_length=500, blank=True)
+    excepted_by = models.ForeignKey("RuleException", on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="findings")
+    since = models.DateTimeField(help_text="When the current status began.")
+    first_seen = models.DateTimeField(null=True, blank=True, help_text="First time it was ever NON_COMPLIANT.")
+    last_seen = models.DateTimeField(null=True, blank=True, help_text="Last evaluation that found it NON_COMPLIANT.")
+    resolved = models.DateTimeField(null=True, blank=True, help_text="When it last became compliant again.")
+    evaluated = models.DateTimeField()
+    state_id = models.PositiveIntegerField(null=True, blank=True, help_text="The configuration item evaluated.")
+
+    class Meta:
+        ordering = ["rule__name", "resource_type", "resource_id"]
+        constraints = [models.UniqueConstraint(fields=["rule", "account_id", "region", "resource_type", "resource_id"],
+                                               name="finding_unique_subject")]
+        indexes = [
+            models.Index(fields=["status", "rule"], name="finding_status_rule_idx"),
+            models.Index(fields=["account_id", "status"], name="finding_account_status_idx"),
+            models.Index(fields=["resource_id"], name="finding_resource_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule.name} {self.resource_id}: {self.status}"
+
+    @property
+    def excepted(self) -> bool:
+        return self.excepted_by_id is not None and self.excepted_by.active
+
+
+class FindingChange(models.Model):
+    """Each change of a finding's status: the compliance entries of the resource timeline."""
+
+    finding = models.ForeignKey(Finding, on_delete=models.CASCADE, related_name="changes")
+    time = models.DateTimeField(default=timezone.now)
+    before = models.CharField(max_length=20, blank=True)
+    after = models.CharField(max_length=20)
+    annotation = models.CharField(max_length=500, blank=True)
+    state_id = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-time", "-id"]
+        indexes = [models.Index(fields=["finding", "-time"], name="finding_change_time_idx")]
+
+
+class RuleException(models.Model):
+    """An admin's decision that a rule does not apply to something, with a reason and an expiry."""
+
+    class Scope(models.TextChoices):
+        RESOURCE = "RESOURCE", "A resource (its id)"
+        TAG = "TAG", "Resources with a tag (key=value)"
+        ACCOUNT = "ACCOUNT", "An account"
+        TEAM = "TEAM", "A team's accounts"
+
+    rule = models.ForeignKey(Rule, on_delete=models.CASCADE, null=True, blank=True, related_name="exceptions",
+                             help_text="Blank: every rule.")
+    scope = models.CharField(max_length=10, choices=Scope.choices)
+    value = models.CharField(max_length=512, help_text="The resource id, key=value, account id or team slug.")
+    reason = models.TextField()
+    expires = models.DateTimeField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    created = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.rule or 'every rule'}: {self.get_scope_display()} {self.value}"
+
+    @property
+    def active(self) -> bool:
+        return self.expires > timezone.now()
+
+
+class ComplianceSample(models.Model):
+    """Counts per rule at a moment, for the trend chart."""
+
+    time = models.DateTimeField(db_index=True)
+    rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="samples")
+    compliant = models.PositiveIntegerField(default=0)
+    non_compliant = models.PositiveIntegerField(default=0)
+    excepted = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["time"]

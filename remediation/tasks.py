@@ -1,0 +1,35 @@
+"""Rule evaluation in Celery: change-triggered on new items, periodic for account-level rules and the trend."""
+
+from celery import shared_task
+
+BATCH = 500
+
+
+@shared_task(name="remediation.tasks.evaluate_resources", ignore_result=True)
+def evaluate_resources(resource_ids: list[int]) -> int:
+    from remediation import compliance
+
+    return compliance.resources_evaluate(resource_ids)
+
+
+@shared_task(name="remediation.tasks.evaluate_periodic", ignore_result=True)
+def evaluate_periodic() -> int:
+    """Account-level rules, every resource again with the IAM credential report, then a trend sample."""
+    from remediation import compliance, dashboard
+
+    count = compliance.accounts_evaluate()
+    dashboard.sample_record()
+    return count
+
+
+@shared_task(name="remediation.tasks.evaluate_rule", ignore_result=True)
+def evaluate_rule(rule_id: int | None) -> int:
+    """A new or changed rule (None: every rule, after an exception changed) over every current resource."""
+    from remediation import compliance, services
+    from remediation.models import Rule
+
+    rules = Rule.objects.filter(enabled=True)
+    if rule_id is not None:
+        rules = rules.filter(pk=rule_id)
+    ids = services.current_resource_ids()
+    return sum(compliance.resources_evaluate(ids[i:i + BATCH], rules=rules) for i in range(0, len(ids), BATCH))
