@@ -108,3 +108,18 @@ def test_rules_are_checked_before_they_are_stored(client, payments, people):
     client.force_login(people.daisy)
     assert client.post("/api/rules/", {"name": "x", "kind": "MANAGED", "source": "restricted-ssh"},
                        content_type="application/json").status_code == 403
+
+
+def test_the_periodic_pass_reads_the_credential_report(payments, sandbox):
+    from portal import aws
+
+    iam = aws.client("iam", account_id=payments.account_id)
+    iam.create_user(UserName="carol")
+    iam.create_login_profile(UserName="carol", Password="Passw0rd!Passw0rd")
+    with_console = Snapshot("AWS::IAM::User", "carol", "global", {"userName": "carol", "mfaDevices": [],
+                                                                   "loginProfile": None})
+    snapshots_record(account=payments, resource_type="AWS::IAM::User", snapshots=[with_console], cause="SCAN")
+    compliance.accounts_evaluate(accounts=[payments])
+    # The recorded item says "no login profile"; the credential report knows better.
+    finding = Finding.objects.get(rule__name="mfa-enabled-for-iam-console-access", resource_id="carol")
+    assert finding.status == "NON_COMPLIANT", finding.annotation
