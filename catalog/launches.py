@@ -100,7 +100,7 @@ def launch_create(*, user: AbstractBaseUser, product_id, version_id, name: str, 
                 product=product, version=version, name=name, owner=user, team=team, account_id=account.account_id,
                 region=region, parameters=checked.parameters, secrets=secrets_seal(checked.secrets),
                 tags=checked.tags, launch_role_arn=role, idempotency_key=key, guardrail_fixes=verdict.fixes,
-                template_override=json.dumps(verdict.template, indent=2) if verdict.template else "")
+                template_override=_override(verdict))
             LaunchTransition.objects.create(launch=launch, new_status=LaunchStatus.CREATED, reason="Requested")
             transaction.on_commit(lambda: _enqueue("launch_provision", launch.pk))
     except IntegrityError:  # the same request again (double click, retry): the first one stands
@@ -158,21 +158,29 @@ def _update_plan(*, user: AbstractBaseUser, launch: LaunchRequest, version_id, p
     locked = {f["key"] for f in form["parameters"] if f["locked"]}
     merged = {k: v for k, v in merged.items() if k not in locked or (parameters or {}).get(k) is not None}
     checked = launch_values_check(form=form, specs=version.parameters, parameters=merged, tags=dict(launch.tags))
-    return version, checked
+    account = Account.objects.get(account_id=launch.account_id)
+    verdict = _guardrails(version, checked, account, launch.region)  # an update is held to the rules too
+    return version, checked, verdict
+
+
+def _override(verdict) -> str:
+    return json.dumps(verdict.template, indent=2) if verdict.template else ""
 
 
 def launch_update_preview(*, user: AbstractBaseUser, launch: LaunchRequest, version_id=None, parameters=None
                           ) -> list[dict]:
     """What CloudFormation would add, modify or replace (from a change set it then throws away)."""
-    version, checked = _update_plan(user=user, launch=launch, version_id=version_id, parameters=parameters)
-    return stacks.change_set_preview(launch, version, {**checked.parameters, **checked.secrets})
+    version, checked, verdict = _update_plan(user=user, launch=launch, version_id=version_id, parameters=parameters)
+    return stacks.change_set_preview(launch, version, {**checked.parameters, **checked.secrets},
+                                     body=_override(verdict) or None)
 
 
 def launch_update(*, user: AbstractBaseUser, launch: LaunchRequest, version_id=None, parameters=None
                   ) -> LaunchRequest:
     """Update a running launch to a new version or new values; previous values (NoEcho included) carry over."""
-    version, checked = _update_plan(user=user, launch=launch, version_id=version_id, parameters=parameters)
-    pending = {"version": version.pk, "parameters": checked.parameters, "secrets": secrets_seal(checked.secrets)}
+    version, checked, verdict = _update_plan(user=user, launch=launch, version_id=version_id, parameters=parameters)
+    pending = {"version": version.pk, "parameters": checked.parameters, "secrets": secrets_seal(checked.secrets),
+               "template_override": _override(verdict), "guardrail_fixes": verdict.fixes}
     if not launch_transition(launch_id=launch.pk, allowed_from=[LaunchStatus.SUCCEEDED], to=LaunchStatus.IN_PROGRESS,
                              reason=f"Updating to {version.name}", pending_update=pending):
         raise ValidationError({"status": "The launch changed meanwhile; reload and try again."})

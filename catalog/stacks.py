@@ -27,8 +27,9 @@ def _cloudformation(launch: LaunchRequest) -> Any:
                       session_name=f"guardrail-launch-{launch.pk}", max_attempts=1)
 
 
-def template_upload(launch: LaunchRequest, version=None) -> str:
-    """Put the version's template (by content hash) in the account's template bucket; its URL."""
+def template_upload(launch: LaunchRequest, version=None, body: str | None = None) -> str:
+    """Put the template (by content hash) in the account's template bucket; its URL. The body is the version's,
+    unless given (an update's), or the launch's own where secure defaults changed it."""
     version = version or launch.version
     s3 = aws.client("s3", account_id=launch.account_id, region=launch.region)
     bucket = TEMPLATE_BUCKET.format(account_id=launch.account_id)
@@ -38,9 +39,10 @@ def template_upload(launch: LaunchRequest, version=None) -> str:
         options = {} if launch.region == "us-east-1" else {
             "CreateBucketConfiguration": {"LocationConstraint": launch.region}}
         s3.create_bucket(Bucket=bucket, **options)
-    body = version.document.body
-    if launch.template_override and version == launch.version:  # secure defaults applied at launch
-        body = launch.template_override
+    if body is None:
+        body = version.document.body
+        if launch.template_override and version == launch.version:  # secure defaults applied at launch
+            body = launch.template_override
     key = f"templates/{content_hash(body)}.template"
     s3.put_object(Bucket=bucket, Key=key, Body=body.encode())
     return f"https://{bucket}.s3.amazonaws.com/{key}"
@@ -170,7 +172,7 @@ def stack_update(launch: LaunchRequest, template_url: str) -> None:
     )
 
 
-def change_set_preview(launch: LaunchRequest, version, values: dict[str, str]) -> list[dict]:
+def change_set_preview(launch: LaunchRequest, version, values: dict[str, str], body: str | None = None) -> list[dict]:
     """Create an UPDATE change set, read what it would do, delete it: [{action, logical_id, type, replacement}].
 
     Change sets go by the stack's name (the sandbox finds change sets by name only; AWS takes either).
@@ -179,7 +181,7 @@ def change_set_preview(launch: LaunchRequest, version, values: dict[str, str]) -
     name = f"guardrail-preview-{launch.pk}-{uuid.uuid4().hex[:8]}"
     cfn.create_change_set(
         StackName=launch.stack_name, ChangeSetName=name, ChangeSetType="UPDATE",
-        TemplateURL=template_upload(launch, version),
+        TemplateURL=template_upload(launch, version, body),
         Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in values.items()],
         Tags=[{"Key": k, "Value": v} for k, v in {**launch.tags, **system_tags(launch)}.items()],
         Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],

@@ -110,7 +110,8 @@ def _settle_update(launch: LaunchRequest, stack: dict | None, status: str | None
         version = launch.product.versions.get(pk=pending["version"])
         _finish(launch.pk, S.SUCCEEDED, f"Updated to {version.name}", version=version,
                 parameters=pending["parameters"], secrets=pending["secrets"], outputs=stacks.outputs_of(stack),
-                pending_update=None)
+                template_override=pending.get("template_override", ""),
+                guardrail_fixes=pending.get("guardrail_fixes", []), pending_update=None)
         return True
     if status in stacks.TERMINAL_FAILED or stack is None:
         reason = stacks.failure_reason(launch, stack) if stack else "The stack is gone"
@@ -148,7 +149,8 @@ def launch_update_run(launch_id: int) -> None:
         return
     version = launch.product.versions.select_related("document").get(pk=launch.pending_update["version"])
     try:
-        stacks.stack_update(launch, stacks.template_upload(launch, version))
+        body = launch.pending_update.get("template_override") or version.document.body
+        stacks.stack_update(launch, stacks.template_upload(launch, version, body))
     except aws.ClientError as exc:
         if "No updates are to be performed" in str(exc):
             _finish(launch_id, S.SUCCEEDED, "Nothing to change", pending_update=None)

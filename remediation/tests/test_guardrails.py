@@ -73,3 +73,27 @@ def test_secure_defaults_are_applied_and_said(client, people, lamp, sandbox):
     assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
     page = client.get(f"/catalog/launches/{launch.pk}/").content.decode()
     assert "changed the template to meet the rules" in page
+
+
+def test_the_launch_page_names_the_rule_that_refused_it(client, people, lamp):
+    client.force_login(people.daisy)
+    v2 = lamp.versions.get(name="v2.0")
+    page = client.post(f"/catalog/products/{lamp.pk}/launch/", {
+        "version": v2.pk, "name": "shop", "param-DBPassword": "s3cretPassw0rdX", "param-SSHLocation": "0.0.0.0/0"})
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "The launch would break these rules" in text and "restricted-ssh on WebServerSecurityGroup" in text
+    assert not LaunchRequest.objects.exists()
+
+
+def test_an_update_is_held_to_the_rules_too(client, people, lamp, sandbox):
+    client.force_login(people.daisy)
+    v2 = lamp.versions.get(name="v2.0")
+    created = _launch(client, lamp, v2, DBPassword="s3cretPassw0rdX")
+    assert created.status_code == 201, created.content
+    launch_id = created.json()["id"]
+    assert LaunchRequest.objects.get(pk=launch_id).status == "SUCCEEDED"
+    refused = client.patch(f"/api/launches/{launch_id}/", data=json.dumps({"parameters": {"SSHLocation": "0.0.0.0/0"}}),
+                           content_type="application/json")
+    assert refused.status_code == 400 and refused.json()["guardrails"][0].startswith("restricted-ssh")
+    assert LaunchRequest.objects.get(pk=launch_id).status == "SUCCEEDED"
