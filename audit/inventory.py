@@ -5,14 +5,16 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 from typing import Any
+from urllib.parse import urlencode
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from audit.models import CloudTrailEvent, ConfigResource, ConfigurationItem, ItemStatus, ResourceRelationship
+from audit.models import (CloudTrailEvent, ConfigResource, ConfigurationItem, EventResource, ItemStatus,
+                          ResourceRelationship)
 from audit.selectors import _when
 from portal.roles import User, is_developer, sees_everything
 
@@ -74,11 +76,17 @@ class Entry:
         return self.event.event_id if self.event else ""
 
 
+_EVENT_FIELDS = ("pk", "event_id", "event_time", "event_name", "event_source", "user_name", "identity_arn",
+                 "source_ip", "error_code", "read_only", "account_id")
+
+
 def _writes_on(resource: ConfigResource) -> QuerySet[CloudTrailEvent]:
-    """The calls that tried to change it (reads, the recorder's own describes among them, are left out)."""
-    return CloudTrailEvent.objects.filter(
-        read_only=False, account_id=resource.account_id, resources__resource_type=resource.resource_type,
-        resources__resource_id=resource.resource_id).select_related("person").distinct()
+    """The calls that tried to change it (reads, the recorder's own describes among them, are left out).
+    Found through the resource-id index, and loaded without the raw record."""
+    touching = EventResource.objects.filter(resource_type=resource.resource_type,
+                                            resource_id=resource.resource_id).values("event_id")
+    return CloudTrailEvent.objects.filter(pk__in=touching, account_id=resource.account_id,
+                                          read_only=False).only(*_EVENT_FIELDS)
 
 
 def _item_summary(item: ConfigurationItem) -> str:
@@ -97,31 +105,40 @@ def _event_summary(event: CloudTrailEvent) -> str:
     return f"{event.event_name} by {who}{where}{failed}"
 
 
-# Later parts of the portal (rules, remediation, alerts) add their own entries here.
-TIMELINE_SOURCES: list[Callable[[ConfigResource], list[Entry]]] = []
+# Later parts of the portal (rules, remediation, alerts) add their own entries here:
+# source(resource, before, limit) -> the newest `limit` entries older than `before` (None: now).
+TIMELINE_SOURCES: list[Callable[[ConfigResource, datetime | None, int], list[Entry]]] = []
 
 
-def resource_timeline(resource: ConfigResource, *, limit: int = 1000) -> list[Entry]:
-    """Newest first: configuration changes (with the writes that caused each) interleaved with the events."""
-    items = list(resource.items.order_by("-capture_time", "-state_id")[:limit])[::-1]
-    events = list(_writes_on(resource).order_by("event_time")[: limit * 4])
-    entries: list[Entry] = []
-    times = [i.capture_time for i in items]
-    caused: dict[int, list[CloudTrailEvent]] = {}
-    for event in events:
-        if not event.error_code:
-            at = bisect_left(times, event.event_time)
-            if at < len(items):
-                caused.setdefault(at, []).append(event)
-        entries.append(Entry("event", event.event_time, _event_summary(event), f"event-{event.event_id}",
-                             event=event))
-    for at, item in enumerate(items):
-        entries.append(Entry("configuration", item.capture_time, _item_summary(item), f"item-{item.state_id}",
-                             diff=item.diff, item=item, caused_by=caused.get(at, [])))
+def resource_timeline(resource: ConfigResource, *, before: datetime | None = None,
+                      limit: int = 100) -> tuple[list[Entry], datetime | None]:
+    """One page, newest first: configuration changes (each with the writes that caused it) interleaved with
+    those writes and the other sources' entries; and the `before` of the next (older) page, or None."""
+    items_q = resource.items.defer("configuration", "supplementary", "tags", "relationships")
+    events_q = _writes_on(resource)
+    if before is not None:
+        items_q, events_q = items_q.filter(capture_time__lt=before), events_q.filter(event_time__lt=before)
+    loaded = list(items_q.order_by("-capture_time", "-state_id")[:limit + 1])
+    floor = loaded[limit].capture_time if len(loaded) > limit else None  # the item before the oldest shown
+    items = loaded[:limit][::-1]
+    entries = [Entry("event", e.event_time, _event_summary(e), f"event-{e.event_id}", event=e)
+               for e in events_q.order_by("-event_time")[:limit + 1]]
+    if items:  # the writes that led to each item: those since the item before it
+        causes = events_q.filter(error_code="", event_time__lte=items[-1].capture_time)
+        if floor is not None:
+            causes = causes.filter(event_time__gt=floor)
+        times = [i.capture_time for i in items]
+        caused: dict[int, list[CloudTrailEvent]] = {}
+        for event in causes.order_by("event_time")[:5000]:
+            caused.setdefault(bisect_left(times, event.event_time), []).append(event)
+        entries += [Entry("configuration", item.capture_time, _item_summary(item), f"item-{item.state_id}",
+                          diff=item.diff, item=item, caused_by=caused.get(at, [])) for at, item in enumerate(items)]
     for source in TIMELINE_SOURCES:
-        entries.extend(source(resource))
+        entries.extend(source(resource, before, limit + 1))
     entries.sort(key=lambda e: (e.time, e.kind == "configuration"), reverse=True)
-    return entries[:limit * 2]
+    more = len(entries) > limit
+    entries = entries[:limit]
+    return entries, (entries[-1].time if more and entries else None)
 
 
 def item_at(resource: ConfigResource, when: datetime | str) -> ConfigurationItem | None:
@@ -166,3 +183,11 @@ def event_configuration_links(event: CloudTrailEvent) -> dict[str, tuple[ConfigR
                                                                                       "state_id").first()
         links[touched.resource_id] = (resource, item)
     return links
+
+
+def item_url(resource: ConfigResource, item: ConfigurationItem | None) -> str:
+    """The resource's timeline page, opened at `item` (on the page that holds it, however old)."""
+    if item is None:
+        return resource.get_absolute_url()
+    before = (item.capture_time + timedelta(microseconds=1)).isoformat()
+    return f"{resource.get_absolute_url()}?{urlencode({'before': before})}#item-{item.state_id}"

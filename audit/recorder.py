@@ -162,7 +162,8 @@ def snapshots_record(*, account: Account, resource_type: str, snapshots: Iterabl
     to_change = [key for key, (_, _, digest) in wanted.items()
                  if key not in current or current[key]["content_hash"] != digest
                  or current[key]["status"] == ItemStatus.DELETED]
-    unchanged = [current[key]["pk"] for key in wanted if key not in to_change]
+    changing = set(to_change)
+    unchanged = [current[key]["pk"] for key in wanted if key not in changing]
     gone = [] if complete_regions is None else [
         row["pk"] for key, row in current.items() if key not in wanted and row["status"] != ItemStatus.DELETED]
     for start in range(0, len(unchanged), CHUNK):

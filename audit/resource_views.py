@@ -10,6 +10,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
 from audit import inventory, recorder_runs
@@ -47,7 +48,12 @@ def _visible_resource(request: HttpRequest, pk: int):
 @login_required
 def resource_detail(request: HttpRequest, pk: int) -> HttpResponse:
     resource = _visible_resource(request, pk)
-    ctx = {"resource": resource, "timeline": inventory.resource_timeline(resource),
+    before = parse_datetime(request.GET.get("before", "")) if request.GET.get("before") else None
+    timeline, older = inventory.resource_timeline(resource, before=before)
+    if request.htmx and before is not None:
+        return render(request, "audit/_timeline_entries.html", {"resource": resource, "timeline": timeline,
+                                                                "older": older, "before": before})
+    ctx = {"resource": resource, "timeline": timeline, "older": older, "before": before,
            "related": inventory.related_resources(resource),
            "configuration": json.dumps(resource.configuration, indent=2, sort_keys=True, default=str)}
     return render(request, "audit/resource_detail.html", ctx)

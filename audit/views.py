@@ -37,7 +37,10 @@ def event_detail(request: HttpRequest, event_id: str) -> HttpResponse:
         raise Http404("No such event")
     pretty = json.dumps(event.raw, indent=2, sort_keys=True, default=str)
     links = inventory.event_configuration_links(event)
-    touched = [(r, *links.get(r.resource_id, (None, None))) for r in event.resources.all()]
+    touched = []
+    for r in event.resources.all():
+        resource, item = links.get(r.resource_id, (None, None))
+        touched.append((r, resource, item, inventory.item_url(resource, item) if resource else ""))
     return render(request, "audit/event_detail.html", {"event": event, "pretty": pretty, "touched": touched})
 
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from importlib.metadata import entry_points
 from typing import Any
@@ -83,20 +82,40 @@ def account_context(account_id: str, *, credential_report: list[dict] | None = N
     return context
 
 
+class _Related(Sequence):
+    """The resources related to one resource, both directions, loaded only if a rule looks (few do)."""
+
+    def __init__(self, resource: ConfigResource) -> None:
+        self.resource = resource
+        self._rows: list[dict[str, Any]] | None = None
+
+    def _load(self) -> list[dict[str, Any]]:
+        if self._rows is None:
+            resource = self.resource
+            outgoing = [(r["resourceType"], r["resourceId"]) for r in resource.relationships]
+            incoming = ResourceRelationship.objects.filter(
+                target_type=resource.resource_type, target_id=resource.resource_id,
+                resource__account_id=resource.account_id).values("resource_id")
+            query = Q(pk__in=incoming)
+            for resource_type, resource_id in outgoing:
+                query |= Q(resource_type=resource_type, resource_id=resource_id)
+            rows = ConfigResource.objects.filter(query, account_id=resource.account_id).exclude(
+                status=ItemStatus.DELETED)
+            self._rows = [{"resource_type": r.resource_type, "resource_id": r.resource_id,
+                           "configuration": r.configuration, "tags": r.tags} for r in rows]
+        return self._rows
+
+    def __getitem__(self, index):
+        return self._load()[index]
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+
 def view_of(resource: ConfigResource, context: dict[str, Any]) -> ResourceView:
-    outgoing = [(r["resourceType"], r["resourceId"]) for r in resource.relationships]
-    incoming = list(ResourceRelationship.objects.filter(
-        target_type=resource.resource_type, target_id=resource.resource_id,
-        resource__account_id=resource.account_id).values_list("resource_id", flat=True))
-    related_rows = ConfigResource.objects.filter(account_id=resource.account_id).exclude(status=ItemStatus.DELETED)
-    query = Q(pk__in=incoming)
-    for resource_type, resource_id in outgoing:
-        query |= Q(resource_type=resource_type, resource_id=resource_id)
-    related = [{"resource_type": r.resource_type, "resource_id": r.resource_id, "configuration": r.configuration,
-                "tags": r.tags} for r in related_rows.filter(query)] if (incoming or outgoing) else []
     return ResourceView(resource.resource_type, resource.resource_id, resource.account_id, resource.region,
                         resource.configuration, resource.supplementary, resource.tags, resource.relationships,
-                        related, context)
+                        _Related(resource), context)  # type: ignore[arg-type]
 
 
 def credential_report(account: Account) -> list[dict[str, str]]:
@@ -113,55 +132,89 @@ def credential_report(account: Account) -> list[dict[str, str]]:
 
 # --- recording verdicts ---
 
-def _exception_for(rule: Rule, *, account_id: str, resource_id: str, tags: dict[str, str], team_slug: str | None,
-                   now: datetime) -> RuleException | None:
-    candidates = RuleException.objects.filter(Q(rule=rule) | Q(rule__isnull=True), expires__gt=now)
-    for exception in candidates:
-        if exception.scope == RuleException.Scope.RESOURCE and exception.value == resource_id:
-            return exception
-        if exception.scope == RuleException.Scope.ACCOUNT and exception.value == account_id:
-            return exception
-        if exception.scope == RuleException.Scope.TEAM and team_slug and exception.value == team_slug:
-            return exception
-        if exception.scope == RuleException.Scope.TAG:
-            key, _, value = exception.value.partition("=")
-            if key in tags and (not value or tags[key] == value):
+class _Verdicts:
+    """Stores verdicts for one evaluation run: accounts, teams and active exceptions are read once, and a finding
+    whose verdict did not change costs no write but its `evaluated` time (one UPDATE per batch)."""
+
+    def __init__(self) -> None:
+        self.now = timezone.now()
+        self.accounts = {a.account_id: a for a in Account.objects.select_related("team")}
+        self.exceptions = list(RuleException.objects.filter(expires__gt=self.now))
+        self.untouched: list[int] = []
+
+    def exception_for(self, rule: Rule, *, account_id: str, resource_id: str, tags: dict[str, str]
+                      ) -> RuleException | None:
+        account = self.accounts.get(account_id)
+        team_slug = account.team.slug if account else None
+        for exception in self.exceptions:
+            if exception.rule_id not in (None, rule.pk):
+                continue
+            scope, value = exception.scope, exception.value
+            if (scope == RuleException.Scope.RESOURCE and value == resource_id
+                    or scope == RuleException.Scope.ACCOUNT and value == account_id
+                    or scope == RuleException.Scope.TEAM and team_slug and value == team_slug):
                 return exception
-    return None
+            if scope == RuleException.Scope.TAG:
+                key, _, wanted = value.partition("=")
+                if key in tags and (not wanted or tags[key] == wanted):
+                    return exception
+        return None
+
+    def record(self, rule: Rule, evaluation: Evaluation, *, account_id: str, region: str, resource_type: str,
+               resource_id: str, resource: ConfigResource | None = None, tags: dict[str, str] | None = None,
+               finding: Finding | None = None) -> bool:
+        """Store one verdict (`finding`: the existing one, when the caller has it); True if anything changed."""
+        exception = self.exception_for(rule, account_id=account_id, resource_id=resource_id, tags=tags or {})
+        state_id = resource.state_id if resource else None
+        annotation = evaluation.annotation[:500]
+        if finding is not None and (finding.status, finding.annotation, finding.excepted_by_id, finding.state_id) == (
+                evaluation.status, annotation, exception.pk if exception else None, state_id):
+            if evaluation.status == Compliance.NON_COMPLIANT:
+                Finding.objects.filter(pk=finding.pk).update(evaluated=self.now, last_seen=self.now)
+            else:
+                self.untouched.append(finding.pk)
+            return False
+        account = self.accounts.get(account_id)
+        team = account.team if account else None
+        now = self.now
+        with transaction.atomic():
+            finding, created = Finding.objects.select_for_update().get_or_create(
+                rule=rule, account_id=account_id, region=region, resource_type=resource_type,
+                resource_id=resource_id, defaults={"status": evaluation.status, "annotation": annotation,
+                                                   "since": now, "evaluated": now, "config_resource": resource,
+                                                   "team": team})
+            before = "" if created else finding.status
+            if created or finding.status != evaluation.status:
+                finding.since = now
+                FindingChange.objects.create(finding=finding, time=now, before=before, after=evaluation.status,
+                                             annotation=annotation, state_id=state_id)
+            if evaluation.status == Compliance.NON_COMPLIANT:
+                finding.first_seen = finding.first_seen or now
+                finding.last_seen = now
+            elif evaluation.status == Compliance.COMPLIANT and before == Compliance.NON_COMPLIANT:
+                finding.resolved = now
+            finding.status, finding.annotation, finding.evaluated = evaluation.status, annotation, now
+            finding.excepted_by, finding.team, finding.config_resource = exception, team, resource
+            finding.state_id = state_id
+            finding.save()
+        return True
+
+    def flush(self) -> None:
+        for start in range(0, len(self.untouched), 1000):
+            Finding.objects.filter(pk__in=self.untouched[start:start + 1000]).update(evaluated=self.now)
+        self.untouched = []
 
 
-def record(rule: Rule, evaluation: Evaluation, *, account_id: str, region: str, resource_type: str,
-           resource_id: str, resource: ConfigResource | None = None, tags: dict[str, str] | None = None,
-           now: datetime | None = None) -> Finding:
-    """Store one verdict; a change of status is kept as a FindingChange (the timeline's compliance entry)."""
-    now = now or timezone.now()
-    account = Account.objects.filter(account_id=account_id).select_related("team").first()
-    team = account.team if account else None
-    exception = _exception_for(rule, account_id=account_id, resource_id=resource_id, tags=tags or {},
-                               team_slug=team.slug if team else None, now=now)
-    with transaction.atomic():
-        finding, created = Finding.objects.select_for_update().get_or_create(
-            rule=rule, account_id=account_id, region=region, resource_type=resource_type, resource_id=resource_id,
-            defaults={"status": evaluation.status, "annotation": evaluation.annotation[:500], "since": now,
-                      "evaluated": now, "config_resource": resource, "team": team})
-        before = "" if created else finding.status
-        if created or finding.status != evaluation.status:
-            finding.since = now
-            FindingChange.objects.create(finding=finding, time=now, before=before, after=evaluation.status,
-                                         annotation=evaluation.annotation[:500],
-                                         state_id=resource.state_id if resource else None)
-        if evaluation.status == Compliance.NON_COMPLIANT:
-            finding.first_seen = finding.first_seen or now
-            finding.last_seen = now
-        elif evaluation.status == Compliance.COMPLIANT and before == Compliance.NON_COMPLIANT:
-            finding.resolved = now
-        finding.status, finding.annotation, finding.evaluated = evaluation.status, evaluation.annotation[:500], now
-        finding.excepted_by, finding.team, finding.config_resource = exception, team, resource
-        finding.state_id = resource.state_id if resource else None
-        finding.save()
-        if resource is not None:
-            _resource_compliance_update(resource)
-    return finding
+def record(rule: Rule, evaluation: Evaluation, **subject: Any) -> Finding:
+    """Store one verdict on its own (account-level rules, tests); batches go through `_Verdicts`."""
+    verdicts = _Verdicts()
+    verdicts.record(rule, evaluation, finding=None, **subject)
+    verdicts.flush()
+    resource = subject.get("resource")
+    if resource is not None:
+        _resource_compliance_update(resource)
+    return Finding.objects.get(rule=rule, account_id=subject["account_id"], region=subject["region"],
+                               resource_type=subject["resource_type"], resource_id=subject["resource_id"])
 
 
 def _resource_compliance_update(resource: ConfigResource) -> None:
@@ -178,42 +231,58 @@ def _resource_compliance_update(resource: ConfigResource) -> None:
 
 
 def _applies(impl: Any, resource_type: str) -> bool:
-    return not impl.periodic and resource_type in impl.resource_types or (
-        not impl.periodic and not impl.resource_types)
+    return not impl.periodic and (not impl.resource_types or resource_type in impl.resource_types)
 
 
-def resources_evaluate(resource_ids: Iterable[int], *, rules: QuerySet[Rule] | None = None,
-                       credential_reports: dict[str, list[dict]] | None = None) -> int:
-    """Every enabled change-triggered rule on each resource; a deleted resource's findings become NOT_APPLICABLE."""
-    rules = list((rules if rules is not None else Rule.objects.filter(enabled=True)))
-    impls = []
+def _runnable(rules: Iterable[Rule]) -> list[tuple[Rule, Any, dict[str, str]]]:
+    out = []
     for rule in rules:
         try:
             impl = implementation(rule)
-            impls.append((rule, impl, _params(rule, impl)))
+            out.append((rule, impl, _params(rule, impl)))
         except ValueError as exc:
             log.warning("rule %s cannot run: %s", rule.name, exc)
-    count = 0
+    return out
+
+
+def resources_evaluate(resource_ids: Iterable[int], *, rules: QuerySet[Rule] | None = None,
+                       credential_reports: dict[str, list[dict]] | None = None, batch: int = 500) -> int:
+    """Every enabled change-triggered rule on each resource; a deleted resource's findings become NOT_APPLICABLE.
+    Returns how many findings changed."""
+    impls = _runnable(rules if rules is not None else Rule.objects.filter(enabled=True))
+    verdicts = _Verdicts()
     contexts: dict[str, dict] = {}
-    for resource in ConfigResource.objects.filter(pk__in=list(resource_ids)):
-        if resource.account_id not in contexts:
-            contexts[resource.account_id] = account_context(
-                resource.account_id, credential_report=(credential_reports or {}).get(resource.account_id))
-        deleted = resource.status == ItemStatus.DELETED
-        view = None if deleted else view_of(resource, contexts[resource.account_id])
-        for rule, impl, params in impls:
-            if not _applies(impl, resource.resource_type):
-                continue
-            evaluation = (Evaluation(Compliance.NOT_APPLICABLE, "The resource was deleted") if deleted
-                          else impl.evaluate(view, params))
-            if evaluation.status == Compliance.NOT_APPLICABLE and not Finding.objects.filter(
-                    rule=rule, account_id=resource.account_id, resource_id=resource.resource_id).exists():
-                continue  # nothing to say, nothing said before
-            record(rule, evaluation, account_id=resource.account_id, region=resource.region,
-                   resource_type=resource.resource_type, resource_id=resource.resource_id, resource=resource,
-                   tags=resource.tags)
-            count += 1
-    return count
+    ids = list(resource_ids)
+    changed = 0
+    for start in range(0, len(ids), batch):
+        resources = list(ConfigResource.objects.filter(pk__in=ids[start:start + batch]))
+        existing: dict[tuple, Finding] = {}
+        for finding in Finding.objects.filter(config_resource__in=resources, rule__in=[r for r, _, _ in impls]):
+            existing[(finding.rule_id, finding.config_resource_id)] = finding
+        for resource in resources:
+            if resource.account_id not in contexts:
+                contexts[resource.account_id] = account_context(
+                    resource.account_id, credential_report=(credential_reports or {}).get(resource.account_id))
+            deleted = resource.status == ItemStatus.DELETED
+            view = None if deleted else view_of(resource, contexts[resource.account_id])
+            touched = False
+            for rule, impl, params in impls:
+                if not _applies(impl, resource.resource_type):
+                    continue
+                finding = existing.get((rule.pk, resource.pk))
+                evaluation = (Evaluation(Compliance.NOT_APPLICABLE, "The resource was deleted") if deleted
+                              else impl.evaluate(view, params))
+                if evaluation.status == Compliance.NOT_APPLICABLE and finding is None:
+                    continue  # nothing to say, nothing said before
+                if verdicts.record(rule, evaluation, account_id=resource.account_id, region=resource.region,
+                                   resource_type=resource.resource_type, resource_id=resource.resource_id,
+                                   resource=resource, tags=resource.tags, finding=finding):
+                    changed += 1
+                    touched = True
+            if touched:
+                _resource_compliance_update(resource)
+        verdicts.flush()
+    return changed
 
 
 def accounts_evaluate(*, accounts: Iterable[Account] | None = None, fetch_reports: bool = True) -> int:

@@ -1,5 +1,8 @@
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from urllib.parse import urlencode
+
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
@@ -56,12 +59,30 @@ class ResourceViewSet(viewsets.ReadOnlyModelViewSet):
         except ValueError as exc:
             raise _bad_filter(exc) from None
 
-    @extend_schema(responses=TimelineEntrySerializer(many=True))
+    @extend_schema(parameters=[
+        OpenApiParameter("before", str, description="ISO 8601 time: entries older than it (the Link header's next)"),
+        OpenApiParameter("limit", int, description="Entries per page, 1 to 1000 (default 100)")],
+        responses=TimelineEntrySerializer(many=True))
     @action(detail=True, methods=["get"])
     def timeline(self, request, pk=None):
-        """Newest first: configuration changes with their diff and cause, and the CloudTrail events."""
-        entries = inventory.resource_timeline(self.get_object())
-        return Response(TimelineEntrySerializer(entries, many=True).data)
+        """Newest first: configuration changes with their diff and cause, the CloudTrail events, compliance
+        changes. Paged by time: the `Link: <…?before=…>; rel="next"` header gives the older page."""
+        resource = self.get_object()
+        params = request.query_params
+        before = None
+        if params.get("before"):
+            before = parse_datetime(params["before"])
+            if before is None:
+                raise ValidationError({"before": ["give an ISO 8601 time such as 2026-11-28T14:00:00Z"]})
+        limit = params.get("limit", "100")
+        if not limit.isdigit() or not 1 <= int(limit) <= 1000:
+            raise ValidationError({"limit": ["give a whole number from 1 to 1000"]})
+        entries, older = inventory.resource_timeline(resource, before=before, limit=int(limit))
+        response = Response(TimelineEntrySerializer(entries, many=True).data)
+        if older is not None:
+            query = urlencode({"before": older.isoformat(), "limit": limit})
+            response["Link"] = f'<{request.build_absolute_uri(request.path)}?{query}>; rel="next"'
+        return response
 
     @extend_schema(parameters=[OpenApiParameter("at", str, description="ISO 8601 time; default now")],
                    responses=ConfigurationItemSerializer)

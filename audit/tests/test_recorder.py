@@ -69,7 +69,7 @@ def test_daisys_widened_rule_is_on_the_timeline_with_her_call(world, sandbox, dj
     assert item.cause == "EVENT" and item.change_type == "UPDATE"
     cidrs = [(c["before"], c["after"]) for c in item.diff if c["path"].endswith("cidrIp")]
     assert cidrs == [("203.0.113.5/32", "0.0.0.0/0")], item.diff
-    [entry] = [e for e in resource_timeline(resource) if e.item == item]
+    [entry] = [e for e in resource_timeline(resource)[0] if e.item == item]
     [authorize] = [e for e in CloudTrailEvent.objects.filter(event_name="AuthorizeSecurityGroupIngress",
                                                              user_name="daisy") if "0.0.0.0/0" in json.dumps(e.raw)]
     assert authorize in entry.caused_by

@@ -47,7 +47,7 @@ def test_a_violation_its_fix_and_its_history(payments, django_capture_on_commit_
     assert finding.status == "COMPLIANT" and finding.resolved and finding.first_seen  # the fix keeps the history
     assert [c.after for c in finding.changes.order_by("time", "id")] == ["COMPLIANT", "NON_COMPLIANT", "COMPLIANT"]
     resource = ConfigResource.objects.get(resource_id="sg-1")
-    compliance_entries = [e for e in resource_timeline(resource) if e.kind == "compliance"
+    compliance_entries = [e for e in resource_timeline(resource)[0] if e.kind == "compliance"
                           and e.summary.startswith("restricted-ssh")]
     assert [e.diff[0]["after"] for e in compliance_entries] == ["COMPLIANT", "NON_COMPLIANT", "COMPLIANT"]
 
