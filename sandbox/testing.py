@@ -127,3 +127,21 @@ def sandbox(sandbox_server: SandboxServer) -> Iterator[SandboxServer]:
     finally:
         settings.AWS_ENDPOINT_URL = previous
         aws.reset_credentials_cache()
+
+
+def as_person(username: str):
+    """`clients(service)` acting with `username`'s own sandbox keys (as `sandbox_credentials` prints them), so
+    the calls show up in CloudTrail under that person's name. The sandbox must be bootstrapped."""
+    import io
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("sandbox_credentials", username, stdout=out)
+    creds = dict(line.split("=", 1) for line in out.getvalue().split())
+
+    def clients(service: str, region: str | None = None):
+        return aws.client(service, region=region, access_key_id=creds["AWS_ACCESS_KEY_ID"],
+                          secret_access_key=creds["AWS_SECRET_ACCESS_KEY"])
+
+    return clients

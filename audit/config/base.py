@@ -12,13 +12,14 @@ plain ``{key: value}`` dict and ``relationships`` use Config's ``relationshipNam
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any, Protocol
 
-__all__ = ["GLOBAL", "Clients", "Collector", "Relationship", "Snapshot", "jsonable", "lower_camel", "tag_dict",
-           "error_code"]
+__all__ = ["GLOBAL", "Clients", "Collector", "Gone", "Relationship", "Snapshot", "error_code", "jsonable",
+           "lower_camel", "sorted_items", "tag_dict", "utc"]
 
 GLOBAL = "global"  # the region AWS Config gives IAM resources
 
@@ -103,6 +104,24 @@ def tag_dict(tags: Any) -> dict[str, str]:
         if key is not None:
             found[str(key)] = str(tag.get("Value", tag.get("value", "")))
     return found
+
+
+def utc(value: Any) -> datetime | None:
+    """A datetime from an AWS answer in UTC (naive ones taken as UTC); None for anything else."""
+    if not isinstance(value, datetime):
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+def sorted_items(items: list[Any]) -> list[Any]:
+    """A list in a stable order (by each item's JSON), so two describes of the same thing compare equal."""
+    return sorted(items, key=lambda item: json.dumps(item, sort_keys=True, default=str))
+
+
+class Gone(Exception):
+    """The resource disappeared between the listing and one of its detail reads."""
 
 
 def error_code(exc: Exception) -> str:

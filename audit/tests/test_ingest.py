@@ -6,13 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 
 from audit.models import CloudTrailEvent, LogFile, LogFileStatus
 from audit.services import logfile_claim, logfile_ingest, records_ingest
 from audit.tasks import cloudtrail_poll
 from conftest import SAMPLES
-from portal import aws
 
 STRATUS = sorted((Path(SAMPLES) / "cloudtrail" / "stratus-red-team").glob("*.json"))
 KEY = "AWSLogs/111111111111/CloudTrail/us-east-1/2026/11/28/111111111111_CloudTrail_us-east-1_20261128T1200Z_{}.json.gz"
@@ -41,12 +39,10 @@ def test_it_stores_every_real_sample_record_once(people):
 
 def test_it_ingests_the_sandboxs_files_through_s3_and_sqs(people, sandbox):
     from sandbox.bootstrap import bootstrap_from_portal
+    from sandbox.testing import as_person
 
     bootstrap_from_portal()
-    out = io.StringIO()
-    call_command("sandbox_credentials", "daisy", stdout=out)
-    creds = dict(line.split("=", 1) for line in out.getvalue().split())
-    ec2 = aws.client("ec2", access_key_id=creds["AWS_ACCESS_KEY_ID"], secret_access_key=creds["AWS_SECRET_ACCESS_KEY"])
+    ec2 = as_person("daisy")("ec2")
     group = ec2.create_security_group(GroupName="web", Description="web")["GroupId"]
     ec2.authorize_security_group_ingress(GroupId=group, IpProtocol="tcp", FromPort=22, ToPort=22, CidrIp="0.0.0.0/0")
     sandbox.flush()

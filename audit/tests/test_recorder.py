@@ -1,10 +1,8 @@
 """The recorder on the sandbox: Daisy's own calls become configuration items with diffs and causes."""
 
-import io
 import json
 
 import pytest
-from django.core.management import call_command
 
 from audit.inventory import event_configuration_links, related_resources, resource_timeline
 from audit.models import CloudTrailEvent, ConfigResource, ItemStatus, RecorderRun, RecorderState
@@ -12,6 +10,7 @@ from audit.recorder import account_scan
 from audit.tasks import cloudtrail_poll
 from portal import aws
 from portal.models import Account
+from sandbox.testing import as_person
 
 SG = "AWS::EC2::SecurityGroup"
 
@@ -22,15 +21,7 @@ def world(people, sandbox):
     from sandbox.bootstrap import bootstrap_from_portal
 
     bootstrap_from_portal()
-    out = io.StringIO()
-    call_command("sandbox_credentials", "daisy", stdout=out)
-    creds = dict(line.split("=", 1) for line in out.getvalue().split())
-
-    def as_daisy(service: str):
-        return aws.client(service, access_key_id=creds["AWS_ACCESS_KEY_ID"],
-                          secret_access_key=creds["AWS_SECRET_ACCESS_KEY"])
-
-    return Account.objects.get(account_id="111111111111"), as_daisy
+    return Account.objects.get(account_id="111111111111"), as_person("daisy")
 
 
 def _ingest(sandbox, django_capture_on_commit_callbacks) -> None:

@@ -1,10 +1,8 @@
 """The auditor goes from Daisy's event to the configuration change it made, shown as a diff."""
 
-import io
 import time
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import expect
 
 from tests.browser.conftest import login
@@ -15,15 +13,12 @@ pytestmark = pytest.mark.browser
 def test_the_auditor_goes_from_daisys_event_to_the_diff(page, live_server, live_people, sandbox):
     from audit.recorder import account_scan
     from audit.tasks import cloudtrail_poll
-    from portal import aws
     from portal.models import Account
     from sandbox.bootstrap import bootstrap_from_portal
+    from sandbox.testing import as_person
 
     bootstrap_from_portal()
-    out = io.StringIO()
-    call_command("sandbox_credentials", "daisy", stdout=out)
-    creds = dict(line.split("=", 1) for line in out.getvalue().split())
-    ec2 = aws.client("ec2", access_key_id=creds["AWS_ACCESS_KEY_ID"], secret_access_key=creds["AWS_SECRET_ACCESS_KEY"])
+    ec2 = as_person("daisy")("ec2")
     group = ec2.create_security_group(GroupName="web", Description="web")["GroupId"]
     ec2.authorize_security_group_ingress(GroupId=group, IpProtocol="tcp", FromPort=22, ToPort=22,
                                          CidrIp="203.0.113.5/32")

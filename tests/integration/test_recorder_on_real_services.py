@@ -1,14 +1,11 @@
 """The recorder in a real worker on PostgreSQL and Redis: Daisy's change arrives as a configuration item."""
 
-import io
 import json
 
 import pytest
-from django.core.management import call_command
 
 from audit.models import ConfigResource, RecorderRun
 from audit.tasks import cloudtrail_poll, recorder_scan_all
-from portal import aws
 from tests.integration.conftest import wait_for
 
 pytestmark = pytest.mark.integration
@@ -18,15 +15,13 @@ def test_a_worker_records_daisys_widened_rule_on_postgresql(sandbox, workers):
     from catalog.demo import catalog_demo_seed
     from portal.demo import demo_seed
     from sandbox.bootstrap import bootstrap_from_portal
+    from sandbox.testing import as_person
 
     demo_seed()
     catalog_demo_seed()
     bootstrap_from_portal()
     workers()
-    out = io.StringIO()
-    call_command("sandbox_credentials", "daisy", stdout=out)
-    creds = dict(line.split("=", 1) for line in out.getvalue().split())
-    ec2 = aws.client("ec2", access_key_id=creds["AWS_ACCESS_KEY_ID"], secret_access_key=creds["AWS_SECRET_ACCESS_KEY"])
+    ec2 = as_person("daisy")("ec2")
     group = ec2.create_security_group(GroupName="web", Description="web")["GroupId"]
     ec2.authorize_security_group_ingress(GroupId=group, IpProtocol="tcp", FromPort=22, ToPort=22,
                                          CidrIp="203.0.113.5/32")

@@ -13,12 +13,20 @@ Pure Python like ``audit.config.base``: no Django, no botocore import.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from datetime import datetime, timezone
 from typing import Any
 
-from audit.config.base import Clients, Relationship, Snapshot, error_code, jsonable, lower_camel
+from audit.config.base import (
+    Clients,
+    Gone,
+    Relationship,
+    Snapshot,
+    error_code,
+    jsonable,
+    lower_camel,
+    sorted_items,
+    utc,
+)
 
 __all__ = ["COLLECTORS", "MASK", "STACK", "StackCollector", "masked_parameters"]
 
@@ -26,22 +34,6 @@ STACK = "AWS::CloudFormation::Stack"
 MASK = "****"
 _GONE_STATUSES = frozenset({"DELETE_COMPLETE"})
 _GONE_RESOURCES = frozenset({"DELETE_COMPLETE"})
-
-
-class _Gone(Exception):
-    """The stack disappeared between the listing and one of its detail reads."""
-
-
-def _utc(value: Any) -> datetime | None:
-    if not isinstance(value, datetime):
-        return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
-
-
-def _sorted(items: list[Any]) -> list[Any]:
-    return sorted(items, key=lambda item: json.dumps(item, sort_keys=True, default=str))
 
 
 def _missing(exc: Exception) -> bool:
@@ -54,7 +46,7 @@ def _read(operation: Any, **kwargs: Any) -> Any:
         return operation(**kwargs)
     except Exception as exc:
         if _missing(exc):
-            raise _Gone() from exc
+            raise Gone() from exc
         raise
 
 
@@ -72,7 +64,7 @@ def _shown_keys(cloudformation: Any, stack_id: str) -> set[str]:
     at all is masked too: the sandbox can keep a parameter of a template an update replaced."""
     try:
         summary = _read(cloudformation.get_template_summary, StackName=stack_id)
-    except _Gone:
+    except Gone:
         raise
     except Exception as exc:
         if not error_code(exc):
@@ -122,7 +114,7 @@ def _snapshot(cloudformation: Any, region: str, stack: dict[str, Any]) -> Snapsh
         "parameters": sorted(lower_camel(masked_parameters(parameters, shown)),
                              key=lambda p: str(p.get("parameterKey"))),
         "outputs": sorted(lower_camel(stack.get("Outputs") or []), key=lambda o: str(o.get("outputKey"))),
-        "tags": _sorted(lower_camel(stack.get("Tags") or [])),
+        "tags": sorted_items(lower_camel(stack.get("Tags") or [])),
         "creationTime": jsonable(stack.get("CreationTime")),
         "lastUpdatedTime": jsonable(stack.get("LastUpdatedTime")),
         "roleARN": stack.get("RoleARN"),
@@ -137,7 +129,7 @@ def _snapshot(cloudformation: Any, region: str, stack: dict[str, Any]) -> Snapsh
     tags = {str(t.get("Key")): str(t.get("Value", "")) for t in stack.get("Tags") or [] if t.get("Key") is not None}
     return Snapshot(resource_type=STACK, resource_id=name, region=region, configuration=configuration, arn=stack_id,
                     name=name, tags=tags, relationships=_relationships(cloudformation, stack_id),
-                    created=_utc(stack.get("CreationTime")))
+                    created=utc(stack.get("CreationTime")))
 
 
 class StackCollector:
@@ -154,7 +146,7 @@ class StackCollector:
         for stack in sorted(stacks, key=lambda s: (s["StackName"], s["StackId"])):
             try:
                 yield _snapshot(cloudformation, region, stack)
-            except _Gone:
+            except Gone:
                 continue  # deleted while the scan ran
 
     def get(self, clients: Clients, region: str, resource_id: str) -> Snapshot | None:
@@ -167,7 +159,7 @@ class StackCollector:
             if stack is None or stack.get("StackStatus") in _GONE_STATUSES:
                 return None
             return _snapshot(cloudformation, region, stack)
-        except _Gone:
+        except Gone:
             return None
 
 

@@ -11,11 +11,10 @@ Pure Python like ``audit.config.base``: no Django, no botocore import.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
-from audit.config.base import Clients, Relationship, Snapshot, error_code, lower_camel, tag_dict
+from audit.config.base import Clients, Gone, Relationship, Snapshot, error_code, lower_camel, sorted_items, tag_dict
 
 __all__ = ["COLLECTORS", "TRAIL", "TrailCollector"]
 
@@ -24,14 +23,6 @@ BUCKET = "AWS::S3::Bucket"
 TAGS_PER_CALL = 20  # ListTags' limit on ResourceIdList
 
 _NO_TRAIL = frozenset({"TrailNotFoundException", "TrailNotFound"})
-
-
-class _Gone(Exception):
-    """The trail disappeared between the listing and one of its detail reads."""
-
-
-def _sorted(items: list[Any]) -> list[Any]:
-    return sorted(items, key=lambda item: json.dumps(item, sort_keys=True, default=str))
 
 
 def _arn_region(arn: str) -> str:
@@ -48,7 +39,7 @@ def _read(operation: Any, **kwargs: Any) -> Any:
         return operation(**kwargs)
     except Exception as exc:
         if error_code(exc) in _NO_TRAIL:
-            raise _Gone() from exc
+            raise Gone() from exc
         raise
 
 
@@ -73,8 +64,8 @@ def _snapshot(cloudtrail: Any, trail: dict[str, Any], tags: dict[str, str]) -> S
     selectors = _read(cloudtrail.get_event_selectors, TrailName=arn or trail["Name"])
     configuration = lower_camel(trail)
     configuration["isLogging"] = bool(status.get("IsLogging"))
-    configuration["eventSelectors"] = _sorted(lower_camel(selectors.get("EventSelectors") or []))
-    configuration["advancedEventSelectors"] = _sorted(lower_camel(selectors.get("AdvancedEventSelectors") or []))
+    configuration["eventSelectors"] = sorted_items(lower_camel(selectors.get("EventSelectors") or []))
+    configuration["advancedEventSelectors"] = sorted_items(lower_camel(selectors.get("AdvancedEventSelectors") or []))
     relationships = []
     if trail.get("S3BucketName"):
         relationships.append(Relationship("Is associated with Bucket", BUCKET, trail["S3BucketName"]))
@@ -102,7 +93,7 @@ class TrailCollector:
         for trail in trails:
             try:
                 yield _snapshot(cloudtrail, trail, tags.get(trail.get("TrailARN") or "", {}))
-            except _Gone:
+            except Gone:
                 continue  # deleted while the scan ran
 
     def get(self, clients: Clients, region: str, resource_id: str) -> Snapshot | None:
@@ -117,7 +108,7 @@ class TrailCollector:
         try:
             tags = _tags(cloudtrail, [trail["TrailARN"]]) if trail.get("TrailARN") else {}
             return _snapshot(cloudtrail, trail, tags.get(trail.get("TrailARN") or "", {}))
-        except _Gone:
+        except Gone:
             return None
 
 

@@ -14,10 +14,9 @@ Pure Python like ``audit.config.base``: no Django, no botocore import.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timezone
 from typing import Any
 
-from audit.config.base import Clients, Snapshot, error_code, jsonable, lower_camel
+from audit.config.base import Clients, Snapshot, error_code, jsonable, lower_camel, utc
 
 __all__ = ["COLLECTORS", "RECORDER", "ConfigurationRecorderCollector", "recorder_status"]
 
@@ -27,14 +26,6 @@ _NO_RECORDER = frozenset({"NoSuchConfigurationRecorderException"})
 # What the recorder's configuration keeps of its status: these change only when it is started or stopped
 # (lastStatus moves from pending to success once, or to failure when delivery breaks).
 _STATUS_KEYS = ("recording", "lastStatus", "lastStartTime", "lastStopTime")
-
-
-def _utc(value: Any) -> datetime | None:
-    if not isinstance(value, datetime):
-        return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
 
 
 def _describe(config: Any, operation: str, key: str, names: list[str] | None) -> list[dict[str, Any]] | None:
@@ -92,7 +83,7 @@ def recorder_status(clients: Clients, region: str) -> list[dict[str, Any]]:
     The times are timezone-aware UTC datetimes, or None when the recorder was never started (or stopped)."""
     statuses = _statuses(clients("config", region)) or {}
     return [{"name": name, "recording": bool(status.get("recording")),
-             "last_start_time": _utc(status.get("lastStartTime")), "last_stop_time": _utc(status.get("lastStopTime"))}
+             "last_start_time": utc(status.get("lastStartTime")), "last_stop_time": utc(status.get("lastStopTime"))}
             for name, status in sorted(statuses.items())]
 
 

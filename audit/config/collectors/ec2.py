@@ -13,10 +13,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timezone
 from typing import Any
 
-from audit.config.base import Clients, Collector, Relationship, Snapshot, error_code, lower_camel, tag_dict
+from audit.config.base import Clients, Collector, Relationship, Snapshot, error_code, lower_camel, tag_dict, utc
 
 __all__ = ["COLLECTORS", "FlowLogCollector", "InstanceCollector", "NetworkInterfaceCollector",
            "SecurityGroupCollector", "SubnetCollector", "VpcCollector"]
@@ -95,14 +94,6 @@ def _tags(item: dict[str, Any]) -> dict[str, str]:
 
 def _name(item: dict[str, Any], resource_id: str) -> str:
     return _tags(item).get("Name") or resource_id
-
-
-def _utc(value: Any) -> datetime | None:
-    if not isinstance(value, datetime):
-        return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
 
 
 def _relationships(pairs: Iterable[tuple[str, str, str | None]]) -> list[Relationship]:
@@ -243,7 +234,7 @@ class InstanceCollector(_Ec2Collector):
             name=_name(instance, instance_id),
             tags=_tags(instance),
             relationships=relationships,
-            created=_utc(instance.get("LaunchTime")),
+            created=utc(instance.get("LaunchTime")),
         )
 
 

@@ -17,11 +17,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import unquote
 
-from audit.config.base import GLOBAL, Clients, Relationship, Snapshot, error_code, jsonable, lower_camel, tag_dict
+from audit.config.base import (
+    GLOBAL,
+    Clients,
+    Gone,
+    Relationship,
+    Snapshot,
+    error_code,
+    jsonable,
+    lower_camel,
+    sorted_items,
+    tag_dict,
+    utc,
+)
 
 __all__ = ["COLLECTORS", "POLICY", "ROLE", "USER", "PolicyCollector", "RoleCollector", "UserCollector",
            "policy_document"]
@@ -35,23 +46,7 @@ PAGE_SIZE = 1000  # IAM's largest MaxItems
 _NO_ENTITY = frozenset({"NoSuchEntity"})
 
 
-class _Gone(Exception):
-    """The entity disappeared between the listing and one of its detail reads."""
-
-
 # ---------------------------------------------------------------------------------------------- helpers
-
-
-def _utc(value: Any) -> datetime | None:
-    if not isinstance(value, datetime):
-        return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
-
-
-def _sorted(items: list[Any]) -> list[Any]:
-    return sorted(items, key=lambda item: json.dumps(item, sort_keys=True, default=str))
 
 
 def _pages(client: Any, operation: str, key: str, **kwargs: Any) -> Iterator[Any]:
@@ -61,12 +56,12 @@ def _pages(client: Any, operation: str, key: str, **kwargs: Any) -> Iterator[Any
 
 
 def _read(operation: Any, **kwargs: Any) -> Any:
-    """A detail read about an entity the caller knows exists: _Gone when IAM says it no longer does."""
+    """A detail read about an entity the caller knows exists: Gone when IAM says it no longer does."""
     try:
         return operation(**kwargs)
     except Exception as exc:
         if error_code(exc) in _NO_ENTITY:
-            raise _Gone() from exc
+            raise Gone() from exc
         raise
 
 
@@ -75,7 +70,7 @@ def _listed(client: Any, operation: str, key: str, **kwargs: Any) -> list[Any]:
         return list(_pages(client, operation, key, **kwargs))
     except Exception as exc:
         if error_code(exc) in _NO_ENTITY:
-            raise _Gone() from exc
+            raise Gone() from exc
         raise
 
 
@@ -102,11 +97,11 @@ def _customer_policy(arn: str) -> bool:
 
 
 def _attached(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return _sorted([{"policyName": p.get("PolicyName"), "policyArn": p.get("PolicyArn")} for p in items or []])
+    return sorted_items([{"policyName": p.get("PolicyName"), "policyArn": p.get("PolicyArn")} for p in items or []])
 
 
 def _inline(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return _sorted([{"policyName": p.get("PolicyName"), "policyDocument": policy_document(p.get("PolicyDocument"))}
+    return sorted_items([{"policyName": p.get("PolicyName"), "policyDocument": policy_document(p.get("PolicyDocument"))}
                     for p in items or []])
 
 
@@ -161,18 +156,18 @@ def _user_snapshot(iam: Any, detail: dict[str, Any]) -> Snapshot:
         "attachedManagedPolicies": attached,
         "userPolicyList": _inline(detail.get("UserPolicyList")),
         "groupList": sorted(detail.get("GroupList") or []),
-        "mfaDevices": _sorted([{"serialNumber": d.get("SerialNumber"), "enableDate": jsonable(d.get("EnableDate"))}
+        "mfaDevices": sorted_items([{"serialNumber": d.get("SerialNumber"), "enableDate": jsonable(d.get("EnableDate"))}
                                for d in devices]),
         "loginProfile": None if not profile else {
             "createDate": jsonable(profile.get("CreateDate")),
             "passwordResetRequired": bool(profile.get("PasswordResetRequired")),
         },
-        "accessKeys": _sorted([{"accessKeyId": k.get("AccessKeyId"), "status": k.get("Status"),
+        "accessKeys": sorted_items([{"accessKeyId": k.get("AccessKeyId"), "status": k.get("Status"),
                                 "createDate": jsonable(k.get("CreateDate"))} for k in keys]),
     }
     return Snapshot(resource_type=USER, resource_id=name, region=GLOBAL, configuration=configuration,
                     arn=detail.get("Arn") or "", name=name, tags=tag_dict(detail.get("Tags")),
-                    relationships=_policy_relationships(attached), created=_utc(detail.get("CreateDate")))
+                    relationships=_policy_relationships(attached), created=utc(detail.get("CreateDate")))
 
 
 class UserCollector:
@@ -185,7 +180,7 @@ class UserCollector:
         for detail in sorted(users, key=lambda u: u["UserName"]):
             try:
                 yield _user_snapshot(iam, detail)
-            except _Gone:
+            except Gone:
                 continue  # deleted while the scan ran
 
     def get(self, clients: Clients, region: str, resource_id: str) -> Snapshot | None:
@@ -201,7 +196,7 @@ class UserCollector:
                 "GroupList": [g["GroupName"] for g in _listed(iam, "list_groups_for_user", "Groups", UserName=name)],
             }
             return _user_snapshot(iam, detail)
-        except _Gone:
+        except Gone:
             return None
 
 
@@ -227,7 +222,7 @@ def _role_snapshot(role: dict[str, Any]) -> Snapshot:
     }
     return Snapshot(resource_type=ROLE, resource_id=name, region=GLOBAL, configuration=configuration,
                     arn=role.get("Arn") or "", name=name, tags=tag_dict(role.get("Tags")),
-                    relationships=_policy_relationships(attached), created=_utc(role.get("CreateDate")))
+                    relationships=_policy_relationships(attached), created=utc(role.get("CreateDate")))
 
 
 class RoleCollector:
@@ -252,7 +247,7 @@ class RoleCollector:
                                                    RoleName=name),
                 "RolePolicyList": _inline_documents(iam, "role", name),
             }
-        except _Gone:
+        except Gone:
             return None
         return _role_snapshot(role)
 
@@ -285,7 +280,7 @@ def _policy_snapshot(policy: dict[str, Any], version: dict[str, Any] | None, tag
     }
     return Snapshot(resource_type=POLICY, resource_id=name, region=GLOBAL, configuration=configuration,
                     arn=policy.get("Arn") or "", name=name, tags=tag_dict(tags), relationships=[],
-                    created=_utc(policy.get("CreateDate")))
+                    created=utc(policy.get("CreateDate")))
 
 
 def _default_version(iam: Any, policy: dict[str, Any], versions: list[dict[str, Any]] | None) -> dict[str, Any]:
@@ -310,7 +305,7 @@ class PolicyCollector:
             try:
                 version = _default_version(iam, policy, detail.get("PolicyVersionList"))
                 tags = _listed(iam, "list_policy_tags", "Tags", PolicyArn=policy["Arn"])
-            except _Gone:
+            except Gone:
                 continue
             yield _policy_snapshot({**policy, "Description": detail.get("Description")}, version, tags)
 
@@ -327,7 +322,7 @@ class PolicyCollector:
         try:
             policy = _read(iam.get_policy, PolicyArn=arn)["Policy"]
             version = _default_version(iam, policy, None)
-        except _Gone:
+        except Gone:
             return None
         return _policy_snapshot(policy, version, policy.get("Tags"))
 

@@ -9,10 +9,9 @@ Pure Python like ``audit.config.base``: no Django, no botocore import.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timezone
 from typing import Any
 
-from audit.config.base import Clients, Relationship, Snapshot, error_code, lower_camel, tag_dict
+from audit.config.base import Clients, Relationship, Snapshot, error_code, lower_camel, tag_dict, utc
 
 __all__ = ["COLLECTORS", "DB_INSTANCE", "DBInstanceCollector"]
 
@@ -23,14 +22,6 @@ PAGE_SIZE = 100  # DescribeDBInstances' largest MaxRecords
 
 _NO_INSTANCE = frozenset({"DBInstanceNotFound", "DBInstanceNotFoundFault"})
 _DROPPED = frozenset({"TagList", "LatestRestorableTime"})
-
-
-def _utc(value: Any) -> datetime | None:
-    if not isinstance(value, datetime):
-        return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
 
 
 def _identifier(resource_id: str) -> str:
@@ -49,7 +40,7 @@ def _snapshot(region: str, item: dict[str, Any]) -> Snapshot:
         configuration=lower_camel({k: v for k, v in item.items() if k not in _DROPPED}),
         arn=item.get("DBInstanceArn") or "", name=identifier, tags=tag_dict(item.get("TagList")),
         relationships=sorted({Relationship(name, kind, rid) for name, kind, rid in pairs if rid}),
-        created=_utc(item.get("InstanceCreateTime")))
+        created=utc(item.get("InstanceCreateTime")))
 
 
 class DBInstanceCollector:

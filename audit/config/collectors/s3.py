@@ -12,12 +12,10 @@ errors are recognised by their code, so neither Django nor botocore is imported 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
 from typing import Any
 
-from audit.config.base import Clients, Snapshot, error_code, jsonable, lower_camel, tag_dict
+from audit.config.base import Clients, Gone, Snapshot, error_code, jsonable, lower_camel, sorted_items, tag_dict, utc
 
 __all__ = ["BUCKET", "COLLECTORS", "BucketCollector", "bucket_region"]
 
@@ -35,22 +33,6 @@ _NO_TAGS = frozenset({"NoSuchTagSet"})
 _LEGACY_LOCATIONS = {"": US_EAST_1, "US": US_EAST_1, "EU": "eu-west-1"}
 
 
-class _Gone(Exception):
-    """The bucket disappeared between the listing and one of its detail reads."""
-
-
-def _utc(value: Any) -> datetime | None:
-    if not isinstance(value, datetime):
-        return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
-
-
-def _sorted(items: list[Any]) -> list[Any]:
-    return sorted(items, key=lambda item: json.dumps(item, sort_keys=True, default=str))
-
-
 def _bucket_name(resource_id: str) -> str:
     """A bucket name, also from ``arn:aws:s3:::name``."""
     return resource_id.split(":::", 1)[1] if resource_id.startswith("arn:") and ":::" in resource_id else resource_id
@@ -63,7 +45,7 @@ def _arn(name: str, region: str) -> str:
 
 def _call(operation: Callable[..., dict[str, Any]], absent: frozenset[str] = frozenset(), **kwargs: Any
           ) -> dict[str, Any] | None:
-    """One per-bucket read: None when S3 answers one of the `absent` codes, _Gone when the bucket is gone."""
+    """One per-bucket read: None when S3 answers one of the `absent` codes, Gone when the bucket is gone."""
     try:
         return operation(**kwargs)
     except Exception as exc:
@@ -71,7 +53,7 @@ def _call(operation: Callable[..., dict[str, Any]], absent: frozenset[str] = fro
         if code in absent:
             return None
         if code in _NO_BUCKET:
-            raise _Gone() from exc
+            raise Gone() from exc
         raise
 
 
@@ -112,13 +94,13 @@ def _supplementary(s3: Any, name: str) -> tuple[dict[str, Any], dict[str, str]]:
     supplementary = {
         "AccessControlList": {
             "owner": lower_camel(acl.get("Owner") or {}),
-            "grants": _sorted(lower_camel(acl.get("Grants") or [])),
+            "grants": sorted_items(lower_camel(acl.get("Grants") or [])),
         },
         "BucketPolicy": {"policyText": (policy or {}).get("Policy")},
         "PublicAccessBlockConfiguration": (
             lower_camel(block.get("PublicAccessBlockConfiguration") or {}) if block is not None else None),
         "ServerSideEncryptionConfiguration": (
-            {"rules": _sorted(lower_camel(rules or []))} if encryption is not None else None),
+            {"rules": sorted_items(lower_camel(rules or []))} if encryption is not None else None),
         "BucketVersioningConfiguration": {
             "status": versioning.get("Status") or "Off",
             "isMfaDeleteEnabled": (mfa_delete == "Enabled") if mfa_delete else None,
@@ -138,7 +120,7 @@ def _snapshot(clients: Clients, home: str, bucket: dict[str, Any], owner: dict[s
         return None
     try:
         supplementary, tags = _supplementary(clients("s3", region), name)
-    except _Gone:
+    except Gone:
         return None
     configuration = {
         "name": name,
@@ -147,7 +129,7 @@ def _snapshot(clients: Clients, home: str, bucket: dict[str, Any], owner: dict[s
     }
     return Snapshot(resource_type=BUCKET, resource_id=name, region=region, configuration=configuration,
                     arn=bucket.get("BucketArn") or _arn(name, region), name=name, supplementary=supplementary,
-                    tags=tags, relationships=[], created=_utc(bucket.get("CreationDate")))
+                    tags=tags, relationships=[], created=utc(bucket.get("CreationDate")))
 
 
 class BucketCollector:
