@@ -1,0 +1,93 @@
+"""Add the required tags a resource lacks, with the call its service uses for tags.
+
+Only missing keys are added; a key the resource already has keeps its value. S3 has no "add tags" call: its
+PutBucketTagging replaces the whole tag set, so the plan sends the bucket's tags as read plus the missing ones
+(and `apply` refuses the plan when the tags changed in between, so a tag added meanwhile is never dropped).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from audit.config.base import Clients, Snapshot
+from remediation.actions.base import Action, Plan, Target
+from remediation.actions.storage import bucket_name
+
+__all__ = ["TAG_CALLS", "AddRequiredTags"]
+
+EC2_TYPES = ("AWS::EC2::SecurityGroup", "AWS::EC2::Instance", "AWS::EC2::VPC", "AWS::EC2::Subnet",
+             "AWS::EC2::NetworkInterface", "AWS::EC2::FlowLog")
+BUCKET = "AWS::S3::Bucket"
+USER, ROLE, POLICY = "AWS::IAM::User", "AWS::IAM::Role", "AWS::IAM::Policy"
+DB_INSTANCE = "AWS::RDS::DBInstance"
+TRAIL = "AWS::CloudTrail::Trail"
+
+# The call that tags each type the portal records (a CloudFormation stack's tags change only with the stack).
+TAG_CALLS: dict[str, str] = {
+    **{kind: "ec2:CreateTags" for kind in EC2_TYPES},
+    BUCKET: "s3:PutBucketTagging",
+    USER: "iam:TagUser",
+    ROLE: "iam:TagRole",
+    POLICY: "iam:TagPolicy",
+    DB_INSTANCE: "rds:AddTagsToResource",
+    TRAIL: "cloudtrail:AddTags",
+}
+
+
+def _tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
+    return [{"Key": key, "Value": value} for key, value in sorted(tags.items())]
+
+
+def _required(target: Target) -> dict[str, str]:
+    return {str(k): str(v) for k, v in (target.details.get("tags") or {}).items()}
+
+
+def _parameters(target: Target, snapshot: Snapshot, missing: dict[str, str]) -> dict[str, Any]:
+    """The tagging call's parameters for this type: the resource named as that call wants it."""
+    kind, added = target.resource_type, _tag_list(missing)
+    if kind in EC2_TYPES:
+        return {"Resources": [snapshot.resource_id], "Tags": added}
+    if kind == BUCKET:
+        return {"Bucket": bucket_name(snapshot.resource_id),
+                "Tagging": {"TagSet": _tag_list({**snapshot.tags, **missing})}}
+    if kind == USER:
+        return {"UserName": snapshot.resource_id, "Tags": added}
+    if kind == ROLE:
+        return {"RoleName": snapshot.resource_id, "Tags": added}
+    if kind == POLICY:
+        return {"PolicyArn": snapshot.arn, "Tags": added}
+    if kind == DB_INSTANCE:
+        return {"ResourceName": snapshot.arn, "Tags": added}
+    return {"ResourceId": snapshot.arn, "TagsList": added}  # CloudTrail
+
+
+class AddRequiredTags(Action):
+    """details: "tags": {key: value} the resource must carry; the keys it lacks are added with these values."""
+
+    name = "add_required_tags"
+    title = "Add missing required tags"
+    api_call = ""  # by type: see TAG_CALLS
+    resource_types = tuple(TAG_CALLS)
+
+    def nominal_call(self, target: Target) -> str:
+        return TAG_CALLS.get(target.resource_type, "")
+
+    def plan(self, clients: Clients, target: Target) -> Plan:
+        required = _required(target)
+        if not required:
+            return self.blocked_plan(target, "details.tags is missing: the tags ({key: value}) the resource must carry")
+        snapshot = self.snapshot(clients, target)
+        if snapshot is None:
+            return self.blocked_plan(target, f"{target.resource_type} {target.resource_id} does not exist")
+        missing = {key: value for key, value in required.items() if key not in snapshot.tags}
+        if not missing:
+            return self.noop_plan(target, f"Nothing to do: {target.resource_id} has the tags "
+                                          f"{', '.join(sorted(required))}")
+        api_call = self.nominal_call(target)
+        shown = ", ".join(f"{key}={value}" for key, value in sorted(missing.items()))
+        return self.make_plan(target, [{"api_call": api_call, "parameters": _parameters(target, snapshot, missing)}],
+                              f"Adds the tag{'s' if len(missing) > 1 else ''} {shown} to {target.resource_id}")
+
+    def verify(self, clients: Clients, target: Target) -> bool:
+        snapshot = self.snapshot(clients, target)
+        return snapshot is not None and all(key in snapshot.tags for key in _required(target))
