@@ -4,3 +4,6 @@ from django.dispatch import Signal
 
 # Sent after the recorder wrote new configuration items: resource_ids=[ConfigResource pks].
 configuration_recorded = Signal()
+
+# Sent after ingest stored new write events that succeeded and named a resource: event_ids=[eventID, ...].
+events_stored = Signal()

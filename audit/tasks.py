@@ -132,6 +132,9 @@ def recorder_events_dispatch(event_ids: list[str]) -> None:
         return
     from django.db import transaction
 
+    from audit.signals import events_stored
+
+    events_stored.send(sender=None, event_ids=list(event_ids))
     from audit import recorder_runs
 
     def dispatch() -> None:

@@ -8,12 +8,14 @@ class RemediationConfig(AppConfig):
 
     def ready(self) -> None:
         from audit.inventory import TIMELINE_SOURCES
-        from audit.signals import configuration_recorded
+        from audit.signals import configuration_recorded, events_stored
         from remediation import receivers, timeline
 
         configuration_recorded.connect(receivers.evaluate_after_commit, dispatch_uid="remediation-evaluate")
-        if timeline.compliance_entries not in TIMELINE_SOURCES:
-            TIMELINE_SOURCES.append(timeline.compliance_entries)
+        events_stored.connect(receivers.remediate_events_after_commit, dispatch_uid="remediation-events")
+        for source in (timeline.compliance_entries, timeline.remediation_entries):
+            if source not in TIMELINE_SOURCES:
+                TIMELINE_SOURCES.append(source)
         from catalog.launch_checks import LAUNCH_CHECKS
         from remediation.guardrails import launch_guardrails
 

@@ -141,6 +141,7 @@ class _Verdicts:
         self.accounts = {a.account_id: a for a in Account.objects.select_related("team")}
         self.exceptions = list(RuleException.objects.filter(expires__gt=self.now))
         self.untouched: list[int] = []
+        self.violations: list[int] = []  # findings that just became NON_COMPLIANT: the policies look at them
 
     def exception_for(self, rule: Rule, *, account_id: str, resource_id: str, tags: dict[str, str]
                       ) -> RuleException | None:
@@ -197,12 +198,19 @@ class _Verdicts:
             finding.excepted_by, finding.team, finding.config_resource = exception, team, resource
             finding.state_id = state_id
             finding.save()
+        if evaluation.status == Compliance.NON_COMPLIANT and before != Compliance.NON_COMPLIANT:
+            self.violations.append(finding.pk)
         return True
 
     def flush(self) -> None:
         for start in range(0, len(self.untouched), 1000):
             Finding.objects.filter(pk__in=self.untouched[start:start + 1000]).update(evaluated=self.now)
         self.untouched = []
+        if self.violations:
+            from remediation.tasks import remediate_findings
+
+            found, self.violations = list(self.violations), []
+            transaction.on_commit(lambda: remediate_findings.delay(found))
 
 
 def record(rule: Rule, evaluation: Evaluation, **subject: Any) -> Finding:

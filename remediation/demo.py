@@ -23,6 +23,31 @@ DEMO_RULES = [
 ]
 
 
+DEMO_POLICIES = [
+    ("open-ssh-revoke", "restricted-ssh", None,
+     [{"action": "revoke_world_ingress", "details": {"ports": [22]}}, {"action": "notify", "details": {}}],
+     "Port 22 open to the world is closed again at once."),
+    ("recorder-guard", None, "config-recorder-stopped", [{"action": "start_config_recorder", "details": {}}],
+     "A stopped Config recorder is started again (by the name the event gave)."),
+    ("cloudtrail-guard", None, "cloudtrail-stopped", [{"action": "start_cloudtrail_logging", "details": {}}],
+     "A trail that stops logging is started again."),
+]
+
+
+def policies_demo_seed() -> dict[str, int]:
+    from remediation.models import Policy, PolicyMode
+    from remediation.patterns import SEEDED_PATTERNS
+
+    added = 0
+    for name, rule, pattern, actions, description in DEMO_POLICIES:
+        _, created = Policy.objects.get_or_create(name=name, defaults={
+            "rule": Rule.objects.filter(name=rule).first() if rule else None,
+            "event_pattern": SEEDED_PATTERNS[pattern] if pattern else None, "actions": actions,
+            "mode": PolicyMode.ENFORCE, "description": description, "max_resources": 20})
+        added += created
+    return {"policies": added}
+
+
 def rules_demo_seed() -> dict[str, int]:
     added = 0
     for name, parameters, at_launch, description in DEMO_RULES:

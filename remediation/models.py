@@ -151,3 +151,78 @@ class ComplianceSample(models.Model):
 
     class Meta:
         ordering = ["time"]
+
+
+# --- Remediation: policies (rule or event pattern -> actions) and every action they take ---
+
+class PolicyMode(models.TextChoices):
+    OFF = "off"
+    DRY_RUN = "dry_run"
+    ENFORCE = "enforce"
+
+
+class Policy(models.Model):
+    """When a rule finds a resource non-compliant, or an event matches a pattern: run these actions, in order."""
+
+    name = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    rule = models.ForeignKey(Rule, on_delete=models.PROTECT, null=True, blank=True, related_name="policies")
+    event_pattern = models.JSONField(null=True, blank=True, help_text="EventBridge syntax, over CloudTrail events.")
+    actions = models.JSONField(default=list, help_text='[{"action": "revoke_world_ingress", "details": {...}}, ...]')
+    mode = models.CharField(max_length=8, choices=PolicyMode.choices, default=PolicyMode.DRY_RUN)
+    scope = models.JSONField(default=dict, blank=True, help_text='{"accounts": [...], "teams": [...], "tags": {k: v}}')
+    max_resources = models.PositiveIntegerField(default=10, help_text="Blast radius: at most this many per hour.")
+    version = models.PositiveIntegerField(default=1)
+    updated = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "policies"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ActionStatus(models.TextChoices):
+    PENDING = "PENDING"
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    SKIPPED = "SKIPPED"
+    DRY_RUN = "DRY_RUN", "Dry run (nothing changed)"
+    HELD = "HELD", "Held (blast radius)"
+
+
+class ActionRun(models.Model):
+    """One action a policy took (or, in dry_run, would have taken) on one resource: the plan, then the outcome."""
+
+    policy = models.ForeignKey(Policy, on_delete=models.SET_NULL, null=True, related_name="runs")
+    policy_version = models.PositiveIntegerField()
+    mode = models.CharField(max_length=8, choices=PolicyMode.choices)
+    action = models.CharField(max_length=50)
+    step = models.PositiveSmallIntegerField(default=0, help_text="Its place in the policy's chain.")
+    account_id = models.CharField(max_length=12)
+    region = models.CharField(max_length=30, blank=True)
+    resource_type = models.CharField(max_length=100)
+    resource_id = models.CharField(max_length=512)
+    target = models.JSONField(default=dict)
+    reason = models.CharField(max_length=500, help_text="Why: the finding's annotation or the event.")
+    finding = models.ForeignKey(Finding, on_delete=models.SET_NULL, null=True, blank=True, related_name="actions")
+    event_id = models.CharField(max_length=64, blank=True)
+    dedupe_key = models.CharField(max_length=300, unique=True, help_text="The same trigger twice is one run.")
+    status = models.CharField(max_length=10, choices=ActionStatus.choices, default=ActionStatus.PENDING)
+    plan = models.JSONField(default=dict, blank=True)
+    outcome = models.JSONField(default=dict, blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="+")
+    created = models.DateTimeField(auto_now_add=True)
+    finished = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["resource_id", "-created"], name="action_run_resource_idx"),
+                   models.Index(fields=["policy", "-created"], name="action_run_policy_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.action} on {self.resource_id}: {self.status}"

@@ -33,3 +33,30 @@ def evaluate_rule(rule_id: int | None) -> int:
         rules = rules.filter(pk=rule_id)
     ids = services.current_resource_ids()
     return sum(compliance.resources_evaluate(ids[i:i + BATCH], rules=rules) for i in range(0, len(ids), BATCH))
+
+
+@shared_task(name="remediation.tasks.remediate_findings", ignore_result=True)
+def remediate_findings(finding_ids: list[int]) -> int:
+    from remediation import remediate
+
+    runs = remediate.findings_remediate(finding_ids)
+    for run_id in runs:
+        action_chain.delay(run_id)
+    return len(runs)
+
+
+@shared_task(name="remediation.tasks.remediate_events", ignore_result=True)
+def remediate_events(event_ids: list[str]) -> int:
+    from remediation import remediate
+
+    runs = remediate.events_remediate(event_ids)
+    for run_id in runs:
+        action_chain.delay(run_id)
+    return len(runs)
+
+
+@shared_task(name="remediation.tasks.action_chain", ignore_result=True)
+def action_chain(run_id: int) -> int:
+    from remediation import runner
+
+    return len(runner.chain_execute(run_id))

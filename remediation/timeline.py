@@ -24,3 +24,23 @@ def compliance_entries(resource: ConfigResource, before: datetime | None, limit:
                              diff=[{"path": change.finding.rule.name, "change_type": "MODIFIED",
                                     "before": change.before or None, "after": change.after}]))
     return entries
+
+
+def remediation_entries(resource: ConfigResource, before: datetime | None, limit: int) -> list[Entry]:
+    from audit.config.diff import changes
+    from remediation.models import ActionRun
+
+    runs = ActionRun.objects.filter(account_id=resource.account_id, resource_type=resource.resource_type,
+                                    resource_id=resource.resource_id).exclude(action="notify").select_related("policy")
+    if before is not None:
+        runs = runs.filter(created__lt=before)
+    entries = []
+    for run in runs.order_by("-created", "-id")[:limit]:
+        outcome, plan = run.outcome or {}, run.plan or {}
+        policy = f"{run.policy.name} v{run.policy_version}" if run.policy else "by hand"
+        summary = (f"{run.action} ({policy}, {run.get_mode_display()}): {run.get_status_display()} — "
+                   f"{plan.get('expected_change') or outcome.get('message', '')} · why: {run.reason}")
+        diff = changes(outcome.get("before"), outcome.get("after")) if outcome.get("before") else []
+        entries.append(Entry("remediation", run.finished or run.created, summary[:600], f"remediation-{run.pk}",
+                             diff=diff))
+    return entries

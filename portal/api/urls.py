@@ -21,6 +21,7 @@ router.register("resources", audit_views.ResourceViewSet, basename="api-resource
 router.register("findings", remediation_views.FindingViewSet, basename="api-finding")
 router.register("rules", remediation_views.RuleViewSet, basename="api-rule")
 router.register("exceptions", remediation_views.RuleExceptionViewSet, basename="api-exception")
+router.register("policies", remediation_views.PolicyViewSet, basename="api-policy")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -132,6 +132,13 @@ MATRIX = [
      {"rule": "restricted-ssh", "scope": "RESOURCE", "value": "sg-matrix", "reason": "bastion",
       "expires": "2099-01-01T00:00:00Z"}),
     ("GET", "/api/exceptions/{exception}/", "api-exception-detail", (401, 200, 200, 200, 200)),
+    # Remediation (issue 8).
+    ("GET", "/api/policies/", "api-policy-list", (401, 200, 200, 200, 200)),
+    ("POST", "/api/policies/", "api-policy-list", (401, 201, 403, 403, 403),
+     {"name": "trail-guard", "event_pattern": {"source": ["aws.cloudtrail"], "detail": {"eventName": ["StopLogging"]}},
+      "actions": [{"action": "start_cloudtrail_logging"}], "mode": "dry_run"}),
+    ("GET", "/api/policies/{policy}/", "api-policy-detail", (401, 200, 200, 200, 200)),
+    ("PATCH", "/api/policies/{policy}/", "api-policy-detail", (401, 200, 403, 403, 403), {"mode": "dry_run"}),
 ]
 # Served, but outside the matrix on purpose, with the reason.
 UNMATRIXED = {
@@ -180,12 +187,17 @@ def ids(people):
     from remediation.models import Finding, RuleException
 
     rules_demo_seed()
+    from remediation.demo import policies_demo_seed
+    from remediation.models import Policy
+
+    policies_demo_seed()
     resources_evaluate(ConfigResource.objects.values_list("pk", flat=True))
     exception = RuleException.objects.create(scope="ACCOUNT", value="222222222222", reason="lab",
                                              expires="2099-01-01T00:00:00Z")
     return {"product": product.pk, "portfolio": Portfolio.objects.get(name="Payments web platform").pk,
             "launch": launch.pk, "event": "ev-matrix", "logfile": logfile.pk,
             "resource": ConfigResource.objects.get(resource_id="sg-matrix").pk, "exception": exception.pk,
+            "policy": Policy.objects.get(name="open-ssh-revoke").pk,
             "finding": Finding.objects.get(rule__name="restricted-ssh", resource_id="sg-matrix").pk,
             "version": versions["v2.0"], "version_old": versions["v1.0"],
             "constraint": Constraint.objects.filter(product=product, type="TAG").first().pk}

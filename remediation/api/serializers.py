@@ -2,7 +2,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from remediation import services
-from remediation.models import Finding, Rule, RuleException
+from remediation.models import Finding, Policy, Rule, RuleException
 
 
 class FindingSerializer(serializers.ModelSerializer):
@@ -54,3 +54,59 @@ class RuleExceptionSerializer(serializers.ModelSerializer):
                                              reason=validated_data["reason"], expires=validated_data["expires"])
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.message_dict) from None
+
+
+class PolicySerializer(serializers.ModelSerializer):
+    """A remediation policy; any change makes a new version (each action run records the version that ran)."""
+
+    rule = serializers.SlugRelatedField(slug_field="name", queryset=Rule.objects.all(), allow_null=True,
+                                        required=False)
+
+    class Meta:
+        model = Policy
+        fields = ["id", "name", "description", "rule", "event_pattern", "actions", "mode", "scope", "max_resources",
+                  "version", "updated"]
+        read_only_fields = ["version", "updated"]
+
+    def validate_actions(self, value):
+        from remediation.actions import action_by_name
+
+        if not isinstance(value, list) or not value:
+            raise serializers.ValidationError('Give a list such as [{"action": "revoke_world_ingress"}].')
+        for i, link in enumerate(value):
+            if not isinstance(link, dict) or "action" not in link:
+                raise serializers.ValidationError(f"actions[{i}]: give an object with an action name.")
+            try:
+                action_by_name(link["action"])
+            except KeyError as exc:
+                raise serializers.ValidationError(f"actions[{i}]: {exc.args[0]}") from None
+            if not isinstance(link.get("details", {}), dict):
+                raise serializers.ValidationError(f"actions[{i}].details: give an object.")
+        return value
+
+    def validate_event_pattern(self, value):
+        if value is None:
+            return value
+        from remediation.patterns import compile_pattern
+
+        try:
+            compile_pattern(value)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+        return value
+
+    def validate_scope(self, value):
+        if not isinstance(value, dict) or set(value) - {"accounts", "teams", "tags"}:
+            raise serializers.ValidationError("Give an object with accounts[], teams[] and/or tags{}.")
+        return value
+
+    def validate(self, data):
+        rule = data.get("rule", getattr(self.instance, "rule", None))
+        pattern = data.get("event_pattern", getattr(self.instance, "event_pattern", None))
+        if (rule is None) == (pattern is None):
+            raise serializers.ValidationError({"rule": ["Give either a rule or an event_pattern (one of them)."]})
+        return data
+
+    def update(self, instance, validated_data):
+        validated_data["version"] = instance.version + 1
+        return super().update(instance, validated_data)

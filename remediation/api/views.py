@@ -4,8 +4,8 @@ from rest_framework.exceptions import ValidationError
 
 from portal.roles import is_admin
 from remediation import dashboard
-from remediation.api.serializers import FindingSerializer, RuleExceptionSerializer, RuleSerializer
-from remediation.models import Rule, RuleException
+from remediation.api.serializers import FindingSerializer, PolicySerializer, RuleExceptionSerializer, RuleSerializer
+from remediation.models import Policy, Rule, RuleException
 
 
 class AdminWrites(permissions.BasePermission):
@@ -48,3 +48,12 @@ class RuleExceptionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSe
     serializer_class = RuleExceptionSerializer
     permission_classes = [permissions.IsAuthenticated, AdminWrites]
     queryset = RuleException.objects.select_related("rule")
+
+
+class PolicyViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Remediation policies: a rule or an EventBridge pattern, a chain of actions, a mode (off, dry_run, enforce),
+    a scope and a blast-radius limit. Admins edit; everyone signed in reads."""
+
+    serializer_class = PolicySerializer
+    permission_classes = [permissions.IsAuthenticated, AdminWrites]
+    queryset = Policy.objects.select_related("rule")

@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand
 
 from catalog.demo import catalog_demo_seed
 from portal.demo import demo_seed
-from remediation.demo import rules_demo_seed
+from remediation.demo import policies_demo_seed, rules_demo_seed
 
 
 class Command(BaseCommand):
@@ -19,3 +19,5 @@ class Command(BaseCommand):
         ))
         rules = rules_demo_seed()
         self.stdout.write(self.style.SUCCESS("Demo rules: {rules} rule(s) added.".format(**rules)))
+        policies = policies_demo_seed()
+        self.stdout.write(self.style.SUCCESS("Demo remediation: {policies} policy(ies) added.".format(**policies)))

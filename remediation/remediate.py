@@ -1,0 +1,141 @@
+"""Remediation: policies turn non-compliant findings and matching CloudTrail events into action runs.
+
+Each run is a row claimed by a conditional update (the same trigger twice is one run: a unique dedupe key), runs
+as the account's portal role through the AWS boundary, and in dry_run records its plan without changing
+anything. A blast-radius limit holds runs past `max_resources` an hour and alerts the admins. Every run goes on
+the resource's timeline and notifies the admins and the resource's owner.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from audit.models import CloudTrailEvent, ConfigResource
+from portal.models import Account
+from portal.notifications import notify
+from remediation.models import ActionRun, ActionStatus, Compliance, Finding, Policy, PolicyMode
+
+log = logging.getLogger(__name__)
+
+
+def _in_scope(policy: Policy, account_id: str, tags: dict[str, str]) -> bool:
+    scope = policy.scope or {}
+    if scope.get("accounts") and account_id not in scope["accounts"]:
+        return False
+    if scope.get("teams"):
+        account = Account.objects.filter(account_id=account_id).select_related("team").first()
+        if account is None or account.team.slug not in scope["teams"]:
+            return False
+    return all(tags.get(k) == v for k, v in (scope.get("tags") or {}).items())
+
+
+def _request(policy: Policy, *, account_id: str, region: str, resource_type: str, resource_id: str, reason: str,
+             trigger: str, details: dict[str, Any] | None = None, finding: Finding | None = None,
+             event_id: str = "", user: Any = None) -> list[ActionRun]:
+    """The chain's runs for one trigger (once: a second request with the same trigger finds them)."""
+    recent = ActionRun.objects.filter(policy=policy, step=0, created__gte=timezone.now() - timedelta(hours=1)).exclude(
+        status__in=[ActionStatus.HELD, ActionStatus.DRY_RUN]).count()
+    held = policy.mode == PolicyMode.ENFORCE and recent >= policy.max_resources
+    runs = []
+    try:
+        with transaction.atomic():
+            for step, link in enumerate(policy.actions):
+                target = {"resource_type": resource_type, "resource_id": resource_id, "account_id": account_id,
+                          "region": region, "details": {**(link.get("details") or {}), **(details or {})}}
+                runs.append(ActionRun.objects.create(
+                    policy=policy, policy_version=policy.version, mode=policy.mode, action=link["action"], step=step,
+                    account_id=account_id, region=region, resource_type=resource_type, resource_id=resource_id,
+                    target=target, reason=reason[:500], finding=finding, event_id=event_id, requested_by=user,
+                    dedupe_key=f"{policy.pk}:{policy.version}:{trigger}:{step}"[:300],
+                    status=ActionStatus.HELD if held else ActionStatus.PENDING))
+    except IntegrityError:
+        return []  # this trigger has its runs already
+    if held:
+        admins = get_user_model().objects.filter(groups__name="Admin")
+        notify(subject=f"Remediation held: {policy.name} reached {policy.max_resources} resources this hour",
+               body=f"{resource_type} {resource_id} in {account_id} was not changed: {reason}", level="warning",
+               users=list(admins))
+    return runs
+
+
+def findings_remediate(finding_ids: list[int]) -> list[int]:
+    """Runs for findings that are NON_COMPLIANT (and not excepted) under a policy of their rule."""
+    run_ids: list[int] = []
+    for finding in Finding.objects.filter(pk__in=finding_ids, status=Compliance.NON_COMPLIANT).select_related(
+            "rule", "config_resource", "excepted_by"):
+        if finding.excepted:
+            continue
+        tags = finding.config_resource.tags if finding.config_resource else {}
+        for policy in Policy.objects.filter(rule=finding.rule).exclude(mode=PolicyMode.OFF):
+            if _in_scope(policy, finding.account_id, tags):
+                runs = _request(policy, account_id=finding.account_id, region=finding.region,
+                                resource_type=finding.resource_type, resource_id=finding.resource_id,
+                                reason=f"{finding.rule.name}: {finding.annotation}",
+                                trigger=f"finding:{finding.pk}:{finding.since.isoformat()}", finding=finding)
+                run_ids += [r.pk for r in runs if r.step == 0 and r.status == ActionStatus.PENDING]
+    return run_ids
+
+
+def _event_targets(event: CloudTrailEvent, action_types: set[str]) -> list[tuple[str, str, str, dict]]:
+    """(type, region, id, details) of the resources the event touched that the policy's actions handle."""
+    from audit.config.registry import collectors
+
+    known = collectors()
+    out = []
+    for touched in event.resources.all():
+        if action_types and touched.resource_type not in action_types:
+            continue
+        region = "global" if touched.resource_type in known and known[touched.resource_type].global_ \
+            else event.region
+        details = {}
+        if touched.resource_type == "AWS::Config::ConfigurationRecorder":
+            details["recorder_name"] = touched.resource_id  # the name the event gave, never assumed
+        out.append((touched.resource_type, region, touched.resource_id, details))
+    return out
+
+
+def events_remediate(event_ids: list[str]) -> list[int]:
+    """Runs for stored events that match an event rule's pattern."""
+    from remediation.actions import action_by_name
+    from remediation.patterns import compile_pattern
+
+    policies = []
+    for policy in Policy.objects.exclude(event_pattern=None).exclude(mode=PolicyMode.OFF):
+        try:
+            types = set()
+            for link in policy.actions:
+                types |= set(action_by_name(link["action"]).resource_types)
+            policies.append((policy, compile_pattern(policy.event_pattern), types))
+        except (ValueError, KeyError) as exc:
+            log.warning("policy %s cannot run: %s", policy.name, exc)
+    run_ids: list[int] = []
+    if not policies:
+        return run_ids
+    for event in CloudTrailEvent.objects.filter(event_id__in=event_ids).prefetch_related("resources"):
+        for policy, pattern, types in policies:
+            if not pattern.matches(_enveloped(event.raw)):
+                continue
+            for resource_type, region, resource_id, details in _event_targets(event, types):
+                tags = dict(ConfigResource.objects.filter(
+                    account_id=event.account_id, resource_type=resource_type, resource_id=resource_id).values_list(
+                    "tags", flat=True).first() or {})
+                if not _in_scope(policy, event.account_id, tags):
+                    continue
+                runs = _request(policy, account_id=event.account_id, region=region, resource_type=resource_type,
+                                resource_id=resource_id, details=details, event_id=event.event_id,
+                                reason=f"{event.event_name} by {event.user_name or event.identity_arn}",
+                                trigger=f"event:{event.event_id}:{resource_id}")
+                run_ids += [r.pk for r in runs if r.step == 0 and r.status == ActionStatus.PENDING]
+    return run_ids
+
+
+def _enveloped(raw: dict) -> dict:
+    from remediation.patterns import as_event
+
+    return as_event(raw)

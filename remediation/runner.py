@@ -1,0 +1,110 @@
+"""Carrying out a policy's chain of action runs: claim, preview, apply (or, in dry_run, only plan), verify, record."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from audit.recorder import Clients, resource_refresh
+from portal import aws
+from portal.models import Account
+from portal.notifications import notify
+from remediation.actions import action_by_name
+from remediation.actions.base import Target
+from remediation.models import ActionRun, ActionStatus, PolicyMode
+
+log = logging.getLogger(__name__)
+GO_ON = {ActionStatus.SUCCEEDED, ActionStatus.DRY_RUN}
+
+
+def _claim(run_id: int) -> ActionRun | None:
+    if ActionRun.objects.filter(pk=run_id, status=ActionStatus.PENDING).update(status=ActionStatus.RUNNING):
+        return ActionRun.objects.select_related("policy", "finding").get(pk=run_id)
+    return None
+
+
+def chain_execute(first_run_id: int) -> list[ActionRun]:
+    """The chain that starts with this run, step by step; a failed step stops the rest (they end SKIPPED)."""
+    first = _claim(first_run_id)
+    if first is None:
+        return []  # another worker has it, or it ran already
+    prefix = first.dedupe_key.rsplit(":", 1)[0] + ":"
+    done = [_execute(first)]
+    for run in ActionRun.objects.filter(dedupe_key__startswith=prefix, step__gt=first.step).order_by("step"):
+        if done[-1].status not in GO_ON:
+            ActionRun.objects.filter(pk=run.pk, status=ActionStatus.PENDING).update(
+                status=ActionStatus.SKIPPED, outcome={"message": "An earlier step did not succeed"},
+                finished=timezone.now())
+            continue
+        claimed = _claim(run.pk)
+        if claimed is not None:
+            done.append(_execute(claimed))
+    return done
+
+
+def _owners(run: ActionRun) -> list[Any]:
+    """The resource's owner (who launched it, or its owner tag) and, for an event, the person who made it."""
+    from audit.models import CloudTrailEvent, ConfigResource
+
+    names = set()
+    resource = ConfigResource.objects.filter(account_id=run.account_id, resource_type=run.resource_type,
+                                             resource_id=run.resource_id).first()
+    if resource is not None:
+        names |= {resource.tags.get("guardrail:owner", ""), resource.tags.get("owner", "")}
+    events = CloudTrailEvent.objects.filter(event_id=run.event_id) if run.event_id else \
+        CloudTrailEvent.objects.filter(  # the last person to change it: whose rule just vanished
+            account_id=run.account_id, read_only=False, error_code="", resources__resource_type=run.resource_type,
+            resources__resource_id=run.resource_id).order_by("-event_time")
+    names.add(events.values_list("user_name", flat=True).first() or "")
+    return list(get_user_model().objects.filter(username__in=[n for n in names if n]))
+
+
+def _execute(run: ActionRun) -> ActionRun:
+    account = Account.objects.filter(account_id=run.account_id).first()
+    action = action_by_name(run.action)
+    target = Target.from_dict(run.target)
+    plan: dict = {}
+    outcome: dict = {}
+    if account is None:
+        status, outcome = ActionStatus.FAILED, {"message": f"No portal account {run.account_id}"}
+    else:
+        clients = Clients(account)
+        try:
+            preview = action.preview(clients, target)
+            plan = preview.as_dict()
+            if run.mode == PolicyMode.DRY_RUN:
+                status = ActionStatus.DRY_RUN
+                outcome = {"message": f"Dry run: would {preview.expected_change}" if not preview.noop
+                           else "Dry run: nothing to do"}
+            else:
+                result = action.apply(clients, preview)
+                status, outcome = result.status, result.as_dict()
+        except aws.AWS_ERRORS as exc:  # assuming the role, for instance
+            status, outcome = ActionStatus.FAILED, {"message": f"{aws.error_code(exc)}: {exc}"[:500]}
+    ActionRun.objects.filter(pk=run.pk).update(status=status, plan=plan, outcome=outcome, finished=timezone.now())
+    run.refresh_from_db()
+    if run.mode == PolicyMode.ENFORCE and status == ActionStatus.SUCCEEDED and account is not None \
+            and action.name != "notify":
+        try:  # the fix as a configuration item, at once (the recorder would see it at its next look anyway)
+            resource_refresh(clients=Clients(account), resource_type=run.resource_type, region=run.region,
+                             resource_id=run.resource_id, cause="REMEDIATION")
+        except (aws.AWS_ERRORS + (KeyError,)) as exc:
+            log.warning("re-recording %s after remediation failed: %s", run.resource_id, exc)
+    _tell(run)
+    return run
+
+
+def _tell(run: ActionRun) -> None:
+    admins = list(get_user_model().objects.filter(groups__name="Admin"))
+    people = {u.pk: u for u in admins + _owners(run)}
+    verb = {"SUCCEEDED": "fixed", "DRY_RUN": "would fix (dry run)", "FAILED": "could not fix",
+            "SKIPPED": "skipped"}.get(run.status, run.status.lower())
+    expected = (run.plan or {}).get("expected_change", "")
+    message = (run.outcome or {}).get("message", "")
+    notify(subject=f"Guardrail {verb} {run.resource_type.rsplit('::', 1)[-1]} {run.resource_id}"[:200],
+           body=f"Why: {run.reason}\nAction: {run.action} ({run.policy.name if run.policy else 'manual'} "
+                f"v{run.policy_version}, {run.mode})\nChange: {expected}\nResult: {message}",
+           level="warning" if run.status == ActionStatus.FAILED else "info", users=list(people.values()))
