@@ -38,7 +38,12 @@ test-unit: install
 test-integration: install
 	GUARDRAIL_INTEGRATION=1 $(VENV)/bin/pytest -m integration -q -rs
 
-bench: install
+# Cloud Custodian, the rules benchmark's anchor, in a venv of its own (it pins another boto3).
+.venv-c7n/bin/custodian:
+	$(PYTHON) -m venv .venv-c7n
+	.venv-c7n/bin/pip install --quiet --disable-pip-version-check c7n
+
+bench: install .venv-c7n/bin/custodian
 	env -u DATABASE_URL $(PY) -m bench
 
 clean:

@@ -124,13 +124,18 @@ def resource_timeline(resource: ConfigResource, *, before: datetime | None = Non
     entries = [Entry("event", e.event_time, _event_summary(e), f"event-{e.event_id}", event=e)
                for e in events_q.order_by("-event_time")[:limit + 1]]
     if items:  # the writes that led to each item: those since the item before it
+        # CloudTrail's eventTime has whole seconds: a call in the same second as a capture may have come just
+        # before or just after it, so it is counted for both items.
         causes = events_q.filter(error_code="", event_time__lte=items[-1].capture_time)
         if floor is not None:
-            causes = causes.filter(event_time__gt=floor)
+            causes = causes.filter(event_time__gte=floor.replace(microsecond=0))
         times = [i.capture_time for i in items]
         caused: dict[int, list[CloudTrailEvent]] = {}
         for event in causes.order_by("event_time")[:5000]:
-            caused.setdefault(bisect_left(times, event.event_time), []).append(event)
+            at = bisect_left(times, event.event_time)
+            caused.setdefault(at, []).append(event)
+            if at + 1 < len(times) and times[at].replace(microsecond=0) == event.event_time:
+                caused.setdefault(at + 1, []).append(event)
         entries += [Entry("configuration", item.capture_time, _item_summary(item), f"item-{item.state_id}",
                           diff=item.diff, item=item, caused_by=caused.get(at, [])) for at, item in enumerate(items)]
     for source in TIMELINE_SOURCES:

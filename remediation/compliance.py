@@ -15,7 +15,7 @@ from functools import lru_cache
 from importlib.metadata import entry_points
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -141,6 +141,8 @@ class _Verdicts:
         self.accounts = {a.account_id: a for a in Account.objects.select_related("team")}
         self.exceptions = list(RuleException.objects.filter(expires__gt=self.now))
         self.untouched: list[int] = []
+        self.still_violating: list[int] = []
+        self.new: list[tuple[Finding, dict[str, Any]]] = []  # first verdicts, written together at flush
         self.violations: list[int] = []  # findings that just became NON_COMPLIANT: the policies look at them
 
     def exception_for(self, rule: Rule, *, account_id: str, resource_id: str, tags: dict[str, str]
@@ -163,21 +165,29 @@ class _Verdicts:
 
     def record(self, rule: Rule, evaluation: Evaluation, *, account_id: str, region: str, resource_type: str,
                resource_id: str, resource: ConfigResource | None = None, tags: dict[str, str] | None = None,
-               finding: Finding | None = None) -> bool:
-        """Store one verdict (`finding`: the existing one, when the caller has it); True if anything changed."""
+               finding: Finding | None = None, fresh: bool = False) -> bool:
+        """Store one verdict (`finding`: the existing one, when the caller has it; `fresh`: the caller knows there
+        is none, so it is written with the batch's others at flush); True if anything changed."""
         exception = self.exception_for(rule, account_id=account_id, resource_id=resource_id, tags=tags or {})
         state_id = resource.state_id if resource else None
         annotation = evaluation.annotation[:500]
         if finding is not None and (finding.status, finding.annotation, finding.excepted_by_id, finding.state_id) == (
                 evaluation.status, annotation, exception.pk if exception else None, state_id):
-            if evaluation.status == Compliance.NON_COMPLIANT:
-                Finding.objects.filter(pk=finding.pk).update(evaluated=self.now, last_seen=self.now)
-            else:
-                self.untouched.append(finding.pk)
+            (self.still_violating if evaluation.status == Compliance.NON_COMPLIANT else self.untouched).append(finding.pk)
             return False
         account = self.accounts.get(account_id)
         team = account.team if account else None
         now = self.now
+        if fresh:
+            violating = evaluation.status == Compliance.NON_COMPLIANT
+            self.new.append((Finding(
+                rule=rule, account_id=account_id, region=region, resource_type=resource_type, resource_id=resource_id,
+                team=team, status=evaluation.status, annotation=annotation, excepted_by=exception, since=now,
+                first_seen=now if violating else None, last_seen=now if violating else None, evaluated=now,
+                config_resource=resource, state_id=state_id), {"rule": rule, "evaluation": evaluation,
+                "account_id": account_id, "region": region, "resource_type": resource_type,
+                "resource_id": resource_id, "resource": resource, "tags": tags}))
+            return True
         with transaction.atomic():
             finding, created = Finding.objects.select_for_update().get_or_create(
                 rule=rule, account_id=account_id, region=region, resource_type=resource_type,
@@ -202,10 +212,30 @@ class _Verdicts:
             self.violations.append(finding.pk)
         return True
 
+    def _write_new(self) -> None:
+        new, self.new = self.new, []
+        if not new:
+            return
+        try:
+            with transaction.atomic():
+                created = Finding.objects.bulk_create([finding for finding, _ in new])
+                FindingChange.objects.bulk_create([
+                    FindingChange(finding=f, time=self.now, before="", after=f.status, annotation=f.annotation,
+                                  state_id=f.state_id) for f in created])
+        except IntegrityError:  # another worker wrote some of them meanwhile: one at a time, as usual
+            for _, args in new:
+                self.record(finding=None, **args)
+            return
+        self.violations += [f.pk for f in created if f.status == Compliance.NON_COMPLIANT]
+
     def flush(self) -> None:
+        self._write_new()
         for start in range(0, len(self.untouched), 1000):
             Finding.objects.filter(pk__in=self.untouched[start:start + 1000]).update(evaluated=self.now)
-        self.untouched = []
+        for start in range(0, len(self.still_violating), 1000):
+            Finding.objects.filter(pk__in=self.still_violating[start:start + 1000]).update(
+                evaluated=self.now, last_seen=self.now)
+        self.untouched, self.still_violating = [], []
         if self.violations:
             from remediation.tasks import remediate_findings
 
@@ -265,6 +295,7 @@ def resources_evaluate(resource_ids: Iterable[int], *, rules: QuerySet[Rule] | N
     for start in range(0, len(ids), batch):
         resources = list(ConfigResource.objects.filter(pk__in=ids[start:start + batch]))
         existing: dict[tuple, Finding] = {}
+        touched: list[ConfigResource] = []
         for finding in Finding.objects.filter(config_resource__in=resources, rule__in=[r for r, _, _ in impls]):
             existing[(finding.rule_id, finding.config_resource_id)] = finding
         for resource in resources:
@@ -273,7 +304,6 @@ def resources_evaluate(resource_ids: Iterable[int], *, rules: QuerySet[Rule] | N
                     resource.account_id, credential_report=(credential_reports or {}).get(resource.account_id))
             deleted = resource.status == ItemStatus.DELETED
             view = None if deleted else view_of(resource, contexts[resource.account_id])
-            touched = False
             for rule, impl, params in impls:
                 if not _applies(impl, resource.resource_type):
                     continue
@@ -284,12 +314,12 @@ def resources_evaluate(resource_ids: Iterable[int], *, rules: QuerySet[Rule] | N
                     continue  # nothing to say, nothing said before
                 if verdicts.record(rule, evaluation, account_id=resource.account_id, region=resource.region,
                                    resource_type=resource.resource_type, resource_id=resource.resource_id,
-                                   resource=resource, tags=resource.tags, finding=finding):
+                                   resource=resource, tags=resource.tags, finding=finding, fresh=finding is None):
                     changed += 1
-                    touched = True
-            if touched:
-                _resource_compliance_update(resource)
+                    touched.append(resource)
         verdicts.flush()
+        for resource in {r.pk: r for r in touched}.values():
+            _resource_compliance_update(resource)
     return changed
 
 
