@@ -139,3 +139,46 @@ def _enveloped(raw: dict) -> dict:
     from remediation.patterns import as_event
 
     return as_event(raw)
+
+
+# The action that puts right what a managed rule flags (the Fix page offers it first).
+RULE_FIXES = {
+    "restricted-ssh": "revoke_world_ingress", "restricted-common-ports": "revoke_world_ingress",
+    "vpc-sg-open-only-to-authorized-ports": "revoke_world_ingress", "required-tags": "add_required_tags",
+    "s3-bucket-public-read-prohibited": "block_s3_public_access",
+    "s3-bucket-level-public-access-prohibited": "block_s3_public_access",
+    "s3-bucket-server-side-encryption-enabled": "enable_bucket_encryption",
+    "vpc-flow-logs-enabled": "enable_vpc_flow_logs", "config-recorder-recording": "start_config_recorder",
+    "desired-instance-type": "stop_instance", "approved-amis-by-id": "stop_instance",
+}
+
+
+def actions_visible_to(*, user: Any):
+    from portal.roles import is_developer, sees_everything
+
+    runs = ActionRun.objects.select_related("policy", "requested_by")
+    if sees_everything(user):
+        return runs
+    if is_developer(user):
+        return runs.filter(account_id__in=user.teams.values("accounts__account_id"))
+    return runs.none()
+
+
+def fix_request(*, finding: Finding, action_name: str, user: Any) -> ActionRun:
+    """An admin's one-click fix of a finding: one enforce run, by hand (a second click on the same finding and
+    action is the same run)."""
+    from remediation.actions import action_by_name
+
+    action = action_by_name(action_name)
+    if finding.resource_type not in action.resource_types and action.resource_types:
+        raise ValueError(f"{action_name} does not act on {finding.resource_type}")
+    details = {"ports": [22]} if finding.rule.source == "restricted-ssh" else {}
+    key = f"manual:{finding.pk}:{finding.since.isoformat()}:{action_name}:0"
+    run, _ = ActionRun.objects.get_or_create(dedupe_key=key[:300], defaults={
+        "policy": None, "policy_version": 0, "mode": PolicyMode.ENFORCE, "action": action_name, "step": 0,
+        "account_id": finding.account_id, "region": finding.region, "resource_type": finding.resource_type,
+        "resource_id": finding.resource_id, "finding": finding, "requested_by": user,
+        "reason": f"{finding.rule.name}: {finding.annotation} (fixed by {user.get_username()})"[:500],
+        "target": {"resource_type": finding.resource_type, "resource_id": finding.resource_id,
+                   "account_id": finding.account_id, "region": finding.region, "details": details}})
+    return run

@@ -7,6 +7,7 @@ app_name = "remediation"
 urlpatterns = [
     path("", views.compliance_dashboard, name="dashboard"),
     path("findings/", views.finding_list, name="finding-list"),
+    path("findings/<int:pk>/fix/", views.finding_fix, name="finding-fix"),
     path("rules/", views.rule_list, name="rule-list"),
     path("rules/new/", views.rule_new, name="rule-new"),
     path("rules/test/", views.rule_test, name="rule-test"),

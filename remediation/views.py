@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -165,3 +166,51 @@ def exception_new(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Exception saved; the findings it covers now count as excepted.")
             return redirect("remediation:exception-list")
     return render(request, "form.html", {"form": form, "title": "New exception", "multipart": False})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def finding_fix(request: HttpRequest, pk: int) -> HttpResponse:
+    """Fix one finding by hand: the exact API call, its parameters and the expected change first; applied on
+    confirmation, as the account's portal role, verified by re-reading the resource."""
+    if not is_admin(request.user):
+        raise PermissionDenied
+    from django.db import transaction
+
+    from audit.recorder import Clients
+    from portal import aws
+    from portal.models import Account
+    from remediation.actions import actions_for
+    from remediation.actions.base import Target
+    from remediation.models import Finding
+    from remediation.remediate import fix_request
+    from remediation.tasks import action_chain
+
+    finding = Finding.objects.select_related("rule").filter(pk=pk, status="NON_COMPLIANT").first()
+    if finding is None:
+        raise Http404("No such non-compliant finding")
+    from remediation.remediate import RULE_FIXES
+
+    preferred = RULE_FIXES.get(finding.rule.source)
+    choices = sorted((a for a in actions_for(finding.resource_type) if a.name != "notify"),
+                     key=lambda a: a.name != preferred)
+    chosen = next((a for a in choices if a.name == request.POST.get("action", request.GET.get("action"))),
+                  choices[0] if choices else None)
+    if request.method == "POST" and chosen is not None:
+        run = fix_request(finding=finding, action_name=chosen.name, user=request.user)
+        transaction.on_commit(lambda: action_chain.delay(run.pk))
+        messages.success(request, f"Applying {chosen.name} to {finding.resource_id}; the result and the verified "
+                                  "change appear on the resource's timeline.")
+        return redirect(f"{reverse('remediation:finding-list')}?resource_id={finding.resource_id}")
+    plan, error = None, ""
+    if chosen is not None:
+        account = Account.objects.filter(account_id=finding.account_id).first()
+        details = {"ports": [22]} if finding.rule.source == "restricted-ssh" else {}
+        try:
+            plan = chosen.preview(Clients(account), Target(finding.resource_type, finding.resource_id,
+                                                           finding.account_id, finding.region, details))
+        except aws.AWS_ERRORS as exc:
+            error = f"Reading the resource failed: {aws.error_code(exc)}"
+    return render(request, "remediation/finding_fix.html", {
+        "finding": finding, "choices": choices, "chosen": chosen, "plan": plan, "error": error,
+        "parameters": json.dumps(plan.parameters, indent=2) if plan else ""})

@@ -22,6 +22,7 @@ router.register("findings", remediation_views.FindingViewSet, basename="api-find
 router.register("rules", remediation_views.RuleViewSet, basename="api-rule")
 router.register("exceptions", remediation_views.RuleExceptionViewSet, basename="api-exception")
 router.register("policies", remediation_views.PolicyViewSet, basename="api-policy")
+router.register("actions", remediation_views.ActionRunViewSet, basename="api-action")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -139,6 +139,9 @@ MATRIX = [
       "actions": [{"action": "start_cloudtrail_logging"}], "mode": "dry_run"}),
     ("GET", "/api/policies/{policy}/", "api-policy-detail", (401, 200, 200, 200, 200)),
     ("PATCH", "/api/policies/{policy}/", "api-policy-detail", (401, 200, 403, 403, 403), {"mode": "dry_run"}),
+    ("GET", "/api/actions/", "api-action-list", (401, 200, 200, 200, 200)),
+    ("GET", "/api/actions/{action}/", "api-action-detail", (401, 200, 200, 404, 200)),
+    ("GET", "/compliance/findings/{finding_open}/fix/", "remediation:finding-fix", (302, 200, 403, 403, 403)),
 ]
 # Served, but outside the matrix on purpose, with the reason.
 UNMATRIXED = {
@@ -194,10 +197,17 @@ def ids(people):
     resources_evaluate(ConfigResource.objects.values_list("pk", flat=True))
     exception = RuleException.objects.create(scope="ACCOUNT", value="222222222222", reason="lab",
                                              expires="2099-01-01T00:00:00Z")
+    from remediation.models import ActionRun
+
+    open_finding = Finding.objects.filter(status="NON_COMPLIANT", account_id="111111111111").first()
+    action = ActionRun.objects.create(policy_version=1, mode="dry_run", action="notify", account_id="111111111111",
+                                      resource_type="AWS::EC2::SecurityGroup", resource_id="sg-matrix", reason="t",
+                                      dedupe_key="matrix", status="DRY_RUN")
     return {"product": product.pk, "portfolio": Portfolio.objects.get(name="Payments web platform").pk,
             "launch": launch.pk, "event": "ev-matrix", "logfile": logfile.pk,
             "resource": ConfigResource.objects.get(resource_id="sg-matrix").pk, "exception": exception.pk,
-            "policy": Policy.objects.get(name="open-ssh-revoke").pk,
+            "policy": Policy.objects.get(name="open-ssh-revoke").pk, "action": action.pk,
+            "finding_open": open_finding.pk,
             "finding": Finding.objects.get(rule__name="restricted-ssh", resource_id="sg-matrix").pk,
             "version": versions["v2.0"], "version_old": versions["v1.0"],
             "constraint": Constraint.objects.filter(product=product, type="TAG").first().pk}

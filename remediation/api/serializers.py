@@ -2,7 +2,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from remediation import services
-from remediation.models import Finding, Policy, Rule, RuleException
+from remediation.models import ActionRun, Finding, Policy, Rule, RuleException
 
 
 class FindingSerializer(serializers.ModelSerializer):
@@ -110,3 +110,22 @@ class PolicySerializer(serializers.ModelSerializer):
     def update(self, instance, validated_data):
         validated_data["version"] = instance.version + 1
         return super().update(instance, validated_data)
+
+
+class ActionRunSerializer(serializers.ModelSerializer):
+    policy = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    api_call = serializers.SerializerMethodField()
+    expected_change = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ActionRun
+        fields = ["id", "policy", "policy_version", "mode", "action", "step", "account_id", "region", "resource_type",
+                  "resource_id", "reason", "event_id", "status", "api_call", "expected_change", "plan", "outcome",
+                  "requested_by", "created", "finished"]
+
+    def get_api_call(self, run) -> str:
+        return (run.plan or {}).get("api_call", "")
+
+    def get_expected_change(self, run) -> str:
+        return (run.plan or {}).get("expected_change", "")

@@ -4,7 +4,8 @@ from rest_framework.exceptions import ValidationError
 
 from portal.roles import is_admin
 from remediation import dashboard
-from remediation.api.serializers import FindingSerializer, PolicySerializer, RuleExceptionSerializer, RuleSerializer
+from remediation.api.serializers import (ActionRunSerializer, FindingSerializer, PolicySerializer,
+                                         RuleExceptionSerializer, RuleSerializer)
 from remediation.models import Policy, Rule, RuleException
 
 
@@ -57,3 +58,19 @@ class PolicyViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.R
     serializer_class = PolicySerializer
     permission_classes = [permissions.IsAuthenticated, AdminWrites]
     queryset = Policy.objects.select_related("rule")
+
+
+class ActionRunViewSet(viewsets.ReadOnlyModelViewSet):
+    """Every action the policies (or an admin) took or, in dry_run, would have taken. Developers see the actions
+    on their teams' accounts."""
+
+    serializer_class = ActionRunSerializer
+
+    def get_queryset(self):
+        from remediation.remediate import actions_visible_to
+
+        runs = actions_visible_to(user=self.request.user)
+        for name in ("resource_id", "account_id", "status", "action"):
+            if self.request.query_params.get(name):
+                runs = runs.filter(**{name: self.request.query_params[name]})
+        return runs

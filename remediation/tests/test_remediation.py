@@ -120,3 +120,28 @@ def test_policies_are_checked_and_versioned(client, people):
     policy = Policy.objects.get(name="open-ssh-revoke")
     changed = client.patch(f"/api/policies/{policy.pk}/", {"mode": "dry_run"}, content_type="application/json")
     assert changed.status_code == 200 and changed.json()["version"] == 2
+
+
+def test_an_admin_fixes_a_finding_by_hand_after_seeing_the_call(client, people, sandbox):
+    from sandbox.bootstrap import bootstrap_from_portal
+
+    from remediation.models import Finding
+
+    rules_demo_seed()  # no policy: nothing is fixed until Adam says so
+    bootstrap_from_portal()
+    ec2 = as_person("daisy")("ec2")
+    group = ec2.create_security_group(GroupName="web4", Description="web")["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=group, IpProtocol="tcp", FromPort=22, ToPort=22, CidrIp="0.0.0.0/0")
+    _deliver(sandbox)
+    finding = Finding.objects.get(rule__name="restricted-ssh", resource_id=group, status="NON_COMPLIANT")
+    client.force_login(people.admin)
+    page = client.get(f"/compliance/findings/{finding.pk}/fix/").content.decode()
+    assert "ec2:RevokeSecurityGroupIngress" in page and "0.0.0.0/0" in page and _world_open(group)
+    client.post(f"/compliance/findings/{finding.pk}/fix/", {"action": "revoke_world_ingress"})
+    assert not _world_open(group)
+    run = ActionRun.objects.get(resource_id=group, action="revoke_world_ingress")
+    assert run.policy is None and run.requested_by == people.admin and run.status == "SUCCEEDED"
+    client.force_login(people.daisy)
+    assert [a["resource_id"] for a in client.get("/api/actions/").json()["results"]] == [group]
+    client.force_login(people.dan)
+    assert client.get("/api/actions/").json()["count"] == 0
