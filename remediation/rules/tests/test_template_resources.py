@@ -400,12 +400,9 @@ def test_secure_defaults_tags_every_taggable_resource_and_refuses_unknown_fixes(
 
 
 def test_managed_rules_evaluate_planned_resources():
-    managed = pytest.importorskip("remediation.rules.managed")
-    try:
-        ssh, encrypted = managed.rule_by_name("restricted-ssh"), managed.rule_by_name(
-            "s3-bucket-server-side-encryption-enabled")
-    except KeyError:
-        pytest.skip("the managed rules are not all there yet")
+    from remediation.rules.managed import rule_by_name
+
+    ssh, encrypted = rule_by_name("restricted-ssh"), rule_by_name("s3-bucket-server-side-encryption-enabled")
     group = _views(_load(LAMP), {"SSHLocation": "0.0.0.0/0"})["WebServerSecurityGroup"]
     assert ssh.evaluate(group, {}).status == NON_COMPLIANT
     assert ssh.evaluate(_views(_load(LAMP))["WebServerSecurityGroup"], {}).status == COMPLIANT
