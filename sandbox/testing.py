@@ -145,3 +145,17 @@ def as_person(username: str):
                           secret_access_key=creds["AWS_SECRET_ACCESS_KEY"])
 
     return clients
+
+
+def account_clients(account_id: str, default_region: str = "us-east-1"):
+    """`clients(service, region)` acting as the portal's role in `account_id`, one client per pair; the recorder's
+    "global" region (IAM) mapped to `default_region`, as the recorder maps it."""
+    built: dict[tuple[str, str], Any] = {}
+
+    def clients(service: str, region: str):
+        region = default_region if region in ("global", "") else region
+        if (service, region) not in built:
+            built[service, region] = aws.client(service, account_id=account_id, region=region)
+        return built[service, region]
+
+    return clients

@@ -1,4 +1,12 @@
-from audit.config.diff import ADDED, MODIFIED, REMOVED, canonical, changes, content_hash, format_path
+from audit.config.diff import (
+    ADDED,
+    MODIFIED,
+    REMOVED,
+    canonical,
+    changes,
+    content_hash,
+    format_path,
+)
 
 
 def _sg(*cidrs, tags=None):

@@ -12,7 +12,7 @@ import pytest
 from audit.config.base import GLOBAL, Relationship
 from audit.config.collectors import cloudformation, cloudtrail, configservice, rds, s3
 from portal import aws
-from sandbox.testing import start_trail
+from sandbox.testing import account_clients, start_trail
 
 ACCOUNT = "111111111111"
 REGION = "us-east-1"
@@ -21,15 +21,7 @@ REGION = "us-east-1"
 @pytest.fixture
 def clients(sandbox):
     """clients(service, region) acting in ACCOUNT, GLOBAL mapped to the default region as the recorder does."""
-    built = {}
-
-    def build(service, region):
-        region = REGION if region in (GLOBAL, "") else region
-        if (service, region) not in built:
-            built[service, region] = aws.client(service, account_id=ACCOUNT, region=region)
-        return built[service, region]
-
-    return build
+    return account_clients(ACCOUNT, REGION)
 
 
 def _dump(snapshot):

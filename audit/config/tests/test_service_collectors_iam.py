@@ -9,7 +9,7 @@ import pytest
 
 from audit.config.base import GLOBAL, Relationship
 from audit.config.collectors import iam
-from portal import aws
+from sandbox.testing import account_clients
 
 ACCOUNT = "111111111111"
 REGION = "us-east-1"
@@ -21,15 +21,7 @@ TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal":
 
 @pytest.fixture
 def clients(sandbox):
-    built = {}
-
-    def build(service, region):
-        region = REGION if region in (GLOBAL, "") else region
-        if (service, region) not in built:
-            built[service, region] = aws.client(service, account_id=ACCOUNT, region=region)
-        return built[service, region]
-
-    return build
+    return account_clients(ACCOUNT, REGION)
 
 
 @pytest.fixture

@@ -2,23 +2,14 @@
 
 import pytest
 
-from audit.config.base import GLOBAL
-from portal import aws
 from remediation.actions.tests.helpers import ACCOUNT, REGION
+from sandbox.testing import account_clients
 
 
 @pytest.fixture
 def clients(sandbox):
     """clients(service, region) acting as the portal's role in ACCOUNT; GLOBAL mapped as the recorder maps it."""
-    built = {}
-
-    def build(service, region):
-        region = REGION if region in (GLOBAL, "") else region
-        if (service, region) not in built:
-            built[service, region] = aws.client(service, account_id=ACCOUNT, region=region)
-        return built[service, region]
-
-    return build
+    return account_clients(ACCOUNT, REGION)
 
 
 @pytest.fixture
