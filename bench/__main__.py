@@ -22,7 +22,7 @@ os.environ.setdefault("CELERY_BROKER_URL", "memory://")
 os.environ["CELERY_TASK_ALWAYS_EAGER"] = "true"
 os.environ["ALLOWED_HOSTS"] = "testserver,127.0.0.1,localhost"
 BENCHES = ("sandbox_overhead", "catalog_upload", "ingest", "ingest_worker", "history", "launch_e2e",
-           "recorder_scan", "timeline", "rules_eval")
+           "recorder_scan", "timeline", "rules_eval", "remediation_latency")
 ONLY = {name.strip() for name in os.environ.get("BENCH_ONLY", "").split(",") if name.strip()}
 
 
@@ -44,6 +44,7 @@ def main() -> int:
         ingest_worker,
         launch_e2e,
         recorder_scan,
+        remediation_latency,
         rules_eval,
         sandbox_overhead,
         timeline,
@@ -67,7 +68,8 @@ def main() -> int:
         with running_sandbox(flush_seconds=1.0):
             for line in launch_e2e.run(get_user_model().objects.get(username="daisy")):
                 print(line, flush=True)
-    for bench in (recorder_scan, timeline, rules_eval):  # recorder_scan and rules_eval start their own sandbox
+    # recorder_scan, rules_eval and remediation_latency start their own sandbox
+    for bench in (recorder_scan, timeline, rules_eval, remediation_latency):
         if wanted(bench.__name__.rpartition(".")[2]):
             for line in bench.run():
                 print(line, flush=True)

@@ -132,6 +132,24 @@ def credential_report(account: Account) -> list[dict[str, str]]:
 
 # --- recording verdicts ---
 
+def exception_matching(exceptions: Iterable[RuleException], *, rule_id: int | None, account_id: str,
+                       team_slug: str | None, resource_id: str, tags: dict[str, str]) -> RuleException | None:
+    """The first of `exceptions` that covers this rule's verdict on this resource (the caller picks the active ones)."""
+    for exception in exceptions:
+        if exception.rule_id not in (None, rule_id):
+            continue
+        scope, value = exception.scope, exception.value
+        if (scope == RuleException.Scope.RESOURCE and value == resource_id
+                or scope == RuleException.Scope.ACCOUNT and value == account_id
+                or scope == RuleException.Scope.TEAM and team_slug and value == team_slug):
+            return exception
+        if scope == RuleException.Scope.TAG:
+            key, _, wanted = value.partition("=")
+            if key in tags and (not wanted or tags[key] == wanted):
+                return exception
+    return None
+
+
 class _Verdicts:
     """Stores verdicts for one evaluation run: accounts, teams and active exceptions are read once, and a finding
     whose verdict did not change costs no write but its `evaluated` time (one UPDATE per batch)."""
@@ -148,20 +166,8 @@ class _Verdicts:
     def exception_for(self, rule: Rule, *, account_id: str, resource_id: str, tags: dict[str, str]
                       ) -> RuleException | None:
         account = self.accounts.get(account_id)
-        team_slug = account.team.slug if account else None
-        for exception in self.exceptions:
-            if exception.rule_id not in (None, rule.pk):
-                continue
-            scope, value = exception.scope, exception.value
-            if (scope == RuleException.Scope.RESOURCE and value == resource_id
-                    or scope == RuleException.Scope.ACCOUNT and value == account_id
-                    or scope == RuleException.Scope.TEAM and team_slug and value == team_slug):
-                return exception
-            if scope == RuleException.Scope.TAG:
-                key, _, wanted = value.partition("=")
-                if key in tags and (not wanted or tags[key] == wanted):
-                    return exception
-        return None
+        return exception_matching(self.exceptions, rule_id=rule.pk, account_id=account_id,
+                                  team_slug=account.team.slug if account else None, resource_id=resource_id, tags=tags)
 
     def record(self, rule: Rule, evaluation: Evaluation, *, account_id: str, region: str, resource_type: str,
                resource_id: str, resource: ConfigResource | None = None, tags: dict[str, str] | None = None,

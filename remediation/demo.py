@@ -26,24 +26,30 @@ DEMO_RULES = [
 DEMO_POLICIES = [
     ("open-ssh-revoke", "restricted-ssh", None,
      [{"action": "revoke_world_ingress", "details": {"ports": [22]}}, {"action": "notify", "details": {}}],
-     "Port 22 open to the world is closed again at once."),
+     "enforce", "Port 22 open to the world is closed again at once."),
     ("recorder-guard", None, "config-recorder-stopped", [{"action": "start_config_recorder", "details": {}}],
-     "A stopped Config recorder is started again (by the name the event gave)."),
+     "enforce", "A stopped Config recorder is started again (by the name the event gave)."),
     ("cloudtrail-guard", None, "cloudtrail-stopped", [{"action": "start_cloudtrail_logging", "details": {}}],
-     "A trail that stops logging is started again."),
+     "enforce", "A trail that stops logging is started again."),
+    ("flow-logs-guard", None, "flow-logs-deleted", [{"action": "enable_vpc_flow_logs", "details": {}},
+                                                   {"action": "notify", "details": {}}],
+     "enforce", "Deleted VPC flow logs are created again as they were (same destination and traffic)."),
+    ("world-ingress-revoke", None, "security-group-open-to-world",
+     [{"action": "revoke_world_ingress", "details": {}}, {"action": "notify", "details": {}}],
+     "dry_run", "Any ingress opened to the world is revoked (dry run: web ports may be meant to be public)."),
 ]
 
 
 def policies_demo_seed() -> dict[str, int]:
-    from remediation.models import Policy, PolicyMode
+    from remediation.models import Policy
     from remediation.patterns import SEEDED_PATTERNS
 
     added = 0
-    for name, rule, pattern, actions, description in DEMO_POLICIES:
+    for name, rule, pattern, actions, mode, description in DEMO_POLICIES:
         _, created = Policy.objects.get_or_create(name=name, defaults={
             "rule": Rule.objects.filter(name=rule).first() if rule else None,
             "event_pattern": SEEDED_PATTERNS[pattern] if pattern else None, "actions": actions,
-            "mode": PolicyMode.ENFORCE, "description": description, "max_resources": 20})
+            "mode": mode, "description": description, "max_resources": 20})
         added += created
     return {"policies": added}
 

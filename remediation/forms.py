@@ -2,7 +2,7 @@ import json
 
 from django import forms
 
-from remediation.models import Rule, RuleException
+from remediation.models import Policy, PolicyMode, Rule, RuleException
 
 
 class JSONText(forms.CharField):
@@ -56,3 +56,70 @@ class ExceptionForm(forms.Form):
         for field in self.fields.values():
             field.widget.attrs.setdefault("class", "form-select" if isinstance(field.widget, forms.Select)
                                           else "form-control")
+
+
+class JSONValue(JSONText):
+    """Any JSON value (a list of actions, a pattern); empty is None."""
+
+    def to_python(self, value):
+        value = (value or "").strip()
+        if not value:
+            return None
+        try:
+            return json.loads(value)
+        except ValueError as exc:
+            raise forms.ValidationError(f"Not JSON: {exc}") from None
+
+    def prepare_value(self, value):
+        return json.dumps(value, indent=2) if isinstance(value, dict | list) else value
+
+
+class PolicyForm(forms.Form):
+    name = forms.SlugField(max_length=100, help_text="Lower-case, dashes: open-ssh-revoke.")
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    mode = forms.ChoiceField(choices=PolicyMode.choices, initial=PolicyMode.DRY_RUN,
+                             help_text="off: never runs. dry_run: records what it would do. enforce: does it.")
+    rule = forms.ModelChoiceField(queryset=Rule.objects.all(), required=False, to_field_name="name",
+                                  empty_label="(none: an event rule)",
+                                  help_text="Runs when this rule finds a resource non-compliant.")
+    event_pattern = JSONValue(required=False, help_text="Or: an EventBridge pattern over CloudTrail events.")
+    actions = JSONValue(help_text='The chain, in order: [{"action": "revoke_world_ingress", "details": {"ports": '
+                                  '[22]}}, {"action": "notify"}].')
+    scope = JSONText(required=False, help_text='Optional: {"accounts": [...], "teams": [...], "tags": {"env": "dev"}}.')
+    max_resources = forms.IntegerField(min_value=1, initial=10, help_text="Blast radius: at most this many resources "
+                                                                          "an hour; past it, runs are held and the "
+                                                                          "admins alerted.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("class", "form-select" if isinstance(field.widget, forms.Select)
+                                          else "form-control")
+
+
+class DryRunForm(forms.Form):
+    WINDOWS = [("1", "The last hour"), ("24", "The last 24 hours"), ("168", "The last 7 days"), ("", "From … to …")]
+
+    policies = forms.ModelMultipleChoiceField(queryset=Policy.objects.all(), widget=forms.CheckboxSelectMultiple)
+    window = forms.ChoiceField(choices=WINDOWS, initial="1", required=False)
+    since = forms.DateTimeField(required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local",
+                                                                                  "class": "form-control"}),
+                                help_text="UTC")
+    until = forms.DateTimeField(required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local",
+                                                                                  "class": "form-control"}),
+                                help_text="UTC")
+
+    def clean(self):
+        data = super().clean()
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        if data.get("window"):
+            data["until"] = timezone.now()
+            data["since"] = data["until"] - timedelta(hours=int(data["window"]))
+        elif not data.get("since"):
+            self.add_error("since", "Give the start of the window, or choose one of the windows.")
+        else:
+            data["until"] = data.get("until") or timezone.now()
+        return data

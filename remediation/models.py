@@ -216,6 +216,8 @@ class ActionRun(models.Model):
     outcome = models.JSONField(default=dict, blank=True)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                      related_name="+")
+    dry_run = models.ForeignKey("DryRun", on_delete=models.SET_NULL, null=True, blank=True, related_name="applied_runs",
+                                help_text="The approved dry-run report whose plan this run carries out.")
     created = models.DateTimeField(auto_now_add=True)
     finished = models.DateTimeField(null=True, blank=True)
 
@@ -226,3 +228,45 @@ class ActionRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} on {self.resource_id}: {self.status}"
+
+
+class DryRun(models.Model):
+    """Policies (drafts or active) run over a past window of stored events and configuration items: every action
+    they would have taken, how that differs from what the active versions did, and the compliance it would have
+    produced. Nothing in any account changes; an admin may approve the report and apply it as a plan."""
+
+    class Status(models.TextChoices):
+        PENDING = "PENDING"
+        RUNNING = "RUNNING"
+        SUCCEEDED = "SUCCEEDED"
+        FAILED = "FAILED"
+
+    policies = models.ManyToManyField(Policy, related_name="dry_runs")
+    snapshot = models.JSONField(default=list, help_text="Each policy as it was when the dry run was asked for.")
+    since = models.DateTimeField()
+    until = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    progress = models.JSONField(default=dict, blank=True, help_text="{events, items, actions} looked at so far.")
+    report = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="+")
+    created = models.DateTimeField(auto_now_add=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+    applied = models.DateTimeField(null=True, blank=True, help_text="When an admin approved it and applied the plan.")
+    applied_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+
+    class Meta:
+        ordering = ["-created", "-id"]
+
+    def __str__(self) -> str:
+        return f"Dry run {self.pk} ({self.status})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("remediation:dry-run-detail", args=[self.pk])
+
+    @property
+    def done(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)

@@ -16,16 +16,24 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from audit.models import CloudTrailEvent, ConfigResource
+from audit.models import CloudTrailEvent, ConfigResource, ConfigurationItem
 from portal.models import Account
 from portal.notifications import notify
-from remediation.models import ActionRun, ActionStatus, Compliance, Finding, Policy, PolicyMode
+from remediation.models import (
+    ActionRun,
+    ActionStatus,
+    Compliance,
+    Finding,
+    Policy,
+    PolicyMode,
+)
 
 log = logging.getLogger(__name__)
 
 
-def _in_scope(policy: Policy, account_id: str, tags: dict[str, str]) -> bool:
-    scope = policy.scope or {}
+def in_scope(scope: dict[str, Any] | None, account_id: str, tags: dict[str, str]) -> bool:
+    """Whether a policy's scope ({"accounts": [...], "teams": [...], "tags": {k: v}}) covers the resource."""
+    scope = scope or {}
     if scope.get("accounts") and account_id not in scope["accounts"]:
         return False
     if scope.get("teams"):
@@ -73,7 +81,7 @@ def findings_remediate(finding_ids: list[int]) -> list[int]:
             continue
         tags = finding.config_resource.tags if finding.config_resource else {}
         for policy in Policy.objects.filter(rule=finding.rule).exclude(mode=PolicyMode.OFF):
-            if _in_scope(policy, finding.account_id, tags):
+            if in_scope(policy.scope, finding.account_id, tags):
                 runs = _request(policy, account_id=finding.account_id, region=finding.region,
                                 resource_type=finding.resource_type, resource_id=finding.resource_id,
                                 reason=f"{finding.rule.name}: {finding.annotation}",
@@ -82,13 +90,38 @@ def findings_remediate(finding_ids: list[int]) -> list[int]:
     return run_ids
 
 
-def _event_targets(event: CloudTrailEvent, action_types: set[str]) -> list[tuple[str, str, str, dict]]:
-    """(type, region, id, details) of the resources the event touched that the policy's actions handle."""
+FLOW_LOG, VPC = "AWS::EC2::FlowLog", "AWS::EC2::VPC"
+
+
+def _deleted_flow_log(account_id: str, flow_log_id: str) -> tuple[str, dict[str, Any]] | None:
+    """The VPC a (deleted) flow log covered and the details to recreate it as it was, from its last record."""
+    item = ConfigurationItem.objects.filter(
+        resource__account_id=account_id, resource__resource_type=FLOW_LOG, resource__resource_id=flow_log_id,
+    ).exclude(configuration={}).order_by("-capture_time", "-state_id").first()
+    if item is None or not str(item.configuration.get("resourceId", "")).startswith("vpc-"):
+        return None
+    c = item.configuration
+    details = {"traffic_type": c.get("trafficType") or "ALL", "log_destination_type": c.get("logDestinationType") or ""}
+    for key, name in (("logDestination", "log_destination"), ("deliverLogsPermissionArn", "deliver_logs_permission_arn"),
+                      ("logGroupName", "log_group_name")):
+        if c.get(key):
+            details[name] = c[key]
+    return c["resourceId"], {k: v for k, v in details.items() if v}
+
+
+def event_targets(event: CloudTrailEvent, action_types: set[str]) -> list[tuple[str, str, str, dict]]:
+    """(type, region, id, details) of the resources the event touched that the policy's actions handle (a
+    deleted flow log stands for its VPC, with the details to recreate it as it was)."""
     from audit.config.registry import collectors
 
     known = collectors()
     out = []
     for touched in event.resources.all():
+        if touched.resource_type == FLOW_LOG and VPC in action_types:
+            found = _deleted_flow_log(event.account_id, touched.resource_id)
+            if found is not None:
+                out.append((VPC, event.region, found[0], found[1]))
+            continue
         if action_types and touched.resource_type not in action_types:
             continue
         region = "global" if touched.resource_type in known and known[touched.resource_type].global_ \
@@ -121,11 +154,12 @@ def events_remediate(event_ids: list[str]) -> list[int]:
         for policy, pattern, types in policies:
             if not pattern.matches(_enveloped(event.raw)):
                 continue
-            for resource_type, region, resource_id, details in _event_targets(event, types):
+            for resource_type, region, resource_id, details in event_targets(event, types):
                 tags = dict(ConfigResource.objects.filter(
-                    account_id=event.account_id, resource_type=resource_type, resource_id=resource_id).values_list(
+                    account_id=event.account_id, region=region, resource_type=resource_type,
+                    resource_id=resource_id).values_list(
                     "tags", flat=True).first() or {})
-                if not _in_scope(policy, event.account_id, tags):
+                if not in_scope(policy.scope, event.account_id, tags):
                     continue
                 runs = _request(policy, account_id=event.account_id, region=region, resource_type=resource_type,
                                 resource_id=resource_id, details=details, event_id=event.event_id,

@@ -13,7 +13,7 @@ from portal import aws
 from portal.models import Account
 from portal.notifications import notify
 from remediation.actions import action_by_name
-from remediation.actions.base import Target
+from remediation.actions.base import Plan, Target
 from remediation.models import ActionRun, ActionStatus, PolicyMode
 
 log = logging.getLogger(__name__)
@@ -72,8 +72,12 @@ def _execute(run: ActionRun) -> ActionRun:
         status, outcome = ActionStatus.FAILED, {"message": f"No portal account {run.account_id}"}
     else:
         clients = Clients(account)
+        if run.mode == PolicyMode.ENFORCE and run.event_id and action.name != "notify":
+            _record_before(clients, run)
         try:
-            preview = action.preview(clients, target)
+            # A run from an approved dry-run report carries its plan: apply checks it against a fresh read and
+            # skips it when the target changed since. Any other run plans now.
+            preview = Plan.from_dict(run.plan) if run.dry_run_id and run.plan else action.preview(clients, target)
             plan = preview.as_dict()
             if run.mode == PolicyMode.DRY_RUN:
                 status = ActionStatus.DRY_RUN
@@ -97,9 +101,20 @@ def _execute(run: ActionRun) -> ActionRun:
     return run
 
 
+def _record_before(clients: Clients, run: ActionRun) -> None:
+    """An event rule may act before the recorder has looked at what the event did (both follow the ingest): record
+    the state the event left first, so the timeline shows it, then the fix (no new item if it was recorded)."""
+    try:
+        resource_refresh(clients=clients, resource_type=run.resource_type, region=run.region,
+                         resource_id=run.resource_id, cause="EVENT")
+    except (aws.AWS_ERRORS + (KeyError,)) as exc:
+        log.warning("recording %s before remediation failed: %s", run.resource_id, exc)
+
+
 def _tell(run: ActionRun) -> None:
     admins = list(get_user_model().objects.filter(groups__name="Admin"))
-    people = {u.pk: u for u in admins + _owners(run)}
+    # A dry run tells the admins what would have happened; the owner hears of changes that were made.
+    people = {u.pk: u for u in admins + ([] if run.status == ActionStatus.DRY_RUN else _owners(run))}
     verb = {"SUCCEEDED": "fixed", "DRY_RUN": "would fix (dry run)", "FAILED": "could not fix",
             "SKIPPED": "skipped"}.get(run.status, run.status.lower())
     expected = (run.plan or {}).get("expected_change", "")

@@ -91,3 +91,78 @@ def exception_create(*, rule: Rule | None, scope: str, value: str, reason: str, 
 
 def current_resource_ids() -> list[int]:
     return list(ConfigResource.objects.exclude(status=ItemStatus.DELETED).values_list("pk", flat=True))
+
+
+# --- remediation policies ---
+
+POLICY_FIELDS = ("name", "description", "rule", "event_pattern", "actions", "mode", "scope", "max_resources")
+
+
+def _policy_check(*, name: str, rule: Rule | None, event_pattern: Any, actions: Any, mode: str, scope: Any,
+                  max_resources: Any) -> None:
+    from remediation.actions import action_by_name
+    from remediation.models import PolicyMode
+    from remediation.patterns import compile_pattern
+
+    errors: dict[str, list[str]] = {}
+    if not name or slugify(name) != name:
+        errors["name"] = ["Use lower-case letters, digits and dashes, like open-ssh-revoke."]
+    if (rule is None) == (event_pattern is None):
+        errors["rule"] = ["Give either a rule or an event_pattern (one of them)."]
+    if event_pattern is not None:
+        try:
+            compile_pattern(event_pattern)
+        except ValueError as exc:
+            errors["event_pattern"] = [str(exc)]
+    if not isinstance(actions, list) or not actions:
+        errors["actions"] = ['Give a list such as [{"action": "revoke_world_ingress"}].']
+    else:
+        for i, link in enumerate(actions):
+            if not isinstance(link, dict) or "action" not in link:
+                errors["actions"] = [f"actions[{i}]: give an object with an action name."]
+                break
+            try:
+                action_by_name(link["action"])
+            except KeyError as exc:
+                errors["actions"] = [f"actions[{i}]: {exc.args[0]}"]
+                break
+            if not isinstance(link.get("details", {}), dict):
+                errors["actions"] = [f"actions[{i}].details: give an object."]
+                break
+    if mode not in PolicyMode.values:
+        errors["mode"] = [f"Give one of {', '.join(PolicyMode.values)}."]
+    if not isinstance(scope, dict) or set(scope) - {"accounts", "teams", "tags"}:
+        errors["scope"] = ["Give an object with accounts[], teams[] and/or tags{}."]
+    if not isinstance(max_resources, int) or isinstance(max_resources, bool) or max_resources < 1:
+        errors["max_resources"] = ["Give a whole number of at least 1."]
+    if errors:
+        raise ValidationError(errors)
+
+
+def policy_save(*, policy: Any = None, user: Any = None, **values: Any) -> Any:
+    """Create a policy, or change one: any change makes a new version (each action run records the version)."""
+    from remediation.models import Policy, PolicyMode
+
+    unknown = set(values) - set(POLICY_FIELDS)
+    if unknown:
+        raise ValidationError({sorted(unknown)[0]: ["Not a policy field."]})
+    defaults = {"description": "", "rule": None, "event_pattern": None, "actions": [], "mode": PolicyMode.DRY_RUN,
+                "scope": {}, "max_resources": 10, "name": ""}
+    merged = {f: values[f] if f in values else (getattr(policy, f) if policy else defaults[f]) for f in POLICY_FIELDS}
+    _policy_check(**{k: v for k, v in merged.items() if k != "description"})
+    with transaction.atomic():
+        if policy is None:
+            if Policy.objects.filter(name=merged["name"]).exists():
+                raise ValidationError({"name": [f"A policy named {merged['name']} exists already."]})
+            return Policy.objects.create(**merged)
+        policy = Policy.objects.select_for_update().get(pk=policy.pk)
+        changed = {f: v for f, v in merged.items() if getattr(policy, f) != v}
+        if not changed:
+            return policy
+        if "name" in changed and Policy.objects.filter(name=merged["name"]).exclude(pk=policy.pk).exists():
+            raise ValidationError({"name": [f"A policy named {merged['name']} exists already."]})
+        for field, value in changed.items():
+            setattr(policy, field, value)
+        policy.version += 1
+        policy.save()
+        return policy

@@ -60,3 +60,11 @@ def action_chain(run_id: int) -> int:
     from remediation import runner
 
     return len(runner.chain_execute(run_id))
+
+
+@shared_task(name="remediation.tasks.dry_run_execute", ignore_result=True)
+def dry_run_execute(dry_run_id: int) -> str:
+    from remediation import dryrun
+
+    done = dryrun.dry_run_execute(dry_run_id)
+    return done.status if done else "claimed elsewhere"

@@ -1,5 +1,5 @@
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from audit.api import views as audit_views
@@ -22,6 +22,7 @@ router.register("findings", remediation_views.FindingViewSet, basename="api-find
 router.register("rules", remediation_views.RuleViewSet, basename="api-rule")
 router.register("exceptions", remediation_views.RuleExceptionViewSet, basename="api-exception")
 router.register("policies", remediation_views.PolicyViewSet, basename="api-policy")
+router.register("dry-runs", remediation_views.DryRunViewSet, basename="api-dry-run")
 router.register("actions", remediation_views.ActionRunViewSet, basename="api-action")
 
 urlpatterns = [

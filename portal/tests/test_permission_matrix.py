@@ -142,6 +142,23 @@ MATRIX = [
     ("GET", "/api/actions/", "api-action-list", (401, 200, 200, 200, 200)),
     ("GET", "/api/actions/{action}/", "api-action-detail", (401, 200, 200, 404, 200)),
     ("GET", "/compliance/findings/{finding_open}/fix/", "remediation:finding-fix", (302, 200, 403, 403, 403)),
+    ("GET", "/compliance/policies/", "remediation:policy-list", (302, 200, 200, 200, 200)),
+    ("GET", "/compliance/policies/new/", "remediation:policy-new", (302, 200, 403, 403, 403)),
+    ("GET", "/compliance/policies/open-ssh-revoke/", "remediation:policy-detail", (302, 200, 200, 200, 200)),
+    ("GET", "/compliance/policies/open-ssh-revoke/edit/", "remediation:policy-edit", (302, 200, 403, 403, 403)),
+    ("POST", "/compliance/policies/open-ssh-revoke/mode/", "remediation:policy-mode", (302, 302, 403, 403, 403)),
+    ("GET", "/compliance/patterns/test/", "remediation:pattern-test", (302, 200, 200, 200, 200)),
+    ("POST", "/compliance/patterns/test/", "remediation:pattern-test", (302, 200, 200, 200, 200)),
+    ("GET", "/compliance/actions/", "remediation:action-list", (302, 200, 200, 200, 200)),
+    ("GET", "/compliance/dry-runs/", "remediation:dry-run-list", (302, 200, 200, 200, 200)),
+    ("POST", "/compliance/dry-runs/", "remediation:dry-run-list", (302, 200, 403, 403, 403)),
+    ("GET", "/compliance/dry-runs/{dry_run}/", "remediation:dry-run-detail", (302, 200, 200, 200, 200)),
+    ("POST", "/compliance/dry-runs/{dry_run}/apply/", "remediation:dry-run-apply", (302, 302, 403, 403, 403)),
+    ("GET", "/api/dry-runs/", "api-dry-run-list", (401, 200, 200, 200, 200)),
+    ("POST", "/api/dry-runs/", "api-dry-run-list", (401, 201, 403, 403, 403),
+     {"policies": ["{policy}"], "since": "2026-01-01T00:00:00Z", "until": "2026-01-01T01:00:00Z"}),
+    ("GET", "/api/dry-runs/{dry_run}/", "api-dry-run-detail", (401, 200, 200, 200, 200)),
+    ("POST", "/api/dry-runs/{dry_run}/apply/", "api-dry-run-apply", (401, 400, 403, 403, 403), {}),
 ]
 # Served, but outside the matrix on purpose, with the reason.
 UNMATRIXED = {
@@ -203,7 +220,10 @@ def ids(people):
     action = ActionRun.objects.create(policy_version=1, mode="dry_run", action="notify", account_id="111111111111",
                                       resource_type="AWS::EC2::SecurityGroup", resource_id="sg-matrix", reason="t",
                                       dedupe_key="matrix", status="DRY_RUN")
-    return {"product": product.pk, "portfolio": Portfolio.objects.get(name="Payments web platform").pk,
+    from remediation.models import DryRun
+
+    dry_run = DryRun.objects.create(since="2026-01-01T00:00:00Z", until="2026-01-01T01:00:00Z")
+    return {"product": product.pk, "dry_run": dry_run.pk, "portfolio": Portfolio.objects.get(name="Payments web platform").pk,
             "launch": launch.pk, "event": "ev-matrix", "logfile": logfile.pk,
             "resource": ConfigResource.objects.get(resource_id="sg-matrix").pk, "exception": exception.pk,
             "policy": Policy.objects.get(name="open-ssh-revoke").pk, "action": action.pk,
@@ -218,6 +238,8 @@ def _fill(value, ids: dict):
         return value.format(**ids)
     if isinstance(value, dict):
         return {k: _fill(v, ids) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill(v, ids) for v in value]
     return value
 
 

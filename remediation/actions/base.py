@@ -7,6 +7,8 @@ they will be sent, one sentence on what changes, and whether there is nothing to
 reads the resource again and goes ahead only when that plan is still what the resource needs; it makes the
 calls, then re-reads the resource with the recorder's collectors (``verify``) and reports success only when it
 sees the fix. It never raises for an AWS error: the ``Outcome`` is FAILED with AWS's error code and message.
+``preview_recorded`` answers the plan from a recorded configuration item instead of a live read (a dry run
+against the past): the same calls the live preview makes for the same state, with no AWS call.
 
 Clients come from the ``clients(service, region)`` callable (``audit.config.base.Clients``): the portal builds
 them through ``portal.aws`` as the account's role, so every call crosses the one AWS boundary.
@@ -147,6 +149,9 @@ class Action:
 
     `plan(clients, target)` reads the resource (AWS errors propagate) and builds the Plan with `make_plan`,
     `noop_plan` or `blocked_plan`; `preview` wraps it so that an AWS error becomes a blocked plan.
+    `plan_recorded(target, recorded)` builds the same Plan from a recorded configuration item instead of a live
+    read (the live `plan` and it share the code that turns the resource's state into a Plan); `preview_recorded`
+    wraps it as `preview` wraps `plan`.
     `verify(clients, target)` re-reads the resource with the collectors and says whether the fix is there."""
 
     name = ""  # snake-case, "revoke_world_ingress"
@@ -164,6 +169,16 @@ class Action:
 
     def verify(self, clients: Clients, target: Target) -> bool:
         raise NotImplementedError
+
+    def plan_recorded(self, target: Target, recorded: dict[str, Any] | None) -> Plan:
+        """The plan `plan` would have made had it read the resource in the state `recorded` (a configuration item as
+        the recorder stores it: {"configuration", "supplementary", "tags", "relationships", "arn" (optional),
+        "related": [{"resource_type", "resource_id", "configuration", "tags"}] (optional; a VPC's flow logs)}).
+        None: nothing was recorded (blocked plan naming that). Pure: no AWS call.
+
+        An action that can plan from a recorded item overrides this (starting with `nothing_recorded` for None);
+        this default says it cannot."""
+        return self.blocked_plan(target, f"{self.name} cannot plan from a recorded configuration")
 
     # ------------------------------------------------------------------------------------------ may override
 
@@ -210,6 +225,16 @@ class Action:
     def blocked_plan(self, target: Target, why: str, code: str = "") -> Plan:
         return Plan(self.name, target, self.nominal_call(target), {}, "", blocked=_one_line(why), error_code=code)
 
+    def nothing_recorded(self, target: Target) -> Plan:
+        """The plan from a recorded item that is None: the recorder holds no configuration of the resource."""
+        return self.blocked_plan(target, f"Nothing was recorded for {target.resource_type} {target.resource_id}: "
+                                         f"there is no recorded configuration to plan from")
+
+    def not_recorded(self, target: Target, what: str) -> Plan:
+        """The plan from a recorded item that lacks `what` (one phrase: "configuration.isLogging")."""
+        return self.blocked_plan(target, f"The recorded configuration of {target.resource_type} {target.resource_id} "
+                                         f"has no {what}")
+
     @staticmethod
     def call(api_call: str, **parameters: Any) -> dict[str, Any]:
         return {"api_call": api_call, "parameters": parameters}
@@ -226,6 +251,13 @@ class Action:
             if not aws_error(exc):
                 raise
             return self.blocked_plan(target, f"{_code(exc)}: {error_message(exc)}", _code(exc))
+
+    def preview_recorded(self, target: Target, recorded: dict[str, Any] | None) -> Plan:
+        """The exact calls that would have fixed the target in its `recorded` state (see `plan_recorded`); no AWS
+        call. `apply` takes such a plan like any other: it goes ahead only when a fresh preview still matches."""
+        if self.resource_types and target.resource_type not in self.resource_types:
+            return self.blocked_plan(target, f"{self.name} does not apply to {target.resource_type}")
+        return self.plan_recorded(target, recorded)
 
     def apply(self, clients: Clients, plan: Plan) -> Outcome:
         """Re-read, make the plan's calls if it still matches, re-read and verify. Never raises for AWS errors."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from audit.config.base import Clients
 from audit.config.collectors.ec2 import InstanceCollector
 from remediation.actions.base import Action, Plan, Target
@@ -26,7 +28,18 @@ class StopInstance(Action):
                          if i.get("InstanceId") == target.resource_id), None)
         if instance is None:
             return self.blocked_plan(target, f"Instance {target.resource_id} does not exist")
-        state = str((instance.get("State") or {}).get("Name") or "")
+        return self._plan_from(target, str((instance.get("State") or {}).get("Name") or ""))
+
+    def plan_recorded(self, target: Target, recorded: dict[str, Any] | None) -> Plan:
+        """From configuration.state.name. (The recorder records nothing for a terminated instance: None.)"""
+        if recorded is None:
+            return self.nothing_recorded(target)
+        state = ((recorded.get("configuration") or {}).get("state") or {}).get("name")
+        if not state:
+            return self.not_recorded(target, "configuration.state.name")
+        return self._plan_from(target, str(state))
+
+    def _plan_from(self, target: Target, state: str) -> Plan:
         if state in STOPPED_STATES or state in GONE_STATES:
             return self.noop_plan(target, f"Nothing to do: {target.resource_id} is {state}")
         call = self.call(self.api_call, InstanceIds=[target.resource_id])

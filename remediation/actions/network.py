@@ -47,16 +47,30 @@ def _offending(openings: list[Opening], ports: list[int], protocol: str) -> list
     return [o for o in openings if any(o.covers(port, protocol) for port in ports)]
 
 
+def _cidrs(items: Any, key: str, cidrs: set[str]) -> list[str]:
+    """The world CIDRs among `items` (a lowerCamel permission's ipRanges or ipv6Ranges) that are in `cidrs`.
+
+    An item is {cidrIp: ...} / {cidrIpv6: ...}, or the CIDR itself as AWS Config's items give ipRanges; read as
+    the network rules read them (``managed_network._sources``), so a removed opening always has its entry."""
+    found: list[str] = []
+    for item in items or []:
+        cidr = (item.get(key) or (item.get("cidrIpv4") if key == "cidrIp" else None) or "") if isinstance(
+            item, dict) else str(item)
+        if is_world(cidr) and cidr.strip() in cidrs and cidr not in found:
+            found.append(cidr)
+    return found
+
+
 def _revocation(permission: dict[str, Any], cidrs: set[str]) -> dict[str, Any]:
-    """The RevokeSecurityGroupIngress entry that removes `cidrs` from one permission, and nothing else."""
-    entry: dict[str, Any] = {"IpProtocol": permission["IpProtocol"]}
-    for key in ("FromPort", "ToPort"):
-        if key in permission:
-            entry[key] = permission[key]
-    v4 = [{"CidrIp": r["CidrIp"]} for r in permission.get("IpRanges") or []
-          if is_world(r.get("CidrIp")) and r["CidrIp"].strip() in cidrs]
-    v6 = [{"CidrIpv6": r["CidrIpv6"]} for r in permission.get("Ipv6Ranges") or []
-          if is_world(r.get("CidrIpv6")) and r["CidrIpv6"].strip() in cidrs]
+    """The RevokeSecurityGroupIngress entry (AWS's CamelCase) that removes `cidrs` from one permission, given
+    as the recorder stores it (lowerCamel keys), and nothing else."""
+    protocol = permission.get("ipProtocol")
+    entry: dict[str, Any] = {"IpProtocol": "-1" if protocol is None else protocol}  # as the rules read it
+    for key, name in (("fromPort", "FromPort"), ("toPort", "ToPort")):
+        if permission.get(key) is not None:
+            entry[name] = permission[key]
+    v4 = [{"CidrIp": cidr} for cidr in _cidrs(permission.get("ipRanges"), "cidrIp", cidrs)]
+    v6 = [{"CidrIpv6": cidr} for cidr in _cidrs(permission.get("ipv6Ranges"), "cidrIpv6", cidrs)]
     if v4:
         entry["IpRanges"] = v4
     if v6:
@@ -78,14 +92,28 @@ class RevokeWorldIngress(Action):
         group = next((g for g in answer.get("SecurityGroups") or [] if g.get("GroupId") == target.resource_id), None)
         if group is None:
             return self.blocked_plan(target, f"Security group {target.resource_id} does not exist")
+        return self._plan_from(target, lower_camel(group.get("IpPermissions") or []))
+
+    def plan_recorded(self, target: Target, recorded: dict[str, Any] | None) -> Plan:
+        """From configuration.ipPermissions (lowerCamel: ipProtocol, fromPort, toPort, ipRanges [{cidrIp}],
+        ipv6Ranges [{cidrIpv6}], prefixListIds, userIdGroupPairs); the call's parameters are AWS's CamelCase."""
+        if recorded is None:
+            return self.nothing_recorded(target)
+        permissions = (recorded.get("configuration") or {}).get("ipPermissions")
+        if not isinstance(permissions, list):
+            return self.not_recorded(target, "configuration.ipPermissions")
+        return self._plan_from(target, permissions)
+
+    def _plan_from(self, target: Target, permissions: list[dict[str, Any]]) -> Plan:
+        """The plan for the group whose ingress permissions are `permissions` (lowerCamel, as recorded)."""
         try:
             ports = _ports(target)
         except ValueError as exc:
             return self.blocked_plan(target, f"details.ports: {exc}")
         protocol = str(target.details.get("protocol") or "tcp").lower()
         entries, removed = [], []
-        for permission in group.get("IpPermissions") or []:
-            openings = world_openings({"ipPermissions": [lower_camel(permission)]}) or []
+        for permission in permissions:
+            openings = world_openings({"ipPermissions": [permission]}) or []
             chosen = _offending(openings, ports, protocol)
             if not chosen:
                 continue
@@ -106,6 +134,10 @@ class RevokeWorldIngress(Action):
         openings = world_openings(snapshot.configuration) or []
         protocol = str(target.details.get("protocol") or "tcp").lower()
         return not _offending(openings, _ports(target), protocol)
+
+
+def _traffic(target: Target) -> str:
+    return str(target.details.get("traffic_type") or "ALL").upper()
 
 
 def _destination(target: Target) -> tuple[dict[str, Any] | None, str]:
@@ -144,14 +176,34 @@ class EnableVpcFlowLogs(Action):
     resource_types = (VPC,)
 
     def plan(self, clients: Clients, target: Target) -> Plan:
-        traffic = str(target.details.get("traffic_type") or "ALL").upper()
-        if traffic not in TRAFFIC_TYPES:
-            return self.blocked_plan(target, f"details.traffic_type {traffic!r} is not one of ACCEPT, REJECT, ALL")
+        if _traffic(target) not in TRAFFIC_TYPES:
+            return self._plan_from(target, [])  # blocked before any read
         ec2 = clients("ec2", target.region)
         ec2.describe_vpcs(VpcIds=[target.resource_id])  # InvalidVpcID.NotFound when it is gone
         flow_logs = ec2.describe_flow_logs(Filters=[{"Name": "resource-id", "Values": [target.resource_id]}])
         logs = [{"resource_type": FLOW_LOG, "resource_id": f["FlowLogId"], "configuration": lower_camel(f)}
                 for f in flow_logs.get("FlowLogs") or []]
+        return self._plan_from(target, logs)
+
+    def plan_recorded(self, target: Target, recorded: dict[str, Any] | None) -> Plan:
+        """recorded["related"] must hold the VPC's flow logs as they were ([] when it had none): without it, whether
+        the VPC had a flow log is unknown. Entries of other types or of other resources are ignored."""
+        if recorded is None:
+            return self.nothing_recorded(target)
+        if _traffic(target) not in TRAFFIC_TYPES:
+            return self._plan_from(target, [])  # blocked: the details come first, as in `plan`
+        related = recorded.get("related")
+        if not isinstance(related, list):
+            return self.not_recorded(target, "related flow logs (recorded[\"related\"])")
+        logs = [r for r in related if isinstance(r, dict) and r.get("resource_type") == FLOW_LOG
+                and (r.get("configuration") or {}).get("resourceId") == target.resource_id]
+        return self._plan_from(target, logs)
+
+    def _plan_from(self, target: Target, logs: list[dict[str, Any]]) -> Plan:
+        """The plan for the VPC whose flow logs are `logs` ({resource_type, resource_id, configuration})."""
+        traffic = _traffic(target)
+        if traffic not in TRAFFIC_TYPES:
+            return self.blocked_plan(target, f"details.traffic_type {traffic!r} is not one of ACCEPT, REJECT, ALL")
         covered = self._covered(target, logs, traffic)
         if covered:
             return self.noop_plan(target, f"Nothing to do: {covered}")
@@ -184,7 +236,7 @@ class EnableVpcFlowLogs(Action):
     def verify(self, clients: Clients, target: Target) -> bool:
         if VpcCollector().get(clients, target.region, target.resource_id) is None:
             return False
-        traffic = str(target.details.get("traffic_type") or "ALL").upper()
+        traffic = _traffic(target)
         return bool(self._covered(target, self._flow_logs(clients, target), traffic))
 
     def document(self, clients: Clients, target: Target) -> dict[str, Any] | None:

@@ -38,6 +38,16 @@ class Notify(Action):
             return template
 
     def plan(self, clients: Clients, target: Target) -> Plan:
+        return self._plan_from(target)
+
+    def plan_recorded(self, target: Target, recorded: dict[str, Any] | None) -> Plan:
+        """The same plan as `plan` (the message depends on the target only), but blocked, like every action's,
+        when nothing was recorded for the resource."""
+        if recorded is None:
+            return self.nothing_recorded(target)
+        return self._plan_from(target)
+
+    def _plan_from(self, target: Target) -> Plan:
         parameters: dict[str, Any] = {"message": self.message(target)}
         if target.details.get("recipients"):
             parameters["recipients"] = list(target.details["recipients"])

@@ -2,7 +2,8 @@
 
 Both read the bucket's setting directly (S3 answers NoSuchBucket for a bucket that is gone, which then becomes
 the FAILED outcome's error) and verify with the recorder's bucket collector, whose supplementary configuration
-holds PublicAccessBlockConfiguration and ServerSideEncryptionConfiguration as AWS Config shows them.
+holds PublicAccessBlockConfiguration and ServerSideEncryptionConfiguration as AWS Config shows them (keys in
+lowerCamelCase; None when the bucket has none). A plan from a recorded item reads the same two entries there.
 """
 
 from __future__ import annotations
@@ -43,6 +44,17 @@ def _lower(key: str) -> str:
     return key[:1].lower() + key[1:]
 
 
+def _recorded_setting(recorded: dict[str, Any], key: str) -> tuple[bool, Any]:
+    """(whether the item tells, the bucket's `key` setting in its supplementary configuration or None).
+
+    The recorder's bucket collector writes every key (None: the bucket has none of it); AWS Config's own items
+    leave out a setting the bucket lacks. Only an item without any supplementary configuration does not tell."""
+    supplementary = recorded.get("supplementary")
+    if not isinstance(supplementary, dict) or not supplementary:
+        return False, None
+    return True, supplementary.get(key)
+
+
 class BlockS3PublicAccess(Action):
     name = "block_s3_public_access"
     title = "Block S3 public access"
@@ -52,8 +64,21 @@ class BlockS3PublicAccess(Action):
     def plan(self, clients: Clients, target: Target) -> Plan:
         bucket = bucket_name(target.resource_id)
         answer = _read(clients("s3", target.region).get_public_access_block, _NO_PUBLIC_ACCESS_BLOCK, Bucket=bucket)
-        current = (answer or {}).get("PublicAccessBlockConfiguration") or {}
-        off = [setting for setting in BLOCK_SETTINGS if not current.get(setting)]
+        return self._plan_from(target, (answer or {}).get("PublicAccessBlockConfiguration"))
+
+    def plan_recorded(self, target: Target, recorded: dict[str, Any] | None) -> Plan:
+        """From supplementary.PublicAccessBlockConfiguration ({blockPublicAcls, ...}; None: no block)."""
+        if recorded is None:
+            return self.nothing_recorded(target)
+        told, block = _recorded_setting(recorded, "PublicAccessBlockConfiguration")
+        if not told:
+            return self.not_recorded(target, "supplementary configuration (PublicAccessBlockConfiguration)")
+        return self._plan_from(target, block)
+
+    def _plan_from(self, target: Target, block: Any) -> Plan:
+        """The plan for the bucket whose public access block is `block` (S3's keys or Config's; None: none)."""
+        bucket = bucket_name(target.resource_id)
+        off = [setting for setting in BLOCK_SETTINGS if not _get(block, setting)]
         if not off:
             return self.noop_plan(target, f"Nothing to do: every public access block setting of {bucket} is on")
         call = self.call(self.api_call, Bucket=bucket,
@@ -97,10 +122,24 @@ class EnableBucketEncryption(Action):
     resource_types = (BUCKET,)
 
     def plan(self, clients: Clients, target: Target) -> Plan:
+        answer = _read(clients("s3", target.region).get_bucket_encryption, _NO_ENCRYPTION,
+                       Bucket=bucket_name(target.resource_id))
+        return self._plan_from(target, (answer or {}).get("ServerSideEncryptionConfiguration"))
+
+    def plan_recorded(self, target: Target, recorded: dict[str, Any] | None) -> Plan:
+        """From supplementary.ServerSideEncryptionConfiguration ({rules: [...]}; None: no default encryption)."""
+        if recorded is None:
+            return self.nothing_recorded(target)
+        told, encryption = _recorded_setting(recorded, "ServerSideEncryptionConfiguration")
+        if not told:
+            return self.not_recorded(target, "supplementary configuration (ServerSideEncryptionConfiguration)")
+        return self._plan_from(target, encryption)
+
+    def _plan_from(self, target: Target, encryption: Any) -> Plan:
+        """The plan for the bucket whose default encryption is `encryption` (S3's keys or Config's; None: none)."""
         bucket = bucket_name(target.resource_id)
         kms_key = str(target.details.get("kms_key_id") or "")
-        answer = _read(clients("s3", target.region).get_bucket_encryption, _NO_ENCRYPTION, Bucket=bucket)
-        found = _satisfies((answer or {}).get("ServerSideEncryptionConfiguration"), kms_key)
+        found = _satisfies(encryption, kms_key)
         if found:
             return self.noop_plan(target, f"Nothing to do: {bucket} is encrypted by default ({found})")
         default = {"SSEAlgorithm": SSE_KMS, "KMSMasterKeyID": kms_key} if kms_key else {"SSEAlgorithm": SSE_S3}

@@ -3,13 +3,15 @@
 Only missing keys are added; a key the resource already has keeps its value. S3 has no "add tags" call: its
 PutBucketTagging replaces the whole tag set, so the plan sends the bucket's tags as read plus the missing ones
 (and `apply` refuses the plan when the tags changed in between, so a tag added meanwhile is never dropped).
+Some calls name the resource by its ARN (IAM policies, RDS, CloudTrail): a plan from a recorded item takes it
+from the item's "arn".
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from audit.config.base import Clients, Snapshot
+from audit.config.base import Clients, tag_dict
 from remediation.actions.base import Action, Plan, Target
 from remediation.actions.storage import bucket_name
 
@@ -42,23 +44,28 @@ def _required(target: Target) -> dict[str, str]:
     return {str(k): str(v) for k, v in (target.details.get("tags") or {}).items()}
 
 
-def _parameters(target: Target, snapshot: Snapshot, missing: dict[str, str]) -> dict[str, Any]:
-    """The tagging call's parameters for this type: the resource named as that call wants it."""
+# The types whose tagging call names the resource by its ARN.
+BY_ARN = frozenset({POLICY, DB_INSTANCE, TRAIL})
+
+
+def _parameters(target: Target, resource_id: str, arn: str, tags: dict[str, str],
+                missing: dict[str, str]) -> dict[str, Any]:
+    """The tagging call's parameters for this type: the resource named as that call wants it (by its id as the
+    recorder knows it, or its ARN), `tags` being the ones it has."""
     kind, added = target.resource_type, _tag_list(missing)
     if kind in EC2_TYPES:
-        return {"Resources": [snapshot.resource_id], "Tags": added}
+        return {"Resources": [resource_id], "Tags": added}
     if kind == BUCKET:
-        return {"Bucket": bucket_name(snapshot.resource_id),
-                "Tagging": {"TagSet": _tag_list({**snapshot.tags, **missing})}}
+        return {"Bucket": bucket_name(resource_id), "Tagging": {"TagSet": _tag_list({**tags, **missing})}}
     if kind == USER:
-        return {"UserName": snapshot.resource_id, "Tags": added}
+        return {"UserName": resource_id, "Tags": added}
     if kind == ROLE:
-        return {"RoleName": snapshot.resource_id, "Tags": added}
+        return {"RoleName": resource_id, "Tags": added}
     if kind == POLICY:
-        return {"PolicyArn": snapshot.arn, "Tags": added}
+        return {"PolicyArn": arn, "Tags": added}
     if kind == DB_INSTANCE:
-        return {"ResourceName": snapshot.arn, "Tags": added}
-    return {"ResourceId": snapshot.arn, "TagsList": added}  # CloudTrail
+        return {"ResourceName": arn, "Tags": added}
+    return {"ResourceId": arn, "TagsList": added}  # CloudTrail
 
 
 class AddRequiredTags(Action):
@@ -73,19 +80,40 @@ class AddRequiredTags(Action):
         return TAG_CALLS.get(target.resource_type, "")
 
     def plan(self, clients: Clients, target: Target) -> Plan:
-        required = _required(target)
-        if not required:
-            return self.blocked_plan(target, "details.tags is missing: the tags ({key: value}) the resource must carry")
+        if not _required(target):
+            return self._plan_from(target, "", "", {})  # blocked before any read
         snapshot = self.snapshot(clients, target)
         if snapshot is None:
             return self.blocked_plan(target, f"{target.resource_type} {target.resource_id} does not exist")
-        missing = {key: value for key, value in required.items() if key not in snapshot.tags}
+        return self._plan_from(target, snapshot.resource_id, snapshot.arn, snapshot.tags)
+
+    def plan_recorded(self, target: Target, recorded: dict[str, Any] | None) -> Plan:
+        """From the item's "tags" ({key: value}); for IAM policies, RDS instances and trails also its "arn"."""
+        if recorded is None:
+            return self.nothing_recorded(target)
+        if not _required(target):
+            return self._plan_from(target, "", "", {})  # blocked: the details come first, as in `plan`
+        if not isinstance(recorded.get("tags"), dict | list):
+            return self.not_recorded(target, "tags")
+        arn = str(recorded.get("arn") or "")
+        if target.resource_type in BY_ARN and not arn:
+            return self.not_recorded(target, f"arn (recorded[\"arn\"]), by which {self.nominal_call(target)} "
+                                             f"names it")
+        return self._plan_from(target, target.resource_id, arn, tag_dict(recorded["tags"]))
+
+    def _plan_from(self, target: Target, resource_id: str, arn: str, tags: dict[str, str]) -> Plan:
+        """The plan for the resource `resource_id` (`arn`) that has `tags`."""
+        required = _required(target)
+        if not required:
+            return self.blocked_plan(target, "details.tags is missing: the tags ({key: value}) the resource must carry")
+        missing = {key: value for key, value in required.items() if key not in tags}
         if not missing:
             return self.noop_plan(target, f"Nothing to do: {target.resource_id} has the tags "
                                           f"{', '.join(sorted(required))}")
         api_call = self.nominal_call(target)
         shown = ", ".join(f"{key}={value}" for key, value in sorted(missing.items()))
-        return self.make_plan(target, [{"api_call": api_call, "parameters": _parameters(target, snapshot, missing)}],
+        parameters = _parameters(target, resource_id, arn, tags, missing)
+        return self.make_plan(target, [{"api_call": api_call, "parameters": parameters}],
                               f"Adds the tag{'s' if len(missing) > 1 else ''} {shown} to {target.resource_id}")
 
     def verify(self, clients: Clients, target: Target) -> bool:

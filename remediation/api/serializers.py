@@ -1,8 +1,9 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from remediation import services
-from remediation.models import ActionRun, Finding, Policy, Rule, RuleException
+from remediation.models import ActionRun, DryRun, Finding, Policy, Rule, RuleException
 
 
 class FindingSerializer(serializers.ModelSerializer):
@@ -68,48 +69,18 @@ class PolicySerializer(serializers.ModelSerializer):
                   "version", "updated"]
         read_only_fields = ["version", "updated"]
 
-    def validate_actions(self, value):
-        from remediation.actions import action_by_name
-
-        if not isinstance(value, list) or not value:
-            raise serializers.ValidationError('Give a list such as [{"action": "revoke_world_ingress"}].')
-        for i, link in enumerate(value):
-            if not isinstance(link, dict) or "action" not in link:
-                raise serializers.ValidationError(f"actions[{i}]: give an object with an action name.")
-            try:
-                action_by_name(link["action"])
-            except KeyError as exc:
-                raise serializers.ValidationError(f"actions[{i}]: {exc.args[0]}") from None
-            if not isinstance(link.get("details", {}), dict):
-                raise serializers.ValidationError(f"actions[{i}].details: give an object.")
+    def validate_max_resources(self, value):
+        if value < 1:
+            raise serializers.ValidationError("Give a whole number of at least 1.")
         return value
 
-    def validate_event_pattern(self, value):
-        if value is None:
-            return value
-        from remediation.patterns import compile_pattern
-
+    def save(self, **kwargs) -> Policy:
         try:
-            compile_pattern(value)
-        except ValueError as exc:
-            raise serializers.ValidationError(str(exc)) from None
-        return value
-
-    def validate_scope(self, value):
-        if not isinstance(value, dict) or set(value) - {"accounts", "teams", "tags"}:
-            raise serializers.ValidationError("Give an object with accounts[], teams[] and/or tags{}.")
-        return value
-
-    def validate(self, data):
-        rule = data.get("rule", getattr(self.instance, "rule", None))
-        pattern = data.get("event_pattern", getattr(self.instance, "event_pattern", None))
-        if (rule is None) == (pattern is None):
-            raise serializers.ValidationError({"rule": ["Give either a rule or an event_pattern (one of them)."]})
-        return data
-
-    def update(self, instance, validated_data):
-        validated_data["version"] = instance.version + 1
-        return super().update(instance, validated_data)
+            self.instance = services.policy_save(policy=self.instance, user=self.context["request"].user,
+                                                 **self.validated_data)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from None
+        return self.instance
 
 
 class ActionRunSerializer(serializers.ModelSerializer):
@@ -129,3 +100,67 @@ class ActionRunSerializer(serializers.ModelSerializer):
 
     def get_expected_change(self, run) -> str:
         return (run.plan or {}).get("expected_change", "")
+
+
+class DryRunCreateSerializer(serializers.Serializer):
+    """Replay policies over a past window: `policies` (ids), `since`, `until` (ISO 8601; until defaults to now)."""
+
+    policies = serializers.ListField(child=serializers.IntegerField(min_value=1), allow_empty=False)
+    since = serializers.DateTimeField()
+    until = serializers.DateTimeField(required=False)
+
+
+class DryRunActionSerializer(serializers.Serializer):
+    policy = serializers.CharField()
+    policy_version = serializers.IntegerField()
+    step = serializers.IntegerField()
+    action = serializers.CharField()
+    target = serializers.DictField()
+    api_call = serializers.CharField()
+    parameters = serializers.DictField()
+    expected_change = serializers.CharField(allow_blank=True)
+    outcome = serializers.ChoiceField(choices=["WOULD_RUN", "NOTHING_TO_DO", "BLOCKED", "HELD", "NOT_REACHED"])
+    blocked = serializers.CharField(allow_blank=True)
+    trigger = serializers.DictField()
+    reason = serializers.CharField(allow_blank=True)
+
+
+class DryRunSerializer(serializers.ModelSerializer):
+    """A dry run and, once it SUCCEEDED, its report (a developer's is cut to their teams' accounts)."""
+
+    policies = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    applied_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    actions = serializers.SerializerMethodField()
+    differences = serializers.SerializerMethodField()
+    compliance = serializers.SerializerMethodField()
+    summary = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DryRun
+        fields = ["id", "status", "policies", "since", "until", "requested_by", "created", "started", "finished",
+                  "progress", "error", "summary", "actions", "differences", "compliance", "applied", "applied_by"]
+
+    def _report(self, dry_run) -> dict:
+        from remediation.dryrun import report_for
+
+        cache = self.context.setdefault("_reports", {})
+        if dry_run.pk not in cache:
+            cache[dry_run.pk] = report_for(dry_run, user=self.context["request"].user)
+        return cache[dry_run.pk]
+
+    @extend_schema_field(DryRunActionSerializer(many=True))
+    def get_actions(self, dry_run) -> list:
+        return [{k: v for k, v in a.items() if k not in ("plan", "chain", "policy_id")}
+                for a in self._report(dry_run).get("actions", [])]
+
+    def get_differences(self, dry_run) -> dict:
+        return self._report(dry_run).get("differences", {})
+
+    def get_compliance(self, dry_run) -> list:
+        return self._report(dry_run).get("compliance", [])
+
+    def get_summary(self, dry_run) -> dict:
+        report = self._report(dry_run)
+        return {"policies": report.get("policies", []), "scanned": report.get("scanned", {}),
+                "truncated": report.get("truncated", False)}

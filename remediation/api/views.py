@@ -1,11 +1,21 @@
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, permissions, viewsets
+from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
 
 from portal.roles import is_admin
 from remediation import dashboard
-from remediation.api.serializers import (ActionRunSerializer, FindingSerializer, PolicySerializer,
-                                         RuleExceptionSerializer, RuleSerializer)
+from remediation.api.serializers import (
+    ActionRunSerializer,
+    DryRunCreateSerializer,
+    DryRunSerializer,
+    FindingSerializer,
+    PolicySerializer,
+    RuleExceptionSerializer,
+    RuleSerializer,
+)
 from remediation.models import Policy, Rule, RuleException
 
 
@@ -74,3 +84,53 @@ class ActionRunViewSet(viewsets.ReadOnlyModelViewSet):
             if self.request.query_params.get(name):
                 runs = runs.filter(**{name: self.request.query_params[name]})
         return runs
+
+
+class DryRunCreatedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+
+
+class DryRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Policies replayed over a past window of stored events and configuration items: every action they would
+    have taken, the differences from what the active versions did, the compliance it would produce. Nothing in
+    any account changes. Admins ask for them and may apply a report as a plan; everyone signed in reads."""
+
+    permission_classes = [permissions.IsAuthenticated, AdminWrites]
+    serializer_class = DryRunSerializer
+
+    def get_queryset(self):
+        from remediation.dryrun import dry_runs_visible_to
+
+        return dry_runs_visible_to(user=self.request.user)
+
+    @extend_schema(request=DryRunCreateSerializer, responses={201: DryRunCreatedSerializer})
+    def create(self, request, *args, **kwargs):
+        from django.core.exceptions import ValidationError as DjangoValidationError
+
+        from remediation.dryrun import dry_run_create
+
+        data = DryRunCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            dry_run = dry_run_create(policy_ids=data.validated_data["policies"], since=data.validated_data["since"],
+                                     until=data.validated_data.get("until") or timezone.now(), user=request.user)
+        except DjangoValidationError as exc:
+            raise ValidationError(exc.message_dict) from None
+        return Response({"id": dry_run.pk, "status": dry_run.status}, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={202: ActionRunSerializer(many=True)})
+    @action(detail=True, methods=["post"])
+    def apply(self, request, pk=None):
+        """Approve the report and apply it as a plan: exactly its actions, each checked again before it runs."""
+        from django.core.exceptions import ValidationError as DjangoValidationError
+
+        from remediation.dryrun import dry_run_apply
+        from remediation.models import ActionRun
+
+        try:
+            first = dry_run_apply(dry_run=self.get_object(), user=request.user)
+        except DjangoValidationError as exc:
+            raise ValidationError(exc.message_dict) from None
+        runs = ActionRun.objects.filter(pk__in=first)
+        return Response(ActionRunSerializer(runs, many=True).data, status=status.HTTP_202_ACCEPTED)

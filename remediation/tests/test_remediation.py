@@ -2,8 +2,8 @@
 
 import pytest
 
-from audit.models import ConfigResource
 from audit.inventory import resource_timeline
+from audit.models import ConfigResource
 from audit.tasks import cloudtrail_poll
 from portal import aws
 from portal.models import Notification
@@ -50,7 +50,7 @@ def test_daisys_open_ssh_is_revoked_and_everyone_is_told(world, sandbox, people)
         "IpRanges": [{"CidrIp": "0.0.0.0/0"}, {"CidrIp": "10.1.0.0/16"}]}])
     _deliver(sandbox)
     assert not _world_open(group)
-    run = ActionRun.objects.get(action="revoke_world_ingress", resource_id=group)
+    run = ActionRun.objects.get(action="revoke_world_ingress", resource_id=group, policy__name="open-ssh-revoke")
     assert (run.status, run.mode, run.policy.name, run.policy_version) == ("SUCCEEDED", "enforce", "open-ssh-revoke", 1)
     assert run.outcome["verified"] and run.plan["api_call"] == "ec2:RevokeSecurityGroupIngress"
     assert run.reason.startswith("restricted-ssh: ")
@@ -65,7 +65,7 @@ def test_daisys_open_ssh_is_revoked_and_everyone_is_told(world, sandbox, people)
     assert any(c["before"] and "0.0.0.0/0" in str(c["before"]) for c in fix.diff), fix.diff
     told = set(Notification.objects.filter(subject__contains=group).values_list("user__username", flat=True))
     assert {"daisy", "adam"} <= told
-    assert ActionRun.objects.get(action="notify", resource_id=group).status == "SUCCEEDED"
+    assert ActionRun.objects.get(action="notify", resource_id=group, policy__name="open-ssh-revoke").status == "SUCCEEDED"
 
 
 def test_a_stopped_recorder_records_again(world, sandbox):
@@ -77,6 +77,11 @@ def test_a_stopped_recorder_records_again(world, sandbox):
     assert status["ConfigurationRecordersStatus"][0]["recording"] is True
     run = ActionRun.objects.get(action="start_config_recorder")
     assert run.status == "SUCCEEDED" and run.target["details"]["recorder_name"] == name
+    # The timeline shows the stop, then the fix: the state the event left is recorded before the action runs.
+    recorder = ConfigResource.objects.get(resource_type="AWS::Config::ConfigurationRecorder", resource_id=name,
+                                          region="us-east-1", account_id="111111111111")
+    states = [(i.cause, i.configuration.get("recording")) for i in recorder.items.order_by("capture_time")]
+    assert states[-2:] == [("EVENT", False), ("REMEDIATION", True)], states
 
 
 def test_in_dry_run_nothing_changes_and_the_run_names_the_action(world, sandbox):
@@ -86,14 +91,14 @@ def test_in_dry_run_nothing_changes_and_the_run_names_the_action(world, sandbox)
     ec2.authorize_security_group_ingress(GroupId=group, IpProtocol="tcp", FromPort=22, ToPort=22, CidrIp="0.0.0.0/0")
     _deliver(sandbox)
     assert _world_open(group)
-    run = ActionRun.objects.get(action="revoke_world_ingress", resource_id=group)
+    run = ActionRun.objects.get(action="revoke_world_ingress", resource_id=group, policy__name="open-ssh-revoke")
     assert run.status == "DRY_RUN" and run.plan["api_call"] == "ec2:RevokeSecurityGroupIngress"
     assert "0.0.0.0/0" in str(run.plan["parameters"])
 
 
 def test_the_same_trigger_twice_is_one_run(world, sandbox):
-    from remediation.remediate import findings_remediate
     from remediation.models import Finding
+    from remediation.remediate import findings_remediate
 
     ec2 = world("ec2")
     group = ec2.create_security_group(GroupName="web3", Description="web")["GroupId"]
@@ -102,7 +107,7 @@ def test_the_same_trigger_twice_is_one_run(world, sandbox):
     _deliver(sandbox)
     finding = Finding.objects.get(rule__name="restricted-ssh", resource_id=group)
     assert findings_remediate([finding.pk]) == []  # already requested for this violation
-    assert ActionRun.objects.filter(resource_id=group, action="revoke_world_ingress").count() == 1
+    assert ActionRun.objects.filter(resource_id=group, action="revoke_world_ingress", policy__name="open-ssh-revoke").count() == 1
 
 
 def test_policies_are_checked_and_versioned(client, people):
@@ -123,9 +128,8 @@ def test_policies_are_checked_and_versioned(client, people):
 
 
 def test_an_admin_fixes_a_finding_by_hand_after_seeing_the_call(client, people, sandbox):
-    from sandbox.bootstrap import bootstrap_from_portal
-
     from remediation.models import Finding
+    from sandbox.bootstrap import bootstrap_from_portal
 
     rules_demo_seed()  # no policy: nothing is fixed until Adam says so
     bootstrap_from_portal()

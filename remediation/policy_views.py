@@ -1,0 +1,245 @@
+"""Remediation pages: policies and event rules (with the pattern tester), the actions taken, dry runs."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from portal.roles import is_admin
+from remediation import dryrun, services
+from remediation.forms import DryRunForm, PolicyForm
+from remediation.models import ActionStatus, DryRun, Policy, PolicyMode
+
+PATTERN_EVENTS = 5000  # the tester looks at most at this many past events
+PATTERN_SHOWN = 50
+MODE_BUTTONS = [(PolicyMode.OFF, "Off"), (PolicyMode.DRY_RUN, "Dry run"), (PolicyMode.ENFORCE, "Enforce")]
+
+
+def _policy(name: str) -> Policy:
+    policy = Policy.objects.select_related("rule").filter(name=name).first()
+    if policy is None:
+        raise Http404("No such policy")
+    return policy
+
+
+def _admin(request: HttpRequest) -> None:
+    if not is_admin(request.user):
+        raise PermissionDenied
+
+
+@login_required
+def policy_list(request: HttpRequest) -> HttpResponse:
+    since = timezone.now() - timedelta(days=1)
+    policies = Policy.objects.select_related("rule").annotate(
+        done=Count("runs", filter=Q(runs__created__gte=since, runs__status=ActionStatus.SUCCEEDED)),
+        dry=Count("runs", filter=Q(runs__created__gte=since, runs__status=ActionStatus.DRY_RUN)),
+        failed=Count("runs", filter=Q(runs__created__gte=since, runs__status__in=[
+            ActionStatus.FAILED, ActionStatus.HELD])))
+    kind = request.GET.get("kind")
+    if kind == "event":
+        policies = policies.exclude(event_pattern=None)
+    elif kind == "rule":
+        policies = policies.filter(event_pattern=None)
+    return render(request, "remediation/policy_list.html", {"policies": policies, "kind": kind})
+
+
+@login_required
+def policy_detail(request: HttpRequest, name: str) -> HttpResponse:
+    from remediation.remediate import actions_visible_to
+
+    policy = _policy(name)
+    history = list(policy.history.all()[:20])
+    versions = []
+    for newer, older in zip(history, history[1:] + [None], strict=False):
+        changes = [] if older is None else [
+            {"field": c.field, "old": c.old, "new": c.new} for c in newer.diff_against(older).changes
+            if c.field not in ("updated", "version")]
+        versions.append({"record": newer, "changes": changes})
+    return render(request, "remediation/policy_detail.html", {
+        "policy": policy, "pattern": json.dumps(policy.event_pattern, indent=2) if policy.event_pattern else "",
+        "actions": json.dumps(policy.actions, indent=2), "versions": versions, "modes": MODE_BUTTONS,
+        "runs": actions_visible_to(user=request.user).filter(policy=policy)[:50]})
+
+
+def _policy_form(request: HttpRequest, policy: Policy | None) -> HttpResponse:
+    _admin(request)
+    initial = {"name": policy.name, "description": policy.description, "mode": policy.mode,
+               "rule": policy.rule.name if policy.rule else None, "event_pattern": policy.event_pattern,
+               "actions": policy.actions, "scope": policy.scope, "max_resources": policy.max_resources} if policy \
+        else {"mode": PolicyMode.DRY_RUN, "max_resources": 10, "actions": [{"action": "notify"}],
+              "event_pattern": request.GET.get("pattern") and json.loads(request.GET["pattern"])}
+    form = PolicyForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = services.policy_save(policy=policy, user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, f"Saved {saved.name} (version {saved.version}, {saved.mode}).")
+            return redirect("remediation:policy-detail", name=saved.name)
+    return render(request, "remediation/policy_form.html", {"form": form, "policy": policy})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def policy_new(request: HttpRequest) -> HttpResponse:
+    return _policy_form(request, None)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def policy_edit(request: HttpRequest, name: str) -> HttpResponse:
+    return _policy_form(request, _policy(name))
+
+
+@login_required
+@require_POST
+def policy_mode(request: HttpRequest, name: str) -> HttpResponse:
+    """Switch a policy off, to dry_run or to enforce (a new version)."""
+    _admin(request)
+    policy = _policy(name)
+    try:
+        policy = services.policy_save(policy=policy, user=request.user, mode=request.POST.get("mode", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(m for ms in exc.message_dict.values() for m in ms))
+    else:
+        messages.success(request, f"{policy.name} is now {policy.mode} (version {policy.version}).")
+    return redirect("remediation:policy-detail", name=policy.name)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def pattern_test(request: HttpRequest) -> HttpResponse:
+    """Run an EventBridge pattern against a pasted event, or against the stored events of the last hours."""
+    from audit.selectors import events_visible_to
+    from remediation.patterns import as_event, compile_pattern
+
+    ctx: dict = {"pattern": request.GET.get("pattern", ""), "hours": "24"}
+    policy_name = request.GET.get("policy")
+    if policy_name and not ctx["pattern"]:
+        ctx["pattern"] = json.dumps(_policy(policy_name).event_pattern or {}, indent=2)
+    if request.method != "POST":
+        return render(request, "remediation/pattern_test.html", ctx)
+    ctx.update(pattern=request.POST.get("pattern", ""), event=request.POST.get("event", ""),
+               hours=request.POST.get("hours", "24"))
+    try:
+        pattern = compile_pattern(ctx["pattern"])
+    except ValueError as exc:
+        ctx["error"] = f"Pattern: {exc}"
+        return render(request, "remediation/_pattern_result.html", ctx)
+    if ctx["event"].strip():
+        try:
+            event = json.loads(ctx["event"])
+            if not isinstance(event, dict):
+                raise ValueError("give a JSON object")
+        except ValueError as exc:
+            ctx["error"] = f"Event: not a JSON object ({exc})"
+            return render(request, "remediation/_pattern_result.html", ctx)
+        enveloped = as_event(event)
+        ctx.update(single=True, matched=pattern.matches(enveloped), why=pattern.explain(enveloped))
+        return render(request, "remediation/_pattern_result.html", ctx)
+    try:
+        hours = float(ctx["hours"])
+        if not 0 < hours <= 24 * 31:
+            raise ValueError
+    except ValueError:
+        ctx["error"] = "Hours: give a number from 0 to 744 (31 days)."
+        return render(request, "remediation/_pattern_result.html", ctx)
+    events = events_visible_to(user=request.user).filter(
+        event_time__gte=timezone.now() - timedelta(hours=hours)).order_by("-event_time")[:PATTERN_EVENTS]
+    checked, found = 0, []
+    for event in events:
+        checked += 1
+        if pattern.matches(as_event(event.raw)):
+            found.append(event)
+    ctx.update(single=False, checked=checked, found=found[:PATTERN_SHOWN], total=len(found),
+               limit=PATTERN_EVENTS)
+    return render(request, "remediation/_pattern_result.html", ctx)
+
+
+@login_required
+def action_list(request: HttpRequest) -> HttpResponse:
+    from remediation.remediate import actions_visible_to
+
+    runs = actions_visible_to(user=request.user)
+    filters = {k: request.GET[k] for k in ("status", "policy", "resource_id", "action", "mode") if request.GET.get(k)}
+    if "policy" in filters:
+        runs = runs.filter(policy__name=filters["policy"])
+    for key in ("status", "resource_id", "action", "mode"):
+        if key in filters:
+            runs = runs.filter(**{key: filters[key]})
+    page = Paginator(runs, 50).get_page(request.GET.get("page"))
+    return render(request, "remediation/action_list.html", {
+        "page": page, "filters": filters, "statuses": ActionStatus.choices,
+        "policies": Policy.objects.values_list("name", flat=True)})
+
+
+# --- dry runs ---
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def dry_run_list(request: HttpRequest) -> HttpResponse:
+    form = DryRunForm(request.POST or None, initial={"policies": Policy.objects.filter(
+        name__in=request.GET.getlist("policy"))})
+    if request.method == "POST":
+        _admin(request)
+        if form.is_valid():
+            try:
+                dry_run = dryrun.dry_run_create(policy_ids=[p.pk for p in form.cleaned_data["policies"]],
+                                                since=form.cleaned_data["since"], until=form.cleaned_data["until"],
+                                                user=request.user)
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                return redirect(dry_run)
+    page = Paginator(dryrun.dry_runs_visible_to(user=request.user), 25).get_page(request.GET.get("page"))
+    return render(request, "remediation/dry_run_list.html", {"form": form, "page": page})
+
+
+def _dry_run(request: HttpRequest, pk: int) -> DryRun:
+    found = dryrun.dry_runs_visible_to(user=request.user).filter(pk=pk).first()
+    if found is None:
+        raise Http404("No such dry run")
+    return found
+
+
+@login_required
+def dry_run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    dry_run = _dry_run(request, pk)
+    report = dryrun.report_for(dry_run, user=request.user)
+    chains: dict[int, list] = {}
+    for entry in report.get("actions", []):
+        chains.setdefault(entry["chain"], []).append(entry)
+    ctx = {"dry_run": dry_run, "report": report, "chains": list(chains.values()),
+           "counts": dryrun.counts(report), "applied_runs": dry_run.applied_runs.order_by("id"),
+           "can_apply": is_admin(request.user) and dry_run.status == DryRun.Status.SUCCEEDED
+           and dry_run.applied is None and dryrun.counts(report)[dryrun.WOULD_RUN] > 0}
+    template = "remediation/_dry_run_body.html" if request.htmx else "remediation/dry_run_detail.html"
+    return render(request, template, ctx)
+
+
+@login_required
+@require_POST
+def dry_run_apply(request: HttpRequest, pk: int) -> HttpResponse:
+    _admin(request)
+    dry_run = _dry_run(request, pk)
+    try:
+        first = dryrun.dry_run_apply(dry_run=dry_run, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(m for ms in exc.message_dict.values() for m in ms))
+    else:
+        messages.success(request, f"Approved: {len(first)} plan{'s' if len(first) != 1 else ''} applying; each action "
+                                  "reads its target again and is skipped if it changed since the report.")
+    return redirect(dry_run)
