@@ -221,6 +221,7 @@ def dry_run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     report = dryrun.report_for(dry_run, user=request.user)
     chains: dict[int, list] = {}
     for entry in report.get("actions", []):
+        entry["parameters_json"] = json.dumps(entry["parameters"], indent=1) if entry["parameters"] else ""
         chains.setdefault(entry["chain"], []).append(entry)
     ctx = {"dry_run": dry_run, "report": report, "chains": list(chains.values()),
            "counts": dryrun.counts(report), "applied_runs": dry_run.applied_runs.order_by("id"),

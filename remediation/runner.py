@@ -81,8 +81,8 @@ def _execute(run: ActionRun) -> ActionRun:
             plan = preview.as_dict()
             if run.mode == PolicyMode.DRY_RUN:
                 status = ActionStatus.DRY_RUN
-                outcome = {"message": f"Dry run: would {preview.expected_change}" if not preview.noop
-                           else "Dry run: nothing to do"}
+                outcome = {"message": f"Dry run, nothing changed. Would have: {preview.expected_change}"
+                           if not preview.noop else f"Dry run: {preview.expected_change}"}
             else:
                 result = action.apply(clients, preview)
                 status, outcome = result.status, result.as_dict()
