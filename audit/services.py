@@ -59,6 +59,10 @@ def _store(batch: list[tuple[CloudTrailEvent, list]], changes: list[str] | None 
         ], ignore_conflicts=True)
     if changes is not None:  # writes that succeeded: the recorder snapshots what they touched
         changes.extend(e.event_id for e, res in fresh.values() if res and not e.read_only and not e.error_code)
+    if fresh:
+        from audit.signals import events_ingested
+
+        events_ingested.send(sender=None, event_ids=list(fresh))
     return len(fresh), len(batch) - len(fresh)
 
 

@@ -7,3 +7,6 @@ configuration_recorded = Signal()
 
 # Sent after ingest stored new write events that succeeded and named a resource: event_ids=[eventID, ...].
 events_stored = Signal()
+
+# Sent after ingest stored new events of any kind (reads, failures, sign-ins): event_ids=[eventID, ...].
+events_ingested = Signal()

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "catalog",
     "audit",
     "remediation",
+    "triage",
 ]
 # The sandbox AWS is a development tool: its management commands exist only where it is enabled.
 SANDBOX_ENABLED = cfg.bool("GUARDRAIL_SANDBOX", True)
@@ -150,7 +151,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"ConfigurationItemStatusEnum": "audit.models.ItemStatus"},
+    "ENUM_NAME_OVERRIDES": {"ConfigurationItemStatusEnum": "audit.models.ItemStatus",
+                            "DryRunStatusEnum": "remediation.models.DryRun.Status",
+                            "AlertStatusEnum": "triage.models.AlertStatus",
+                            "SignatureStatusEnum": "triage.models.Signature.Status"},
 }
 
 # --- Celery ----------------------------------------------------------------------------------
@@ -207,6 +211,17 @@ CLOUDTRAIL_RETENTION_DAYS = cfg.int("CLOUDTRAIL_RETENTION_DAYS", 365)
 EMAIL_CONFIG = cfg.email("EMAIL_URL", "consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = cfg.str("DEFAULT_FROM_EMAIL", "guardrail@localhost")
+
+# Where alerts go beyond the portal (issue 9). Tokens live in the environment only.
+PORTAL_URL = cfg.str("PORTAL_URL", "http://127.0.0.1:8000")
+TICKETS_JIRA_URL = cfg.str("TICKETS_JIRA_URL", "")
+TICKETS_JIRA_EMAIL = cfg.str("TICKETS_JIRA_EMAIL", "")
+TICKETS_JIRA_TOKEN = cfg.str("TICKETS_JIRA_TOKEN", "")
+TICKETS_JIRA_PROJECT = cfg.str("TICKETS_JIRA_PROJECT", "SEC")
+TICKETS_GITHUB_REPO = cfg.str("TICKETS_GITHUB_REPO", "")
+TICKETS_GITHUB_TOKEN = cfg.str("TICKETS_GITHUB_TOKEN", "")
+TICKETS_GITHUB_API_URL = cfg.str("TICKETS_GITHUB_API_URL", "https://api.github.com")
+ALERT_WEBHOOK_URL = cfg.str("ALERT_WEBHOOK_URL", "")
 
 # --- Demo ------------------------------------------------------------------------------------
 # Shows the demo people and their password on the login page (make run turns it on).

@@ -26,6 +26,7 @@ urlpatterns = [
     path("catalog/", include("catalog.urls")),
     path("audit/", include("audit.urls")),
     path("compliance/", include("remediation.urls")),
+    path("triage/", include("triage.urls")),
     path("api/", include("portal.api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -7,6 +7,7 @@ from catalog.api import launch_views
 from catalog.api import views as catalog_views
 from portal.api import views
 from remediation.api import views as remediation_views
+from triage import api as triage_api
 
 router = DefaultRouter()
 router.register("teams", views.TeamViewSet, basename="api-team")
@@ -23,6 +24,8 @@ router.register("rules", remediation_views.RuleViewSet, basename="api-rule")
 router.register("exceptions", remediation_views.RuleExceptionViewSet, basename="api-exception")
 router.register("policies", remediation_views.PolicyViewSet, basename="api-policy")
 router.register("dry-runs", remediation_views.DryRunViewSet, basename="api-dry-run")
+router.register("alerts", triage_api.AlertViewSet, basename="api-alert")
+router.register("signatures", triage_api.SignatureViewSet, basename="api-signature")
 router.register("actions", remediation_views.ActionRunViewSet, basename="api-action")
 
 urlpatterns = [

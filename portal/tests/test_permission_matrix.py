@@ -159,6 +159,27 @@ MATRIX = [
      {"policies": ["{policy}"], "since": "2026-01-01T00:00:00Z", "until": "2026-01-01T01:00:00Z"}),
     ("GET", "/api/dry-runs/{dry_run}/", "api-dry-run-detail", (401, 200, 200, 200, 200)),
     ("POST", "/api/dry-runs/{dry_run}/apply/", "api-dry-run-apply", (401, 400, 403, 403, 403), {}),
+    # Triage (issue 9). {alert} is in daisy's team's account.
+    ("GET", "/triage/alerts/", "triage:alert-list", (302, 200, 200, 200, 200)),
+    ("GET", "/triage/alerts/{alert}/", "triage:alert-detail", (302, 200, 200, 404, 200)),
+    ("POST", "/triage/alerts/{alert}/status/", "triage:alert-status", (302, 302, 302, 404, 403)),
+    ("GET", "/triage/signatures/", "triage:signature-list", (302, 200, 200, 200, 200)),
+    ("GET", "/triage/signatures/new/", "triage:signature-new", (302, 200, 403, 403, 403)),
+    ("GET", "/triage/signatures/mfa-disabled/", "triage:signature-detail", (302, 200, 200, 200, 200)),
+    ("GET", "/triage/signatures/mfa-disabled/edit/", "triage:signature-edit", (302, 200, 403, 403, 403)),
+    ("POST", "/triage/signatures/mfa-disabled/test/", "triage:signature-test", (302, 200, 403, 403, 403)),
+    ("POST", "/triage/signatures/mfa-disabled/status/", "triage:signature-status", (302, 302, 403, 403, 403)),
+    ("GET", "/api/alerts/", "api-alert-list", (401, 200, 200, 200, 200)),
+    ("GET", "/api/alerts/{alert}/", "api-alert-detail", (401, 200, 200, 404, 200)),
+    ("PATCH", "/api/alerts/{alert}/", "api-alert-detail", (401, 200, 200, 404, 403), {"status": "ACKNOWLEDGED"}),
+    ("GET", "/api/signatures/", "api-signature-list", (401, 200, 200, 200, 200)),
+    ("POST", "/api/signatures/", "api-signature-list", (401, 201, 403, 403, 403),
+     {"name": "leave-org", "title": "Left", "pattern": {"detail": {"eventName": ["LeaveOrganization"]}}}),
+    ("GET", "/api/signatures/mfa-disabled/", "api-signature-detail", (401, 200, 200, 200, 200)),
+    ("PATCH", "/api/signatures/mfa-disabled/", "api-signature-detail", (401, 200, 403, 403, 403),
+     {"severity": "CRITICAL"}),
+    ("POST", "/api/signatures/mfa-disabled/test/", "api-signature-test", (401, 200, 403, 403, 403), {}),
+    ("POST", "/api/signatures/mfa-disabled/promote/", "api-signature-promote", (401, 400, 403, 403, 403), {}),
 ]
 # Served, but outside the matrix on purpose, with the reason.
 UNMATRIXED = {
@@ -223,7 +244,14 @@ def ids(people):
     from remediation.models import DryRun
 
     dry_run = DryRun.objects.create(since="2026-01-01T00:00:00Z", until="2026-01-01T01:00:00Z")
-    return {"product": product.pk, "dry_run": dry_run.pk, "portfolio": Portfolio.objects.get(name="Payments web platform").pk,
+    from triage.builtin import builtin_seed
+    from triage.models import Alert, Signature
+
+    builtin_seed()
+    alert = Alert.objects.create(signature=Signature.objects.get(name="mfa-disabled"), fingerprint="matrix",
+                                 severity="HIGH", title="t", account_id="111111111111", event_ids=["ev-matrix"],
+                                 first_seen="2026-11-28T12:00:00Z", last_seen="2026-11-28T12:00:00Z")
+    return {"product": product.pk, "dry_run": dry_run.pk, "alert": alert.pk, "portfolio": Portfolio.objects.get(name="Payments web platform").pk,
             "launch": launch.pk, "event": "ev-matrix", "logfile": logfile.pk,
             "resource": ConfigResource.objects.get(resource_id="sg-matrix").pk, "exception": exception.pk,
             "policy": Policy.objects.get(name="open-ssh-revoke").pk, "action": action.pk,

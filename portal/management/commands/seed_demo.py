@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand
 from catalog.demo import catalog_demo_seed
 from portal.demo import demo_seed
 from remediation.demo import policies_demo_seed, rules_demo_seed
+from triage.builtin import builtin_seed
 
 
 class Command(BaseCommand):
@@ -21,3 +22,6 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Demo rules: {rules} rule(s) added.".format(**rules)))
         policies = policies_demo_seed()
         self.stdout.write(self.style.SUCCESS("Demo remediation: {policies} policy(ies) added.".format(**policies)))
+        signatures = builtin_seed()
+        self.stdout.write(self.style.SUCCESS("Demo signatures: {signatures} built-in signature(s) added.".format(
+            **signatures)))

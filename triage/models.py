@@ -1,0 +1,149 @@
+"""Triage: signatures over enriched CloudTrail events (kept here, versioned, with their own tests), the hits they
+make and the alerts those raise (deduplicated by fingerprint, with a status people change)."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from simple_history.models import HistoricalRecords
+
+from portal.models import Team
+
+
+class Severity(models.TextChoices):
+    LOW = "LOW"
+    MEDIUM = "MEDIUM"
+    HIGH = "HIGH"
+    CRITICAL = "CRITICAL"
+
+
+SEVERITY_RANK = {Severity.LOW: 1, Severity.MEDIUM: 2, Severity.HIGH: 3, Severity.CRITICAL: 4}
+
+
+class Signature(models.Model):
+    """A pattern (EventBridge syntax) plus conditions over the enriched event, with a severity, tags and an action
+    chain. STAGING records hits but alerts nobody; ACTIVE alerts; OFF does nothing."""
+
+    class Status(models.TextChoices):
+        OFF = "OFF", "Off"
+        STAGING = "STAGING", "Staging (hits counted, nobody alerted)"
+        ACTIVE = "ACTIVE", "Active"
+
+    name = models.SlugField(max_length=100, unique=True)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    pattern = models.JSONField(help_text="EventBridge syntax over the CloudTrail event.")
+    conditions = models.JSONField(default=dict, blank=True, help_text="teams, mfa, outside_allowed_regions, hours, "
+                                                                      "other_user, threshold {count, minutes, by}.")
+    severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.MEDIUM)
+    tags = models.JSONField(default=list, blank=True, help_text='["attack:T1562.008", "hipaa:164.312(b)"]')
+    actions = models.JSONField(default=list, blank=True, help_text='[{"action": "alert"}, {"action": "ticket"}, '
+                                                                   '{"action": "start_config_recorder"}]')
+    dedup_minutes = models.PositiveIntegerField(default=60, help_text="Hits with the same fingerprint within this "
+                                                                      "many minutes are one alert.")
+    tests = models.JSONField(default=dict, blank=True, help_text='{"positive": [event, ...], "negative": [...]}')
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.STAGING)
+    builtin = models.BooleanField(default=False)
+    version = models.PositiveIntegerField(default=1)
+    staged_since = models.DateTimeField(null=True, blank=True)
+    updated = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("triage:signature-detail", args=[self.name])
+
+
+class SignatureHit(models.Model):
+    """One event a signature matched (staged or live): the hit statistics, thresholds and the dry runs read these."""
+
+    signature = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="hits")
+    version = models.PositiveIntegerField()
+    event_id = models.CharField(max_length=64)
+    time = models.DateTimeField(help_text="The event's time.")
+    key = models.CharField(max_length=300, blank=True, help_text="The threshold's grouping value (identity ...).")
+    staged = models.BooleanField(default=False)
+    alert = models.ForeignKey("Alert", on_delete=models.SET_NULL, null=True, blank=True, related_name="hits")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-time"]
+        constraints = [models.UniqueConstraint(fields=["signature", "event_id"], name="signature_hit_once")]
+        indexes = [models.Index(fields=["signature", "key", "-time"], name="signature_hit_key_idx"),
+                   models.Index(fields=["signature", "-time"], name="signature_hit_time_idx")]
+
+
+class AlertStatus(models.TextChoices):
+    OPEN = "OPEN"
+    ACKNOWLEDGED = "ACKNOWLEDGED"
+    RESOLVED = "RESOLVED"
+
+
+class Alert(models.Model):
+    """One alert per fingerprint while it is open: a counter, first and last seen, the events, who it concerns."""
+
+    signature = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="alerts")
+    fingerprint = models.CharField(max_length=64)
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    title = models.CharField(max_length=300)
+    account_id = models.CharField(max_length=12, blank=True)
+    region = models.CharField(max_length=30, blank=True)
+    identity = models.CharField(max_length=300, blank=True, help_text="Who: the user name or the identity's ARN.")
+    resource_type = models.CharField(max_length=100, blank=True)
+    resource_id = models.CharField(max_length=512, blank=True)
+    team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    owner = models.CharField(max_length=200, blank=True, help_text="The resource's owner (tag) or the person.")
+    event_ids = models.JSONField(default=list, help_text="The newest 100 events.")
+    count = models.PositiveIntegerField(default=1)
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+    status = models.CharField(max_length=14, choices=AlertStatus.choices, default=AlertStatus.OPEN)
+    status_changed = models.DateTimeField(null=True, blank=True)
+    status_changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                          related_name="+")
+    created = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords(excluded_fields=["event_ids", "count", "last_seen"])
+
+    class Meta:
+        ordering = ["-last_seen", "-id"]
+        constraints = [models.UniqueConstraint(fields=["fingerprint"], condition=~Q(status="RESOLVED"),
+                                               name="alert_one_open_per_fingerprint")]
+        indexes = [models.Index(fields=["fingerprint", "-last_seen"], name="alert_fingerprint_idx"),
+                   models.Index(fields=["status", "-last_seen"], name="alert_status_idx"),
+                   models.Index(fields=["resource_id"], name="alert_resource_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.signature.name}: {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("triage:alert-detail", args=[self.pk])
+
+
+class Ticket(models.Model):
+    """The one ticket of an alert fingerprint in a ticket system, and how the last attempt went."""
+
+    fingerprint = models.CharField(max_length=64)
+    system = models.CharField(max_length=10, help_text="jira or github")
+    key = models.CharField(max_length=100, blank=True, help_text="SEC-12, or the issue number.")
+    url = models.URLField(max_length=500, blank=True)
+    state = models.CharField(max_length=10, blank=True, help_text="open or closed, as last seen.")
+    last_step = models.CharField(max_length=10, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    attempts = models.PositiveIntegerField(default=0, help_text="Failed attempts since the last success.")
+    alert = models.ForeignKey(Alert, on_delete=models.SET_NULL, null=True, blank=True, related_name="tickets")
+    commented = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["fingerprint", "system"], name="ticket_one_per_fingerprint")]
+
+    def __str__(self) -> str:
+        return f"{self.system} {self.key or '(not created)'}"

@@ -1,0 +1,52 @@
+"""Triage reads, scoped to what the caller may see: developers see their teams' alerts."""
+
+from datetime import datetime
+
+from django.db.models import QuerySet
+from django.utils.dateparse import parse_datetime
+
+from portal.roles import User, is_developer, sees_everything
+from triage.models import Alert, AlertStatus, Severity
+
+ALERT_FILTERS = ("signature", "severity", "since", "until", "status", "team", "resource_id", "account_id")
+
+
+def alerts_visible_to(*, user: User) -> QuerySet[Alert]:
+    alerts = Alert.objects.select_related("signature", "team", "status_changed_by")
+    if sees_everything(user):
+        return alerts
+    if is_developer(user):
+        return alerts.filter(account_id__in=user.teams.values("accounts__account_id"))
+    return alerts.none()
+
+
+def _when(value: str, name: str) -> datetime:
+    parsed = parse_datetime(value)
+    if parsed is None:
+        raise ValueError(f"{name}: give an ISO 8601 time such as 2026-11-28T14:00:00Z")
+    return parsed
+
+
+def alerts_filter(alerts: QuerySet[Alert], params) -> QuerySet[Alert]:
+    """ValueError naming the filter for a bad value."""
+    get = lambda name: (params.get(name) or "").strip()  # noqa: E731
+    if get("signature"):
+        alerts = alerts.filter(signature__name=get("signature"))
+    if get("severity"):
+        if get("severity").upper() not in Severity.values:
+            raise ValueError(f"severity: give one of {', '.join(Severity.values)}")
+        alerts = alerts.filter(severity=get("severity").upper())
+    if get("status"):
+        if get("status").upper() not in AlertStatus.values:
+            raise ValueError(f"status: give one of {', '.join(AlertStatus.values)}")
+        alerts = alerts.filter(status=get("status").upper())
+    if get("since"):
+        alerts = alerts.filter(last_seen__gte=_when(get("since"), "since"))
+    if get("until"):
+        alerts = alerts.filter(first_seen__lte=_when(get("until"), "until"))
+    if get("team"):
+        alerts = alerts.filter(team__slug=get("team"))
+    for name in ("resource_id", "account_id"):
+        if get(name):
+            alerts = alerts.filter(**{name: get(name)})
+    return alerts

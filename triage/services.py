@@ -1,0 +1,294 @@
+"""Triage writes: stored events matched against the signatures, hits recorded, alerts raised and deduplicated;
+signatures saved (checked, versioned), staged and promoted; alert status changes."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from audit.models import CloudTrailEvent
+from portal.models import Account
+from portal.notifications import notify
+from triage.engine import EventView, SignatureIndex, compile_signature, conditions_check, run_examples
+from triage.models import Alert, AlertStatus, Severity, Signature, SignatureHit
+
+log = logging.getLogger(__name__)
+OUTPUT_ACTIONS = ("alert", "notify", "ticket", "webhook")  # besides these, a chain may name remediation actions
+EVENT_IDS_KEPT = 100
+
+
+# --- matching stored events ---
+
+def index_build(signatures: Iterable[Signature] | None = None) -> SignatureIndex:
+    """The signatures that are not OFF, compiled (one that no longer compiles is skipped and logged)."""
+    compiled = []
+    rows = signatures if signatures is not None else Signature.objects.exclude(status=Signature.Status.OFF)
+    for signature in rows:
+        try:
+            compiled.append(compile_signature(signature.name, signature.pattern, signature.conditions, signature))
+        except ValueError as exc:
+            log.warning("signature %s cannot run: %s", signature.name, exc)
+    return SignatureIndex.build(compiled)
+
+
+def event_view(event: CloudTrailEvent, accounts: dict[str, Account]) -> EventView:
+    account = accounts.get(event.account_id)
+    team = account.team.slug if account is not None else ""
+    view = EventView.from_record(event.raw, {"team": team, "allowed_regions": account.allowed_regions
+                                              if account is not None else None})
+    return EventView(**{**view.__dict__, "time": event.event_time, "event_id": event.event_id})
+
+
+def events_match(event_ids: list[str], *, index: SignatureIndex | None = None) -> list[int]:
+    """Match stored events against the signatures; record each hit once; raise or update alerts for ACTIVE
+    signatures (STAGING ones only count). Returns the alerts raised or updated. Safe to run twice."""
+    index = index if index is not None else index_build()
+    if not len(index):
+        return []
+    accounts = {a.account_id: a for a in Account.objects.select_related("team")}
+    touched: list[int] = []
+    for event in CloudTrailEvent.objects.filter(event_id__in=event_ids).prefetch_related("resources"):
+        view = event_view(event, accounts)
+        for compiled in index.match(view):
+            alert = _hit(compiled.ref, event, view)
+            if alert is not None:
+                touched.append(alert.pk)
+    return touched
+
+
+def _hit(signature: Signature, event: CloudTrailEvent, view: EventView) -> Alert | None:
+    threshold = signature.conditions.get("threshold")
+    key = view.threshold_key(threshold.get("by", "identity")) if threshold else view.identity
+    staged = signature.status == Signature.Status.STAGING
+    try:
+        with transaction.atomic():
+            hit = SignatureHit.objects.create(signature=signature, version=signature.version, event_id=event.event_id,
+                                              time=event.event_time, key=key[:300], staged=staged)
+    except IntegrityError:
+        return None  # this event hit this signature already
+    if staged:
+        return None
+    if threshold:
+        since = event.event_time - timedelta(minutes=threshold["minutes"])
+        count = SignatureHit.objects.filter(signature=signature, key=hit.key, staged=False, time__gt=since,
+                                            time__lte=event.event_time).count()
+        if count < threshold["count"]:
+            return None
+    alert = alert_raise(signature, event, view)
+    SignatureHit.objects.filter(pk=hit.pk).update(alert=alert)
+    return alert
+
+
+def fingerprint(signature: Signature, view: EventView, resource_id: str) -> str:
+    """The same signature, account, identity and resource: the same alert."""
+    text = "|".join((signature.name, view.account_id, view.identity, resource_id))
+    return hashlib.sha256(text.encode()).hexdigest()[:40]
+
+
+def alert_raise(signature: Signature, event: CloudTrailEvent, view: EventView) -> Alert:
+    """One alert per fingerprint while it is open (a counter, first and last seen); a resolved one that hits
+    again within the signature's window reopens; else a new alert."""
+    touched = next(iter(event.resources.all()), None)
+    resource_type, resource_id = (touched.resource_type, touched.resource_id) if touched else ("", "")
+    fp = fingerprint(signature, view, resource_id)
+    when = event.event_time
+    for _ in range(3):  # a concurrent writer may create the open alert between our read and our insert
+        try:
+            with transaction.atomic():
+                alert = Alert.objects.select_for_update().filter(fingerprint=fp).exclude(
+                    status=AlertStatus.RESOLVED).first()
+                reopened = False
+                if alert is None:
+                    alert = Alert.objects.select_for_update().filter(
+                        fingerprint=fp, status=AlertStatus.RESOLVED,
+                        last_seen__gte=when - timedelta(minutes=signature.dedup_minutes)).order_by("-last_seen").first()
+                    reopened = alert is not None
+                if alert is not None:
+                    alert.count += 1
+                    alert.last_seen = max(alert.last_seen, when)
+                    alert.first_seen = min(alert.first_seen, when)
+                    alert.event_ids = (alert.event_ids + [event.event_id])[-EVENT_IDS_KEPT:]
+                    if reopened:
+                        alert.status, alert.status_changed, alert.status_changed_by = \
+                            AlertStatus.OPEN, timezone.now(), None
+                    alert.save()
+                    if reopened:
+                        _announce(alert, "came back")
+                    _outputs(alert, "came back" if reopened else "hit")
+                    return alert
+                alert = Alert.objects.create(
+                    signature=signature, fingerprint=fp, severity=signature.severity,
+                    title=f"{signature.title}: {event.event_name} by {view.identity or 'someone'}"[:300],
+                    account_id=view.account_id, region=view.region, identity=view.identity[:300],
+                    resource_type=resource_type, resource_id=resource_id, team=event.team,
+                    owner=(event.person.get_username() if event.person_id else view.identity)[:200],
+                    event_ids=[event.event_id], first_seen=when, last_seen=when)
+            _announce(alert, "new")
+            _outputs(alert, "new")
+            return alert
+        except IntegrityError:
+            continue
+    raise RuntimeError(f"could not record the alert {fp}")
+
+
+def _outputs(alert: Alert, why: str) -> None:
+    from triage.tickets import outputs_after
+
+    outputs_after(alert, why)
+
+
+def _announce(alert: Alert, why: str) -> None:
+    """Routed by team: the team's people and the admins, in the app (and by email where they have one)."""
+    people = {u.pk: u for u in get_user_model().objects.filter(groups__name="Admin")}
+    if alert.team_id:
+        people |= {u.pk: u for u in alert.team.members.all()}
+    notify(subject=f"[{alert.severity}] {alert.title} ({why})"[:200],
+           body=f"{alert.signature.title}\nAccount {alert.account_id} {alert.region}; {alert.resource_id}\n"
+                f"Seen {alert.count} time(s) since {alert.first_seen:%Y-%m-%d %H:%M} UTC",
+           url=alert.get_absolute_url(), level="danger" if alert.severity in (Severity.HIGH, Severity.CRITICAL)
+           else "warning", users=list(people.values()))
+
+
+# --- alerts people work on ---
+
+def alert_status_set(*, alert: Alert, status: str, user: Any) -> Alert:
+    if status not in AlertStatus.values:
+        raise ValidationError({"status": [f"Give one of {', '.join(AlertStatus.values)}."]})
+    if alert.status == status:
+        return alert
+    Alert.objects.filter(pk=alert.pk).update(status=status, status_changed=timezone.now(), status_changed_by=user)
+    alert.refresh_from_db()
+    alert.save()  # a history row naming who changed it
+    _outputs(alert, "status")
+    return alert
+
+
+# --- signatures ---
+
+SIGNATURE_FIELDS = ("name", "title", "description", "pattern", "conditions", "severity", "tags", "actions",
+                    "dedup_minutes", "tests", "status")
+
+
+def signature_check(values: dict[str, Any]) -> None:
+    """ValidationError naming each field that is wrong."""
+    from remediation.actions import action_by_name
+
+    errors: dict[str, list[str]] = {}
+    name = values.get("name") or ""
+    if not name or slugify(name) != name:
+        errors["name"] = ["Use lower-case letters, digits and dashes, like mfa-disabled."]
+    if not values.get("title"):
+        errors["title"] = ["Give a title."]
+    try:
+        conditions_check(values.get("conditions") or {})
+    except ValueError as exc:
+        errors["conditions"] = [str(exc)]
+    try:
+        compile_signature(name or "x", values.get("pattern"), {})
+    except ValueError as exc:
+        errors["pattern"] = [str(exc)]
+    if values.get("severity") not in Severity.values:
+        errors["severity"] = [f"Give one of {', '.join(Severity.values)}."]
+    tags = values.get("tags")
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        errors["tags"] = ['Give a list of strings, like ["attack:T1562.008", "hipaa:164.312(b)"].']
+    actions = values.get("actions")
+    if not isinstance(actions, list) or not all(isinstance(a, dict) and "action" in a for a in actions):
+        errors["actions"] = ['Give a list like [{"action": "alert"}, {"action": "notify"}].']
+    else:
+        for i, step in enumerate(actions):
+            if step["action"] == "ticket" and step.get("system", "jira") not in ("jira", "github"):
+                errors["actions"] = [f"actions[{i}].system: give jira or github"]
+            if step["action"] in OUTPUT_ACTIONS:
+                continue
+            try:
+                action_by_name(step["action"])
+            except KeyError:
+                errors["actions"] = [f"actions[{i}]: no action {step['action']!r} (alert, notify or a remediation "
+                                     f"action)"]
+    tests = values.get("tests")
+    if not isinstance(tests, dict) or set(tests) - {"positive", "negative"} or not all(
+            isinstance(v, list) for v in tests.values()):
+        errors["tests"] = ['Give {"positive": [event, ...], "negative": [event, ...]}.']
+    if values.get("status") not in Signature.Status.values:
+        errors["status"] = [f"Give one of {', '.join(Signature.Status.values)}."]
+    minutes = values.get("dedup_minutes")
+    if not isinstance(minutes, int) or isinstance(minutes, bool) or minutes < 1:
+        errors["dedup_minutes"] = ["Give a whole number of minutes, at least 1."]
+    if errors:
+        raise ValidationError(errors)
+
+
+def signature_save(*, signature: Signature | None = None, user: Any = None, **values: Any) -> Signature:
+    """Create or change a signature; a change makes a new version. A new signature starts in STAGING unless
+    told otherwise; moving to STAGING starts its staging statistics afresh."""
+    unknown = set(values) - set(SIGNATURE_FIELDS)
+    if unknown:
+        raise ValidationError({sorted(unknown)[0]: ["Not a signature field."]})
+    defaults = {"name": "", "title": "", "description": "", "pattern": None, "conditions": {},
+                "severity": Severity.MEDIUM, "tags": [], "actions": [{"action": "alert"}], "dedup_minutes": 60,
+                "tests": {}, "status": Signature.Status.STAGING}
+    merged = {f: values[f] if f in values else (getattr(signature, f) if signature else defaults[f])
+              for f in SIGNATURE_FIELDS}
+    signature_check(merged)
+    with transaction.atomic():
+        clash = Signature.objects.filter(name=merged["name"])
+        if signature is not None:
+            clash = clash.exclude(pk=signature.pk)
+        if clash.exists():
+            raise ValidationError({"name": [f"A signature named {merged['name']} exists already."]})
+        if signature is None:
+            return Signature.objects.create(**merged, updated_by=user, staged_since=timezone.now()
+                                            if merged["status"] == Signature.Status.STAGING else None)
+        signature = Signature.objects.select_for_update().get(pk=signature.pk)
+        changed = {f: v for f, v in merged.items() if getattr(signature, f) != v}
+        if not changed:
+            return signature
+        if changed.get("status") == Signature.Status.STAGING:
+            signature.staged_since = timezone.now()
+        for field, value in changed.items():
+            setattr(signature, field, value)
+        signature.version += 1
+        signature.updated_by = user
+        signature.save()
+        return signature
+
+
+def signature_tests_run(signature: Signature | dict[str, Any]) -> list[dict[str, Any]]:
+    """Its positive and negative examples: each with passed and why (ValueError if it does not compile)."""
+    data = signature if isinstance(signature, dict) else {f: getattr(signature, f) for f in SIGNATURE_FIELDS}
+    compiled = compile_signature(data.get("name") or "draft", data["pattern"], data.get("conditions") or {})
+    return [r.__dict__ for r in run_examples(compiled, data.get("tests") or {})]
+
+
+def staging_stats(signature: Signature) -> dict[str, Any]:
+    """What the signature has hit since it was staged: counts, identities, per day."""
+    from django.db.models import Count
+    from django.db.models.functions import TruncDate
+
+    hits = signature.hits.filter(staged=True)
+    if signature.staged_since:
+        hits = hits.filter(created__gte=signature.staged_since)
+    per_day = list(hits.annotate(day=TruncDate("time")).values("day").annotate(n=Count("id")).order_by("day"))
+    return {"hits": hits.count(), "identities": hits.values("key").distinct().count(), "per_day": per_day,
+            "examples": list(hits.values_list("event_id", flat=True)[:10])}
+
+
+def signature_promote(*, signature: Signature, user: Any) -> Signature:
+    """A staged signature goes live (its examples must pass first)."""
+    if signature.status != Signature.Status.STAGING:
+        raise ValidationError({"status": [f"{signature.name} is {signature.status}: only a staged signature is "
+                                          f"promoted."]})
+    failing = [r for r in signature_tests_run(signature) if not r["passed"]]
+    if failing:
+        raise ValidationError({"tests": [f"{len(failing)} example(s) fail: fix them before promoting."]})
+    return signature_save(signature=signature, user=user, status=Signature.Status.ACTIVE)

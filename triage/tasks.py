@@ -1,0 +1,37 @@
+"""Triage in Celery: signatures matched on newly stored events."""
+
+from celery import shared_task
+
+
+@shared_task(name="triage.tasks.match_events", ignore_result=True)
+def match_events(event_ids: list[str]) -> int:
+    from triage import services
+
+    return len(services.events_match(event_ids))
+
+
+@shared_task(name="triage.tasks.ticket_sync", ignore_result=True, bind=True, max_retries=5)
+def ticket_sync_task(self, alert_id: int, event: str) -> int:
+    """The alert's tickets in line with it; a 429, 5xx or timeout is tried again later (backing off)."""
+    from triage import tickets
+    from triage.outputs.base import OutputError
+
+    try:
+        return len(tickets.ticket_sync(alert_id=alert_id, event=event))
+    except OutputError as exc:
+        if self.request.is_eager:
+            return 0  # in-process (tests, benches): the row keeps the error, nothing waits
+        raise self.retry(exc=exc, countdown=exc.retry_after or 30 * 2 ** self.request.retries) from None
+
+
+@shared_task(name="triage.tasks.webhook", ignore_result=True, bind=True, max_retries=3)
+def webhook_task(self, alert_id: int, why: str) -> bool:
+    from triage import tickets
+    from triage.outputs.base import OutputError
+
+    try:
+        return tickets.webhook_send(alert_id=alert_id, why=why)
+    except OutputError as exc:
+        if not exc.retryable or self.request.is_eager:
+            return False
+        raise self.retry(exc=exc, countdown=exc.retry_after or 30) from None

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from triage import views
+
+app_name = "triage"
+
+urlpatterns = [
+    path("alerts/", views.alert_list, name="alert-list"),
+    path("alerts/<int:pk>/", views.alert_detail, name="alert-detail"),
+    path("alerts/<int:pk>/status/", views.alert_status, name="alert-status"),
+    path("signatures/", views.signature_list, name="signature-list"),
+    path("signatures/new/", views.signature_new, name="signature-new"),
+    path("signatures/<slug:name>/", views.signature_detail, name="signature-detail"),
+    path("signatures/<slug:name>/edit/", views.signature_edit, name="signature-edit"),
+    path("signatures/<slug:name>/test/", views.signature_test, name="signature-test"),
+    path("signatures/<slug:name>/status/", views.signature_status, name="signature-status"),
+]

@@ -1,0 +1,174 @@
+"""Triage pages: alerts (with their status), signatures (edit, run their tests, stage, promote)."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from audit.models import CloudTrailEvent
+from portal.roles import is_admin, is_developer
+from triage import selectors, services
+from triage.forms import SignatureForm
+from triage.models import AlertStatus, Severity, Signature
+
+
+def _admin(request: HttpRequest) -> None:
+    if not is_admin(request.user):
+        raise PermissionDenied
+
+
+@login_required
+def alert_list(request: HttpRequest) -> HttpResponse:
+    alerts, error = selectors.alerts_visible_to(user=request.user), ""
+    try:
+        alerts = selectors.alerts_filter(alerts, request.GET)
+    except ValueError as exc:
+        error, alerts = str(exc), alerts.none()
+    by_severity = dict(alerts.exclude(status=AlertStatus.RESOLVED).values_list("severity").annotate(n=Count("id")))
+    filters = {k: request.GET[k] for k in selectors.ALERT_FILTERS if request.GET.get(k)}
+    return render(request, "triage/alert_list.html", {
+        "page": Paginator(alerts, 50).get_page(request.GET.get("page")), "error": error, "filters": filters,
+        "by_severity": [(s, by_severity.get(s, 0)) for s in reversed(Severity.values)],
+        "statuses": AlertStatus.values, "signatures": Signature.objects.values_list("name", flat=True)})
+
+
+def _alert(request: HttpRequest, pk: int):
+    alert = selectors.alerts_visible_to(user=request.user).filter(pk=pk).first()
+    if alert is None:
+        raise Http404("No such alert")
+    return alert
+
+
+@login_required
+def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    alert = _alert(request, pk)
+    events = CloudTrailEvent.objects.filter(event_id__in=alert.event_ids).order_by("-event_time")
+    return render(request, "triage/alert_detail.html", {
+        "alert": alert, "events": events, "statuses": AlertStatus.values, "history": alert.history.all()[:20],
+        "can_change": is_admin(request.user) or is_developer(request.user)})
+
+
+@login_required
+@require_POST
+def alert_status(request: HttpRequest, pk: int) -> HttpResponse:
+    alert = _alert(request, pk)
+    if not (is_admin(request.user) or is_developer(request.user)):
+        raise PermissionDenied
+    try:
+        services.alert_status_set(alert=alert, status=request.POST.get("status", ""), user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(m for ms in exc.message_dict.values() for m in ms))
+    return redirect(alert)
+
+
+@login_required
+def signature_list(request: HttpRequest) -> HttpResponse:
+    since = timezone.now() - timezone.timedelta(days=1)
+    signatures = Signature.objects.annotate(
+        hits_day=Count("hits", filter=Q(hits__time__gte=since)),
+        open_alerts=Count("alerts", filter=~Q(alerts__status=AlertStatus.RESOLVED), distinct=True))
+    return render(request, "triage/signature_list.html", {"signatures": signatures})
+
+
+def _signature(name: str) -> Signature:
+    signature = Signature.objects.filter(name=name).first()
+    if signature is None:
+        raise Http404("No such signature")
+    return signature
+
+
+@login_required
+def signature_detail(request: HttpRequest, name: str) -> HttpResponse:
+    signature = _signature(name)
+    history = list(signature.history.all()[:20])
+    versions = []
+    for newer, older in zip(history, history[1:] + [None], strict=False):
+        changes = [] if older is None else [c.field for c in newer.diff_against(older).changes
+                                            if c.field not in ("updated", "version", "updated_by")]
+        versions.append({"record": newer, "changes": changes})
+    return render(request, "triage/signature_detail.html", {
+        "signature": signature, "pattern": json.dumps(signature.pattern, indent=2),
+        "conditions": json.dumps(signature.conditions, indent=2) if signature.conditions else "",
+        "stats": services.staging_stats(signature), "versions": versions,
+        "alerts": signature.alerts.all()[:20], "positives": len(signature.tests.get("positive") or []),
+        "negatives": len(signature.tests.get("negative") or [])})
+
+
+def _signature_form(request: HttpRequest, signature: Signature | None) -> HttpResponse:
+    _admin(request)
+    fields = ("name", "title", "description", "severity", "status", "pattern", "conditions", "tags", "actions",
+              "dedup_minutes", "tests")
+    initial = {f: getattr(signature, f) for f in fields} if signature else {"status": Signature.Status.STAGING,
+                                                                            "dedup_minutes": 60}
+    form = SignatureForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = services.signature_save(signature=signature, user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, f"Saved {saved.name} (version {saved.version}, {saved.get_status_display()}).")
+            return redirect(saved)
+    return render(request, "triage/signature_form.html", {"form": form, "signature": signature})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def signature_new(request: HttpRequest) -> HttpResponse:
+    return _signature_form(request, None)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def signature_edit(request: HttpRequest, name: str) -> HttpResponse:
+    return _signature_form(request, _signature(name))
+
+
+@login_required
+@require_POST
+def signature_test(request: HttpRequest, name: str) -> HttpResponse:
+    """Run its examples (the saved ones, or a draft's posted pattern/conditions/tests): an htmx partial."""
+    _admin(request)
+    signature = _signature(name) if name != "draft" else None
+    data = {"name": name, "pattern": signature.pattern if signature else None,
+            "conditions": signature.conditions if signature else {}, "tests": signature.tests if signature else {}}
+    error = ""
+    try:
+        for key in ("pattern", "conditions", "tests"):
+            if request.POST.get(key, "").strip():
+                data[key] = json.loads(request.POST[key])
+        results = services.signature_tests_run(data)
+    except ValueError as exc:
+        results, error = [], str(exc)
+    return render(request, "triage/_test_results.html", {"results": results, "error": error,
+                                                         "passed": bool(results) and all(r["passed"] for r in results)})
+
+
+@login_required
+@require_POST
+def signature_status(request: HttpRequest, name: str) -> HttpResponse:
+    """Stage, promote (its examples must pass) or switch off."""
+    _admin(request)
+    signature = _signature(name)
+    wanted = request.POST.get("status", "")
+    try:
+        if wanted == Signature.Status.ACTIVE and signature.status == Signature.Status.STAGING:
+            signature = services.signature_promote(signature=signature, user=request.user)
+        else:
+            signature = services.signature_save(signature=signature, user=request.user, status=wanted)
+    except ValidationError as exc:
+        messages.error(request, " ".join(m for ms in exc.message_dict.values() for m in ms))
+    else:
+        messages.success(request, f"{signature.name} is now {signature.get_status_display().lower()} "
+                                  f"(version {signature.version}).")
+    return redirect(signature)
