@@ -147,39 +147,94 @@ def compile_signature(name: str, pattern: Any, conditions: dict[str, Any] | None
     return Compiled(name, compiled, conditions, ref, event_names(source))
 
 
+def _exact(values: Any) -> bool:
+    return isinstance(values, list) and bool(values) and all(isinstance(v, str | bool) for v in values)
+
+
+def exact_leaf(pattern: Any, path: tuple[str, ...] = ()) -> tuple[tuple[str, ...], frozenset[str]] | None:
+    """A field the pattern requires to be one of a few exact values (not under $or), with those values."""
+    if not isinstance(pattern, dict):
+        return None
+    for key, value in pattern.items():
+        if key == "$or":
+            continue
+        if _exact(value):
+            return (*path, key), frozenset(_key(v) for v in value)
+    for key, value in pattern.items():
+        if key != "$or" and isinstance(value, dict):
+            found = exact_leaf(value, (*path, key))
+            if found is not None:
+                return found
+    return None
+
+
+def _key(value: Any) -> str:
+    return json.dumps(value)
+
+
+def _values_at(event: dict[str, Any], path: tuple[str, ...]) -> list[Any]:
+    current: list[Any] = [event]
+    for part in path:
+        nxt = []
+        for item in current:
+            for element in item if isinstance(item, list) else [item]:
+                if isinstance(element, dict) and part in element:
+                    nxt.append(element[part])
+        current = nxt
+    out = []
+    for item in current:
+        out.extend(item if isinstance(item, list) else [item])
+    return out
+
+
 @dataclass
 class SignatureIndex:
-    """Signatures by the event names they ask for; the rest tried on every event."""
+    """Signatures by the event names they ask for; a signature that names none is filed under another field it
+    requires exact values of (userIdentity.type, readOnly ...); only the rest are tried on every event."""
 
     by_name: dict[str, list[Compiled]] = field(default_factory=dict)
+    by_field: dict[tuple[str, ...], dict[str, list[Compiled]]] = field(default_factory=dict)
     anywhere: list[Compiled] = field(default_factory=list)
 
     @classmethod
     def build(cls, signatures: Iterable[Compiled]) -> SignatureIndex:
         index = cls()
         for signature in signatures:
-            if signature.names is None:
-                index.anywhere.append(signature)
-            else:
+            if signature.names is not None:
                 for name in signature.names:
                     index.by_name.setdefault(name, []).append(signature)
+                continue
+            leaf = exact_leaf(signature.pattern.pattern)
+            if leaf is None:
+                index.anywhere.append(signature)
+                continue
+            path, values = leaf
+            for value in values:
+                index.by_field.setdefault(path, {}).setdefault(value, []).append(signature)
         return index
 
-    def candidates(self, event_name: str) -> list[Compiled]:
-        return self.by_name.get(event_name, []) + self.anywhere
+    def candidates(self, event_name: str, enveloped: dict[str, Any] | None = None) -> list[Compiled]:
+        found = self.by_name.get(event_name, []) + self.anywhere
+        if self.by_field and enveloped is not None:
+            seen = {id(s) for s in found}
+            for path, groups in self.by_field.items():
+                for value in _values_at(enveloped, path):
+                    for signature in groups.get(_key(value), ()):
+                        if id(signature) not in seen:
+                            seen.add(id(signature))
+                            found.append(signature)
+        return found
 
     def match(self, view: EventView) -> list[Compiled]:
         """The signatures whose pattern and stateless conditions hold for this event."""
-        found = []
-        enveloped = None
-        for signature in self.candidates(str(view.raw.get("eventName") or "")):
-            enveloped = enveloped or as_event(view.raw)
-            if signature.pattern.matches(enveloped) and conditions_hold(signature.conditions, view)[0]:
-                found.append(signature)
-        return found
+        enveloped = as_event(view.raw)
+        return [signature for signature in self.candidates(str(view.raw.get("eventName") or ""), enveloped)
+                if signature.pattern.matches(enveloped) and conditions_hold(signature.conditions, view)[0]]
 
     def __len__(self) -> int:
-        return len(self.anywhere) + len({id(s) for group in self.by_name.values() for s in group})
+        every = [s for group in self.by_name.values() for s in group] + self.anywhere + [
+            s for groups in self.by_field.values() for group in groups.values() for s in group]
+        return len({id(s) for s in every})
 
 
 # --- a signature's own tests ---
