@@ -147,3 +147,66 @@ class Ticket(models.Model):
 
     def __str__(self) -> str:
         return f"{self.system} {self.key or '(not created)'}"
+
+
+# --- org context: who and which department, kept current ---
+
+class OrgAccount(models.Model):
+    """An account as AWS Organizations (or a CSV import) describes it: its OU path and tags."""
+
+    account_id = models.CharField(max_length=12, unique=True)
+    name = models.CharField(max_length=200, blank=True)
+    email = models.CharField(max_length=254, blank=True)
+    status = models.CharField(max_length=20, blank=True)
+    ou_path = models.CharField(max_length=500, blank=True, help_text="Root/Workloads/Prod")
+    tags = models.JSONField(default=dict, blank=True)
+    source = models.CharField(max_length=20, help_text="organizations or csv")
+    synced = models.DateTimeField()
+
+    class Meta:
+        ordering = ["name", "account_id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.account_id})"
+
+
+class Principal(models.Model):
+    """An IAM user or role with its tags: the team (department) and owner an event's identity belongs to."""
+
+    account_id = models.CharField(max_length=12)
+    arn = models.CharField(max_length=300, unique=True)
+    kind = models.CharField(max_length=10, help_text="user or role")
+    name = models.CharField(max_length=200)
+    tags = models.JSONField(default=dict, blank=True)
+    team = models.CharField(max_length=100, blank=True, help_text="From the team (or department) tag.")
+    owner_email = models.CharField(max_length=254, blank=True, help_text="From the owner (or owner-email) tag.")
+    source = models.CharField(max_length=20, help_text="iam or csv")
+    synced = models.DateTimeField()
+
+    class Meta:
+        ordering = ["account_id", "kind", "name"]
+        indexes = [models.Index(fields=["account_id", "name"], name="principal_account_name_idx")]
+
+    def __str__(self) -> str:
+        return self.arn
+
+
+class OrgSync(models.Model):
+    """One sync of one source (organizations, iam, csv): when, how it went, what changed."""
+
+    class Status(models.TextChoices):
+        RUNNING = "RUNNING"
+        SUCCEEDED = "SUCCEEDED"
+        FAILED = "FAILED"
+
+    source = models.CharField(max_length=20)
+    trigger = models.CharField(max_length=100, help_text="periodic, an event name, by hand, an upload.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    started = models.DateTimeField(auto_now_add=True)
+    finished = models.DateTimeField(null=True, blank=True)
+    changes = models.JSONField(default=list, blank=True, help_text="[{what, field, before, after}] (first 200)")
+    counts = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started", "-id"]

@@ -125,12 +125,12 @@ def alert_raise(signature: Signature, event: CloudTrailEvent, view: EventView) -
                         _announce(alert, "came back")
                     _outputs(alert, "came back" if reopened else "hit")
                     return alert
+                team, owner = _who(event, view)
                 alert = Alert.objects.create(
                     signature=signature, fingerprint=fp, severity=signature.severity,
                     title=f"{signature.title}: {event.event_name} by {view.identity or 'someone'}"[:300],
                     account_id=view.account_id, region=view.region, identity=view.identity[:300],
-                    resource_type=resource_type, resource_id=resource_id, team=event.team,
-                    owner=(event.person.get_username() if event.person_id else view.identity)[:200],
+                    resource_type=resource_type, resource_id=resource_id, team=team, owner=owner[:200],
                     event_ids=[event.event_id], first_seen=when, last_seen=when)
             _announce(alert, "new")
             _outputs(alert, "new")
@@ -138,6 +138,20 @@ def alert_raise(signature: Signature, event: CloudTrailEvent, view: EventView) -
         except IntegrityError:
             continue
     raise RuntimeError(f"could not record the alert {fp}")
+
+
+def _who(event: CloudTrailEvent, view: EventView):
+    """The team and owner: the account's team and the person, else the principal's team and owner tags."""
+    from portal.models import Team
+    from triage.org import principal_for
+
+    principal = principal_for(event.account_id, event.identity_arn, event.user_name)
+    team = event.team
+    if team is None and principal is not None and principal.team:
+        team = Team.objects.filter(slug=principal.team).first()
+    owner = (principal.owner_email if principal is not None and principal.owner_email else "") or (
+        event.person.get_username() if event.person_id else view.identity)
+    return team, owner
 
 
 def _outputs(alert: Alert, why: str) -> None:

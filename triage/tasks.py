@@ -5,9 +5,23 @@ from celery import shared_task
 
 @shared_task(name="triage.tasks.match_events", ignore_result=True)
 def match_events(event_ids: list[str]) -> int:
-    from triage import services
+    """The signatures over new events; and the org context read again after the calls that change it."""
+    from audit.models import CloudTrailEvent
+    from triage import org, services
 
-    return len(services.events_match(event_ids))
+    raised = len(services.events_match(event_ids))
+    changing = CloudTrailEvent.objects.filter(event_id__in=event_ids, error_code="", event_name__in=sorted(
+        org.ORG_EVENTS | org.IAM_EVENTS | org.TAG_EVENTS)).values_list("event_name", "account_id")
+    if changing:
+        org.events_sync({name for name, _ in changing}, {account for _, account in changing})
+    return raised
+
+
+@shared_task(name="triage.tasks.org_sync_all", ignore_result=True)
+def org_sync_all() -> list[str]:
+    from triage import org
+
+    return [org.organizations_sync().status, org.iam_sync().status]
 
 
 @shared_task(name="triage.tasks.ticket_sync", ignore_result=True, bind=True, max_retries=5)

@@ -14,4 +14,6 @@ urlpatterns = [
     path("signatures/<slug:name>/edit/", views.signature_edit, name="signature-edit"),
     path("signatures/<slug:name>/test/", views.signature_test, name="signature-test"),
     path("signatures/<slug:name>/status/", views.signature_status, name="signature-status"),
+    path("org/", views.org_context, name="org"),
+    path("org/sync/", views.org_sync, name="org-sync"),
 ]

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.models import CloudTrailEvent
+from portal.models import Account
 from portal.roles import is_admin, is_developer
 from triage import selectors, services
 from triage.forms import SignatureForm
@@ -172,3 +173,47 @@ def signature_status(request: HttpRequest, name: str) -> HttpResponse:
         messages.success(request, f"{signature.name} is now {signature.get_status_display().lower()} "
                                   f"(version {signature.version}).")
     return redirect(signature)
+
+
+# --- org context ---
+
+@login_required
+def org_context(request: HttpRequest) -> HttpResponse:
+    from triage import org
+    from triage.models import OrgAccount, OrgSync, Principal
+
+    principals = Principal.objects.all()
+    if request.GET.get("q"):
+        principals = principals.filter(Q(name__icontains=request.GET["q"]) | Q(team__icontains=request.GET["q"]) |
+                                       Q(owner_email__icontains=request.GET["q"]))
+    return render(request, "triage/org.html", {
+        "syncs": org.last_syncs(), "recent": OrgSync.objects.all()[:15], "accounts": OrgAccount.objects.all(),
+        "principals": Paginator(principals, 50).get_page(request.GET.get("page")), "q": request.GET.get("q", ""),
+        "portal_accounts": set(Account.objects.values_list("account_id", flat=True)), "columns": org.CSV_COLUMNS})
+
+
+@login_required
+@require_POST
+def org_sync(request: HttpRequest) -> HttpResponse:
+    """Sync now (by hand), or import a CSV."""
+    _admin(request)
+    from triage import org
+
+    upload = request.FILES.get("csv")
+    if upload is not None:
+        try:
+            text = upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            messages.error(request, "The CSV must be UTF-8 text.")
+            return redirect("triage:org")
+        runs = [org.csv_import(text, trigger=f"upload by {request.user.get_username()}")]
+    else:
+        who = f"by hand ({request.user.get_username()})"
+        runs = [org.organizations_sync(trigger=who), org.iam_sync(trigger=who)]
+    for run in runs:
+        if run.status == run.Status.FAILED:
+            messages.error(request, f"{run.source}: {run.error}")
+        else:
+            messages.success(request, f"{run.source}: {run.counts.get('changes', 0)} change(s)"
+                                      f"{' — ' + run.error if run.error else ''}.")
+    return redirect("triage:org")
