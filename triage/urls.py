@@ -5,6 +5,7 @@ from triage import views
 app_name = "triage"
 
 urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
     path("alerts/", views.alert_list, name="alert-list"),
     path("alerts/<int:pk>/", views.alert_detail, name="alert-detail"),
     path("alerts/<int:pk>/status/", views.alert_status, name="alert-status"),

@@ -169,6 +169,8 @@ MATRIX = [
     ("GET", "/triage/signatures/mfa-disabled/edit/", "triage:signature-edit", (302, 200, 403, 403, 403)),
     ("POST", "/triage/signatures/mfa-disabled/test/", "triage:signature-test", (302, 200, 403, 403, 403)),
     ("POST", "/triage/signatures/mfa-disabled/status/", "triage:signature-status", (302, 302, 403, 403, 403)),
+    ("GET", "/triage/", "triage:dashboard", (302, 200, 200, 200, 200)),
+    ("GET", "/triage/?format=csv", "triage:dashboard", (302, 200, 200, 200, 200)),
     ("GET", "/triage/org/", "triage:org", (302, 200, 200, 200, 200)),
     ("POST", "/triage/org/sync/", "triage:org-sync", (302, 302, 403, 403, 403)),
     ("GET", "/api/alerts/", "api-alert-list", (401, 200, 200, 200, 200)),

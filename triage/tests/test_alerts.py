@@ -151,3 +151,21 @@ def test_api_signatures_are_checked_tested_and_promoted(client, people):
     client.force_login(people.auditor)
     assert client.get("/api/signatures/mfa-disabled/").status_code == 200
     assert client.post("/api/signatures/mfa-disabled/test/").status_code == 403
+
+
+def test_the_dashboard_and_a_teams_report(client, world, sandbox, people):
+    _stop_recorder()
+    _deliver(sandbox)
+    client.force_login(people.auditor)
+    page = client.get("/triage/").content.decode()
+    assert "config-recorder-stopped" in page and 'data-testid="alerts-chart"' in page and "<rect" in page
+    report = client.get("/triage/?team=payments&format=csv")
+    assert report["Content-Disposition"].startswith('attachment; filename="alerts-payments-')
+    lines = report.content.decode().splitlines()
+    assert lines[0].startswith("id,severity,signature") and any("config-recorder-stopped" in line for line in lines)
+    data = client.get("/triage/?team=payments&format=json").json()
+    assert data["team"] == "payments" and data["summary"]["open"] == len(data["alerts"]) >= 1
+    assert client.get("/triage/?team=research&format=json").json()["alerts"] == []
+    assert "days: give a whole number" in client.get("/triage/?days=forever", follow=True).content.decode()
+    client.force_login(people.dan)  # another team: sees none of payments' alerts
+    assert client.get("/triage/?format=json").json()["alerts"] == []
