@@ -26,6 +26,14 @@ def people(db):
     return SimpleNamespace(admin=users["adam"], daisy=users["daisy"], dan=users["dan"], auditor=users["audrey"])
 
 
+@pytest.fixture
+def commit_now(monkeypatch):
+    """Tests run inside a transaction that never commits: run what waits for the commit (enqueueing) at once."""
+    from django.db import transaction
+
+    monkeypatch.setattr(transaction, "on_commit", lambda func, using=None, robust=False: func())
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     if not os.path.exists(CHROMIUM):

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from audit.models import (CloudTrailEvent, ConfigResource, ConfigurationItem, EventResource, ItemStatus,
                           ResourceRelationship)
-from audit.selectors import _when
+from audit.selectors import when_param as _when
 from portal.roles import User, is_developer, sees_everything
 
 FILTERS = ("resource_type", "resource_id", "account_id", "region", "team", "tag", "q", "status")

@@ -21,7 +21,8 @@ def events_visible_to(*, user: User) -> QuerySet[CloudTrailEvent]:
     return events.none()
 
 
-def _when(value: str, name: str) -> datetime:
+def when_param(value: str, name: str) -> datetime:
+    """A filter's ISO 8601 time; ValueError naming the filter."""
     parsed = parse_datetime(value) if value else None
     if parsed is None:
         raise ValueError(f"{name}: give an ISO 8601 time such as 2026-11-28T14:00:00Z")
@@ -41,9 +42,9 @@ def events_filter(events: QuerySet[CloudTrailEvent], params) -> QuerySet[CloudTr
     if get("resource_id"):
         events = events.filter(resources__resource_id=get("resource_id")).distinct()
     if get("since"):
-        events = events.filter(event_time__gte=_when(get("since"), "since"))
+        events = events.filter(event_time__gte=when_param(get("since"), "since"))
     if get("until"):
-        events = events.filter(event_time__lte=_when(get("until"), "until"))
+        events = events.filter(event_time__lte=when_param(get("until"), "until"))
     if get("read_only") in ("true", "false"):
         events = events.filter(read_only=get("read_only") == "true")
     elif get("read_only"):

@@ -51,6 +51,16 @@ def running_sandbox(**options: Any) -> Iterator[SandboxServer]:
         server.stop()
 
 
+def deliver(server: SandboxServer) -> None:
+    """Write the sandbox's buffered CloudTrail records as files and let the portal ingest every one (with eager
+    tasks, everything the ingest starts runs too)."""
+    from audit.tasks import cloudtrail_poll
+
+    server.flush()
+    while cloudtrail_poll():
+        pass
+
+
 def reset_sandbox(server: SandboxServer) -> None:
     """Empty every account and forget assumed-role credentials the portal had cached (they died with moto's state)."""
     server.reset()

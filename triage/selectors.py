@@ -1,10 +1,8 @@
 """Triage reads, scoped to what the caller may see: developers see their teams' alerts."""
 
-from datetime import datetime
-
 from django.db.models import QuerySet
-from django.utils.dateparse import parse_datetime
 
+from audit.selectors import when_param
 from portal.roles import User, is_developer, sees_everything
 from triage.models import Alert, AlertStatus, Severity
 
@@ -18,13 +16,6 @@ def alerts_visible_to(*, user: User) -> QuerySet[Alert]:
     if is_developer(user):
         return alerts.filter(account_id__in=user.teams.values("accounts__account_id"))
     return alerts.none()
-
-
-def _when(value: str, name: str) -> datetime:
-    parsed = parse_datetime(value)
-    if parsed is None:
-        raise ValueError(f"{name}: give an ISO 8601 time such as 2026-11-28T14:00:00Z")
-    return parsed
 
 
 def alerts_filter(alerts: QuerySet[Alert], params) -> QuerySet[Alert]:
@@ -41,9 +32,9 @@ def alerts_filter(alerts: QuerySet[Alert], params) -> QuerySet[Alert]:
             raise ValueError(f"status: give one of {', '.join(AlertStatus.values)}")
         alerts = alerts.filter(status=get("status").upper())
     if get("since"):
-        alerts = alerts.filter(last_seen__gte=_when(get("since"), "since"))
+        alerts = alerts.filter(last_seen__gte=when_param(get("since"), "since"))
     if get("until"):
-        alerts = alerts.filter(first_seen__lte=_when(get("until"), "until"))
+        alerts = alerts.filter(first_seen__lte=when_param(get("until"), "until"))
     if get("team"):
         alerts = alerts.filter(team__slug=get("team"))
     for name in ("resource_id", "account_id"):

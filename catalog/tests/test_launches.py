@@ -17,12 +17,7 @@ def lamp(people):
     return Product.objects.get(name="LAMP web server")
 
 
-@pytest.fixture(autouse=True)
-def _run_on_commit(monkeypatch):
-    """Tests run inside a transaction that never commits: run on_commit work (enqueueing) at once."""
-    from django.db import transaction
-
-    monkeypatch.setattr(transaction, "on_commit", lambda func, using=None, robust=False: func())
+pytestmark = pytest.mark.usefixtures("commit_now")  # on_commit work runs at once (tasks are eager)
 
 
 def _launch(client, lamp, **overrides):

@@ -29,11 +29,7 @@ SANDBOX_DELETE_ORDER_LIMIT = {"VPC_With_Managed_NAT_And_Private_Subnet.yaml", "s
 CANDIDATES = ["10.0.0.0/16", "Passw0rdPassw0rd1", "Passw0rd!Passw0rd", "guardrail", "admin", "0.0.0.0/0", "t3.micro", "a", "1"]
 
 
-@pytest.fixture(autouse=True)
-def _run_on_commit(monkeypatch):
-    from django.db import transaction
-
-    monkeypatch.setattr(transaction, "on_commit", lambda func, using=None, robust=False: func())
+pytestmark = pytest.mark.usefixtures("commit_now")  # on_commit work runs at once (tasks are eager)
 
 
 def _account_values() -> dict[str, str]:

@@ -8,22 +8,17 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from audit.tasks import cloudtrail_poll
 from portal import aws
 from remediation import dryrun, services
 from remediation.demo import policies_demo_seed, rules_demo_seed
 from remediation.models import ActionRun, DryRun, Policy
 from sandbox.testing import as_person
+from sandbox.testing import deliver as _deliver
 
 ACCOUNT = "111111111111"
 
 
-@pytest.fixture(autouse=True)
-def _run_on_commit(monkeypatch):
-    """The test's transaction never commits: run what waits for the commit at once (tasks are eager)."""
-    from django.db import transaction
-
-    monkeypatch.setattr(transaction, "on_commit", lambda func, using=None, robust=False: func())
+pytestmark = pytest.mark.usefixtures("commit_now")  # on_commit work runs at once (tasks are eager)
 
 
 @pytest.fixture
@@ -34,12 +29,6 @@ def world(people, sandbox):
     policies_demo_seed()
     bootstrap_from_portal()
     return as_person("daisy")
-
-
-def _deliver(sandbox) -> None:
-    sandbox.flush()
-    while cloudtrail_poll():
-        pass
 
 
 def _ranges(group_id: str) -> list[str]:

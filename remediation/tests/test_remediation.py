@@ -4,20 +4,14 @@ import pytest
 
 from audit.inventory import resource_timeline
 from audit.models import ConfigResource
-from audit.tasks import cloudtrail_poll
 from portal import aws
 from portal.models import Notification
 from remediation.demo import policies_demo_seed, rules_demo_seed
 from remediation.models import ActionRun, Policy
 from sandbox.testing import as_person
+from sandbox.testing import deliver as _deliver
 
-
-@pytest.fixture(autouse=True)
-def _run_on_commit(monkeypatch):
-    """The test's transaction never commits: run what waits for the commit at once (tasks are eager)."""
-    from django.db import transaction
-
-    monkeypatch.setattr(transaction, "on_commit", lambda func, using=None, robust=False: func())
+pytestmark = pytest.mark.usefixtures("commit_now")  # on_commit work runs at once (tasks are eager)
 
 
 @pytest.fixture
@@ -28,12 +22,6 @@ def world(people, sandbox):
     policies_demo_seed()
     bootstrap_from_portal()
     return as_person("daisy")
-
-
-def _deliver(sandbox) -> None:
-    sandbox.flush()
-    while cloudtrail_poll():
-        pass
 
 
 def _world_open(group_id: str) -> bool:

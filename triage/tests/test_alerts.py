@@ -3,10 +3,10 @@ signatures alert nobody, thresholds, status changes with who; the API."""
 
 import pytest
 
-from audit.tasks import cloudtrail_poll
 from portal import aws
 from portal.models import Notification
 from remediation.models import Policy
+from sandbox.testing import deliver as _deliver
 from triage import services
 from triage.builtin import builtin_seed
 from triage.models import Alert, Signature, SignatureHit
@@ -14,11 +14,7 @@ from triage.models import Alert, Signature, SignatureHit
 ACCOUNT = "111111111111"
 
 
-@pytest.fixture(autouse=True)
-def _run_on_commit(monkeypatch):
-    from django.db import transaction
-
-    monkeypatch.setattr(transaction, "on_commit", lambda func, using=None, robust=False: func())
+pytestmark = pytest.mark.usefixtures("commit_now")  # on_commit work runs at once (tasks are eager)
 
 
 @pytest.fixture
@@ -32,12 +28,6 @@ def world(people, sandbox):
     builtin_seed()
     bootstrap_from_portal()
     _deliver(sandbox)
-
-
-def _deliver(sandbox) -> None:
-    sandbox.flush()
-    while cloudtrail_poll():
-        pass
 
 
 def _stop_recorder():

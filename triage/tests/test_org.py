@@ -3,19 +3,15 @@
 import pytest
 from django.conf import settings
 
-from audit.tasks import cloudtrail_poll
 from portal import aws
+from sandbox.testing import deliver as _deliver
 from triage import org
 from triage.models import OrgAccount, OrgSync, Principal
 
 ACCOUNT = "111111111111"
 
 
-@pytest.fixture(autouse=True)
-def _run_on_commit(monkeypatch):
-    from django.db import transaction
-
-    monkeypatch.setattr(transaction, "on_commit", lambda func, using=None, robust=False: func())
+pytestmark = pytest.mark.usefixtures("commit_now")  # on_commit work runs at once (tasks are eager)
 
 
 @pytest.fixture
@@ -24,12 +20,6 @@ def world(people, sandbox):
 
     bootstrap_from_portal()
     return sandbox
-
-
-def _deliver(sandbox) -> None:
-    sandbox.flush()
-    while cloudtrail_poll():
-        pass
 
 
 def test_accounts_units_and_tags_come_from_organizations(world):

@@ -13,12 +13,7 @@ from triage.outputs.tests.conftest import github_fake, jira_fake, webhook_fake  
 from triage.outputs.tests.fake_github import FakeGitHub, FakeWebhook
 from triage.outputs.tests.fake_jira import FakeJira
 
-
-@pytest.fixture(autouse=True)
-def _run_on_commit(monkeypatch):
-    from django.db import transaction
-
-    monkeypatch.setattr(transaction, "on_commit", lambda func, using=None, robust=False: func())
+pytestmark = pytest.mark.usefixtures("commit_now")  # on_commit work runs at once (tasks are eager)
 
 
 def _stop(n: int) -> list[str]:
