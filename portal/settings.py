@@ -185,6 +185,7 @@ CELERY_BEAT_SCHEDULE = {
     "events-purge": {"task": "audit.tasks.events_purge", "schedule": 6 * 60 * 60.0},
     "recorder-scan": {"task": "audit.tasks.recorder_scan_all", "schedule": cfg.float("RECORDER_SCAN_SECONDS", 300.0)},
     "org-sync": {"task": "triage.tasks.org_sync_all", "schedule": cfg.float("ORG_SYNC_SECONDS", 3600.0)},
+    "alarms": {"task": "triage.tasks.alarms_evaluate", "schedule": 60.0},
     "compliance-periodic": {"task": "remediation.tasks.evaluate_periodic",
                             "schedule": cfg.float("COMPLIANCE_PERIODIC_SECONDS", 600.0)},
 }

@@ -210,3 +210,45 @@ class OrgSync(models.Model):
 
     class Meta:
         ordering = ["-started", "-id"]
+
+
+class Alarm(models.Model):
+    """A threshold on a portal metric, as a CloudWatch alarm: OK, ALARM or INSUFFICIENT_DATA; people are told
+    when it is crossed and when it clears."""
+
+    class Metric(models.TextChoices):
+        NON_COMPLIANT = "non_compliant_resources", "Non-compliant resources (not excepted)"
+        ALERTS_HOUR = "alerts_per_hour", "New alerts in the last hour"
+        OPEN_ALERTS = "open_alerts", "Open alerts"
+        INGEST_LAG = "ingest_lag_seconds", "Ingest lag (s): event time to stored, median of the last 5 minutes"
+
+    class Comparison(models.TextChoices):
+        GT = "GT", ">"
+        GTE = "GTE", "≥"
+        LT = "LT", "<"
+        LTE = "LTE", "≤"
+
+    class State(models.TextChoices):
+        OK = "OK"
+        ALARM = "ALARM"
+        INSUFFICIENT_DATA = "INSUFFICIENT_DATA"
+
+    name = models.SlugField(max_length=100, unique=True)
+    metric = models.CharField(max_length=30, choices=Metric.choices)
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+                             help_text="Blank: every team.")
+    comparison = models.CharField(max_length=3, choices=Comparison.choices, default=Comparison.GT)
+    threshold = models.FloatField()
+    state = models.CharField(max_length=17, choices=State.choices, default=State.INSUFFICIENT_DATA)
+    value = models.FloatField(null=True, blank=True)
+    evaluated = models.DateTimeField(null=True, blank=True)
+    state_changed = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    history = HistoricalRecords(excluded_fields=["value", "evaluated"])
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -49,3 +49,10 @@ def webhook_task(self, alert_id: int, why: str) -> bool:
         if not exc.retryable or self.request.is_eager:
             return False
         raise self.retry(exc=exc, countdown=exc.retry_after or 30) from None
+
+
+@shared_task(name="triage.tasks.alarms_evaluate", ignore_result=True)
+def alarms_evaluate() -> int:
+    from triage import alarms
+
+    return alarms.alarms_evaluate()

@@ -16,5 +16,6 @@ urlpatterns = [
     path("signatures/<slug:name>/test/", views.signature_test, name="signature-test"),
     path("signatures/<slug:name>/status/", views.signature_status, name="signature-status"),
     path("org/", views.org_context, name="org"),
+    path("alarms/", views.alarm_list, name="alarm-list"),
     path("org/sync/", views.org_sync, name="org-sync"),
 ]

@@ -254,3 +254,38 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     query.update({k: v for k, v in {"team": team, "days": days}.items() if v})
     return render(request, "triage/dashboard.html", {"summary": board.summary(alerts), "team": team, "days": days,
                                                      "query": query.urlencode()})
+
+
+# --- alarms ---
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def alarm_list(request: HttpRequest) -> HttpResponse:
+    from portal.models import Team
+    from triage import alarms
+    from triage.models import Alarm
+
+    if request.method == "POST":
+        _admin(request)
+        try:
+            threshold = float(request.POST.get("threshold", ""))
+        except ValueError:
+            messages.error(request, "threshold: give a number")
+        else:
+            team = Team.objects.filter(slug=request.POST.get("team", "")).first()
+            if request.POST.get("team") and team is None:
+                messages.error(request, f"team: no team {request.POST['team']!r}")
+            else:
+                try:
+                    alarm = alarms.alarm_create(name=request.POST.get("name", ""), metric=request.POST.get("metric", ""),
+                                                threshold=threshold, comparison=request.POST.get("comparison", "GT"),
+                                                team=team, user=request.user)
+                except ValidationError as exc:
+                    messages.error(request, " ".join(f"{k}: {m}" for k, ms in exc.message_dict.items() for m in ms))
+                else:
+                    messages.success(request, f"Alarm {alarm.name} created; it is {alarm.state}.")
+                    return redirect("triage:alarm-list")
+    rows = [(a, list(a.history.all()[:6])) for a in Alarm.objects.select_related("team")]
+    return render(request, "triage/alarm_list.html", {
+        "rows": rows, "metrics": Alarm.Metric.choices, "comparisons": Alarm.Comparison.choices,
+        "teams": Team.objects.values_list("slug", flat=True), "posted": request.POST})

@@ -172,6 +172,8 @@ MATRIX = [
     ("GET", "/triage/", "triage:dashboard", (302, 200, 200, 200, 200)),
     ("GET", "/triage/?format=csv", "triage:dashboard", (302, 200, 200, 200, 200)),
     ("GET", "/triage/org/", "triage:org", (302, 200, 200, 200, 200)),
+    ("GET", "/triage/alarms/", "triage:alarm-list", (302, 200, 200, 200, 200)),
+    ("POST", "/triage/alarms/", "triage:alarm-list", (302, 200, 403, 403, 403)),
     ("POST", "/triage/org/sync/", "triage:org-sync", (302, 302, 403, 403, 403)),
     ("GET", "/api/alerts/", "api-alert-list", (401, 200, 200, 200, 200)),
     ("GET", "/api/alerts/{alert}/", "api-alert-detail", (401, 200, 200, 404, 200)),
