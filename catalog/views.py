@@ -16,6 +16,7 @@ from catalog.forms import ConstraintForm, PortfolioForm, ProductForm, VersionFor
 from catalog.launch_form import launch_form_build
 from catalog.models import Constraint, Portfolio
 from portal.roles import is_admin, sees_everything
+from portal.validation import errors_to_form
 
 
 def admin_only(view):
@@ -26,11 +27,6 @@ def admin_only(view):
         return view(request, *args, **kwargs)
 
     return login_required(wrapped)
-
-
-def _errors_to_form(form, exc: ValidationError) -> None:
-    for field, errors in exc.message_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
 
 
 @login_required
@@ -81,7 +77,7 @@ def _save_or_show(request: HttpRequest, form, save, kind: str, title: str) -> Ht
         try:
             obj = save(form.cleaned_data)
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            errors_to_form(form, exc)
         else:
             messages.success(request, f"Saved {kind} {obj.name}.")
             return redirect(obj)
@@ -147,7 +143,7 @@ def version_create(request: HttpRequest, pk: int) -> HttpResponse:
                                               template=data["template"], description=data["description"],
                                               guidance=data["guidance"])
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            errors_to_form(form, exc)
         else:
             messages.success(request, f"Version {version.name} of {product.name} is ready.")
             return redirect(version)
@@ -216,7 +212,7 @@ def constraint_create(request: HttpRequest, pk: int) -> HttpResponse:
                                        definition=data["definition"], portfolio=data["portfolio"],
                                        description=data["description"])
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            errors_to_form(form, exc)
         else:
             messages.success(request, f"Added a {data['type'].lower()} constraint to {product.name}.")
             return redirect(product)

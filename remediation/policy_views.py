@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.roles import is_admin
+from portal.validation import error_sentence, errors_to_form
 from remediation import dryrun, services
 from remediation.forms import DryRunForm, PolicyForm
 from remediation.models import ActionStatus, DryRun, Policy, PolicyMode
@@ -83,8 +84,7 @@ def _policy_form(request: HttpRequest, policy: Policy | None) -> HttpResponse:
         try:
             saved = services.policy_save(policy=policy, user=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            errors_to_form(form, exc)
         else:
             messages.success(request, f"Saved {saved.name} (version {saved.version}, {saved.mode}).")
             return redirect("remediation:policy-detail", name=saved.name)
@@ -112,7 +112,7 @@ def policy_mode(request: HttpRequest, name: str) -> HttpResponse:
     try:
         policy = services.policy_save(policy=policy, user=request.user, mode=request.POST.get("mode", ""))
     except ValidationError as exc:
-        messages.error(request, " ".join(m for ms in exc.message_dict.values() for m in ms))
+        messages.error(request, error_sentence(exc))
     else:
         messages.success(request, f"{policy.name} is now {policy.mode} (version {policy.version}).")
     return redirect("remediation:policy-detail", name=policy.name)
@@ -200,8 +200,7 @@ def dry_run_list(request: HttpRequest) -> HttpResponse:
                                                 since=form.cleaned_data["since"], until=form.cleaned_data["until"],
                                                 user=request.user)
             except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
+                errors_to_form(form, exc)
             else:
                 return redirect(dry_run)
     page = Paginator(dryrun.dry_runs_visible_to(user=request.user), 25).get_page(request.GET.get("page"))
@@ -239,7 +238,7 @@ def dry_run_apply(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         first = dryrun.dry_run_apply(dry_run=dry_run, user=request.user)
     except ValidationError as exc:
-        messages.error(request, " ".join(m for ms in exc.message_dict.values() for m in ms))
+        messages.error(request, error_sentence(exc))
     else:
         messages.success(request, f"Approved: {len(first)} plan{'s' if len(first) != 1 else ''} applying; each action "
                                   "reads its target again and is skipped if it changed since the report.")

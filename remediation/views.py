@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.models import ConfigResource, ItemStatus
 from portal.roles import is_admin
+from portal.validation import errors_to_form
 from remediation import dashboard, services
 from remediation.compliance import account_context, view_of
 from remediation.forms import ExceptionForm, RuleForm
@@ -91,8 +92,7 @@ def _rule_form(request: HttpRequest, rule: Rule | None) -> HttpResponse:
         try:
             saved = services.rule_save(rule=rule, user=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            errors_to_form(form, exc)
         else:
             messages.success(request, f"Saved {saved.name}; every resource is being evaluated against it.")
             return redirect(saved)
@@ -160,8 +160,7 @@ def exception_new(request: HttpRequest) -> HttpResponse:
         try:
             services.exception_create(user=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            errors_to_form(form, exc)
         else:
             messages.success(request, "Exception saved; the findings it covers now count as excepted.")
             return redirect("remediation:exception-list")

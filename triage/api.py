@@ -8,6 +8,7 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from portal.roles import is_admin, is_developer
+from portal.validation import bad_filter
 from triage import selectors, services
 from triage.models import Alert, AlertStatus, Signature
 
@@ -50,8 +51,7 @@ class AlertViewSet(mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
         try:
             return selectors.alerts_filter(alerts, self.request.query_params)
         except ValueError as exc:
-            name, _, message = str(exc).partition(": ")
-            raise ValidationError({name: [message]}) from None
+            raise bad_filter(exc) from None
 
     @extend_schema(request=AlertStatusSerializer, responses=AlertSerializer)
     def partial_update(self, request, *args, **kwargs):

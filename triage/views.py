@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from audit.models import CloudTrailEvent
 from portal.models import Account
 from portal.roles import is_admin, is_developer
+from portal.validation import error_sentence, errors_to_form
 from triage import selectors, services
 from triage.forms import SignatureForm
 from triage.models import AlertStatus, Severity, Signature
@@ -67,7 +68,7 @@ def alert_status(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.alert_status_set(alert=alert, status=request.POST.get("status", ""), user=request.user)
     except ValidationError as exc:
-        messages.error(request, " ".join(m for ms in exc.message_dict.values() for m in ms))
+        messages.error(request, error_sentence(exc))
     return redirect(alert)
 
 
@@ -115,8 +116,7 @@ def _signature_form(request: HttpRequest, signature: Signature | None) -> HttpRe
         try:
             saved = services.signature_save(signature=signature, user=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            errors_to_form(form, exc)
         else:
             messages.success(request, f"Saved {saved.name} (version {saved.version}, {saved.get_status_display()}).")
             return redirect(saved)
@@ -168,7 +168,7 @@ def signature_status(request: HttpRequest, name: str) -> HttpResponse:
         else:
             signature = services.signature_save(signature=signature, user=request.user, status=wanted)
     except ValidationError as exc:
-        messages.error(request, " ".join(m for ms in exc.message_dict.values() for m in ms))
+        messages.error(request, error_sentence(exc))
     else:
         messages.success(request, f"{signature.name} is now {signature.get_status_display().lower()} "
                                   f"(version {signature.version}).")
@@ -281,7 +281,7 @@ def alarm_list(request: HttpRequest) -> HttpResponse:
                                                 threshold=threshold, comparison=request.POST.get("comparison", "GT"),
                                                 team=team, user=request.user)
                 except ValidationError as exc:
-                    messages.error(request, " ".join(f"{k}: {m}" for k, ms in exc.message_dict.items() for m in ms))
+                    messages.error(request, error_sentence(exc, named=True))
                 else:
                     messages.success(request, f"Alarm {alarm.name} created; it is {alarm.state}.")
                     return redirect("triage:alarm-list")

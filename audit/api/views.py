@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from audit import inventory, selectors
 from audit.api.serializers import (ConfigurationItemSerializer, EventDetailSerializer, EventSerializer,
                                    ResourceDetailSerializer, ResourceSerializer, TimelineEntrySerializer)
+from portal.validation import bad_filter
 
 _PARAMS = [OpenApiParameter(name, str, description=f"Filter by {name.replace('_', ' ')}")
            for name in selectors.FILTERS]
@@ -33,13 +34,7 @@ class EventViewSet(viewsets.ReadOnlyModelViewSet):
         try:
             return selectors.events_filter(events, self.request.query_params)
         except ValueError as exc:
-            name, _, message = str(exc).partition(": ")
-            raise ValidationError({name: [message]}) from None
-
-
-def _bad_filter(exc: ValueError) -> ValidationError:
-    name, _, message = str(exc).partition(": ")
-    return ValidationError({name: [message]})
+            raise bad_filter(exc) from None
 
 
 @extend_schema_view(list=extend_schema(parameters=[
@@ -57,7 +52,7 @@ class ResourceViewSet(viewsets.ReadOnlyModelViewSet):
         try:
             return inventory.resources_filter(resources, self.request.query_params)
         except ValueError as exc:
-            raise _bad_filter(exc) from None
+            raise bad_filter(exc) from None
 
     @extend_schema(parameters=[
         OpenApiParameter("before", str, description="ISO 8601 time: entries older than it (the Link header's next)"),
@@ -93,7 +88,7 @@ class ResourceViewSet(viewsets.ReadOnlyModelViewSet):
         try:
             item = inventory.item_at(resource, request.query_params.get("at") or timezone.now())
         except ValueError as exc:
-            raise _bad_filter(exc) from None
+            raise bad_filter(exc) from None
         if item is None:
             raise NotFound("The recorder had not seen this resource yet at that time.")
         return Response(ConfigurationItemSerializer(item).data)

@@ -6,6 +6,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from portal.roles import is_admin
+from portal.validation import bad_filter
 from remediation import dashboard
 from remediation.api.serializers import (
     ActionRunSerializer,
@@ -40,8 +41,7 @@ class FindingViewSet(viewsets.ReadOnlyModelViewSet):
         try:
             return dashboard.findings_filter(findings, self.request.query_params)
         except ValueError as exc:
-            name, _, message = str(exc).partition(": ")
-            raise ValidationError({name: [message]}) from None
+            raise bad_filter(exc) from None
 
 
 class RuleViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):

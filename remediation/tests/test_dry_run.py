@@ -12,23 +12,12 @@ from portal import aws
 from remediation import dryrun, services
 from remediation.demo import policies_demo_seed, rules_demo_seed
 from remediation.models import ActionRun, DryRun, Policy
-from sandbox.testing import as_person
 from sandbox.testing import deliver as _deliver
 
 ACCOUNT = "111111111111"
 
 
 pytestmark = pytest.mark.usefixtures("commit_now")  # on_commit work runs at once (tasks are eager)
-
-
-@pytest.fixture
-def world(people, sandbox):
-    from sandbox.bootstrap import bootstrap_from_portal
-
-    rules_demo_seed()
-    policies_demo_seed()
-    bootstrap_from_portal()
-    return as_person("daisy")
 
 
 def _ranges(group_id: str) -> list[str]:

@@ -14,16 +14,6 @@ from sandbox.testing import deliver as _deliver
 pytestmark = pytest.mark.usefixtures("commit_now")  # on_commit work runs at once (tasks are eager)
 
 
-@pytest.fixture
-def world(people, sandbox):
-    from sandbox.bootstrap import bootstrap_from_portal
-
-    rules_demo_seed()
-    policies_demo_seed()
-    bootstrap_from_portal()
-    return as_person("daisy")
-
-
 def _world_open(group_id: str) -> bool:
     group = aws.client("ec2", account_id="111111111111").describe_security_groups(GroupIds=[group_id])
     ranges = [r["CidrIp"] for p in group["SecurityGroups"][0]["IpPermissions"] for r in p.get("IpRanges", [])]
