@@ -186,6 +186,7 @@ CELERY_BEAT_SCHEDULE = {
     "recorder-scan": {"task": "audit.tasks.recorder_scan_all", "schedule": cfg.float("RECORDER_SCAN_SECONDS", 300.0)},
     "org-sync": {"task": "triage.tasks.org_sync_all", "schedule": cfg.float("ORG_SYNC_SECONDS", 3600.0)},
     "alarms": {"task": "triage.tasks.alarms_evaluate", "schedule": 60.0},
+    "flowlogs-poll": {"task": "triage.tasks.flowlogs_poll", "schedule": cfg.float("FLOWLOG_POLL_SECONDS", 60.0)},
     "compliance-periodic": {"task": "remediation.tasks.evaluate_periodic",
                             "schedule": cfg.float("COMPLIANCE_PERIODIC_SECONDS", 600.0)},
 }
@@ -205,6 +206,11 @@ AWS_READ_TIMEOUT = cfg.float("AWS_READ_TIMEOUT", 30.0)
 AWS_MAX_ATTEMPTS = cfg.int("AWS_MAX_ATTEMPTS", 3)
 # How often the sandbox delivers CloudTrail files (AWS: about every 5 minutes).
 SANDBOX_CLOUDTRAIL_FLUSH_SECONDS = cfg.float("SANDBOX_CLOUDTRAIL_FLUSH_SECONDS", 2.0)
+# How often the sandbox writes a VPC flow-log file per flow log to S3 (AWS: every 1 or 10 minutes); 0: never.
+SANDBOX_FLOWLOG_SECONDS = cfg.float("SANDBOX_FLOWLOG_SECONDS", 60.0)
+# `manage.py sandbox` also builds the demo world: the organisation, and per account a small network whose
+# flow log shows normal traffic and, now and then, a port scan and an SSH brute force.
+SANDBOX_DEMO_NETWORK = cfg.bool("SANDBOX_DEMO_NETWORK", True)
 
 # How long CloudTrail events are kept; older ones are removed in batches by a periodic task.
 CLOUDTRAIL_RETENTION_DAYS = cfg.int("CLOUDTRAIL_RETENTION_DAYS", 365)

@@ -10,6 +10,10 @@ changes. The report lists every action the policies would have taken (target, AP
 change), how that differs from what the active versions did in the same window (their ActionRun rows), and the
 compliance it would have produced. An admin may approve a report and apply it as a plan: exactly those actions,
 each read again and skipped when its target changed since (``Action.apply`` does the check).
+
+Signatures (stored ones, whatever their status, and drafts not saved yet) take part too: replayed over the same
+events (``triage.replay``), the report says what each would have hit and the alerts it would have raised, against
+what the stored one really did.
 """
 
 from __future__ import annotations
@@ -67,10 +71,9 @@ def _moment(value: Any, name: str) -> datetime:
     return value if timezone.is_aware(value) else timezone.make_aware(value, timezone.utc)
 
 
-def dry_run_create(*, policy_ids: Any, since: Any, until: Any, user: Any) -> DryRun:
-    """A PENDING dry run of these policies over [since, until]; its task starts once the transaction commits."""
-    if not isinstance(policy_ids, list | tuple) or not policy_ids:
-        raise ValidationError({"policies": ["Give a list of one or more policy ids."]})
+def _policies(policy_ids: Any) -> list[Policy]:
+    if not isinstance(policy_ids, list | tuple):
+        raise ValidationError({"policies": ["Give a list of policy ids."]})
     try:
         ids = [int(p) for p in policy_ids]
     except (TypeError, ValueError):
@@ -79,6 +82,51 @@ def dry_run_create(*, policy_ids: Any, since: Any, until: Any, user: Any) -> Dry
     missing = sorted(set(ids) - {p.pk for p in policies})
     if missing:
         raise ValidationError({"policies": [f"No policy with id {', '.join(map(str, missing))}."]})
+    return policies
+
+
+def _signatures(names: Any, drafts: Any) -> list[dict[str, Any]]:
+    """Snapshots of the stored signatures named (any status: that is how a draft saved OFF or STAGING is tried)
+    and of the drafts not saved yet; a draft replaces the stored signature of its name."""
+    # Imported here: triage imports remediation (patterns, actions), and remediation's import graph stays light.
+    from triage.models import Signature
+    from triage.replay import draft_snapshot, signature_snapshot
+
+    if not isinstance(names, list | tuple) or not all(isinstance(n, str) for n in names):
+        raise ValidationError({"signatures": ["Give a list of signature names."]})
+    if not isinstance(drafts, list | tuple):
+        raise ValidationError({"signature_drafts": ["Give a list of signatures (JSON objects)."]})
+    stored = {s.name: s for s in Signature.objects.filter(name__in=names)}
+    missing = sorted(set(names) - set(stored))
+    if missing:
+        raise ValidationError({"signatures": [f"No signature named {', '.join(missing)}."]})
+    snapshots = {name: signature_snapshot(signature) for name, signature in stored.items()}
+    named: set[str] = set()
+    for i, values in enumerate(drafts, start=1):
+        if not isinstance(values, dict):
+            raise ValidationError({"signature_drafts": [f"Draft {i}: give a signature as a JSON object."]})
+        label = f"Draft {i}" + (f" ({values['name']})" if values.get("name") else "")
+        try:
+            snap = draft_snapshot(values)
+        except ValidationError as exc:
+            raise ValidationError({"signature_drafts": [f"{label}: {field}: {message}" for field, messages in
+                                                        exc.message_dict.items() for message in messages]}) from None
+        if snap["name"] in named:
+            raise ValidationError({"signature_drafts": [f"{label}: name: two drafts are named {snap['name']}."]})
+        named.add(snap["name"])
+        snapshots[snap["name"]] = snap
+    return [snapshots[name] for name in sorted(snapshots)]
+
+
+def dry_run_create(*, policy_ids: Any = (), since: Any, until: Any, user: Any, signature_names: Any = (),
+                   signature_drafts: Any = ()) -> DryRun:
+    """A PENDING dry run of these policies and signatures over [since, until]; its task starts once the
+    transaction commits."""
+    policies = _policies(policy_ids)
+    signatures = _signatures(signature_names, signature_drafts)
+    if not policies and not signatures:
+        message = "Give at least one policy or one signature."
+        raise ValidationError({"policies": [message], "signatures": [message]})
     start, end = _moment(since, "since"), _moment(until, "until")
     now = timezone.now()
     if start >= end:
@@ -88,7 +136,7 @@ def dry_run_create(*, policy_ids: Any, since: Any, until: Any, user: Any) -> Dry
     if end - start > MAX_WINDOW:
         raise ValidationError({"since": [f"The window is at most {MAX_WINDOW.days} days."]})
     with transaction.atomic():
-        dry_run = DryRun.objects.create(since=start, until=min(end, now), requested_by=user,
+        dry_run = DryRun.objects.create(since=start, until=min(end, now), requested_by=user, signatures=signatures,
                                         snapshot=[policy_snapshot(p) for p in sorted(policies, key=lambda p: p.name)])
         dry_run.policies.set(policies)
     from remediation.tasks import dry_run_execute as task
@@ -168,8 +216,8 @@ def dry_runs_visible_to(*, user: Any):
 
 
 def report_for(dry_run: DryRun, *, user: Any) -> dict[str, Any]:
-    """The report as this person may read it: a developer sees the actions on their teams' accounts only, and
-    not the portal-wide compliance figures."""
+    """The report as this person may read it: a developer sees the actions and the example alerts on their teams'
+    accounts only, and not the portal-wide compliance figures."""
     from portal.roles import sees_everything
 
     report = dict(dry_run.report or {})
@@ -185,6 +233,8 @@ def report_for(dry_run: DryRun, *, user: Any) -> dict[str, Any]:
         pk=d["run"], account_id__in=mine).exists()]
     report["differences"] = differences
     report["compliance"] = []
+    report["signatures"] = [{**row, "examples": [e for e in row["examples"] if e["account_id"] in mine]}
+                            for row in report.get("signatures", [])]
     return report
 
 

@@ -3,6 +3,7 @@ import json
 from django import forms
 
 from remediation.models import Policy, PolicyMode, Rule, RuleException
+from triage.models import Signature
 
 
 class JSONText(forms.CharField):
@@ -100,7 +101,14 @@ class PolicyForm(forms.Form):
 class DryRunForm(forms.Form):
     WINDOWS = [("1", "The last hour"), ("24", "The last 24 hours"), ("168", "The last 7 days"), ("", "From … to …")]
 
-    policies = forms.ModelMultipleChoiceField(queryset=Policy.objects.all(), widget=forms.CheckboxSelectMultiple)
+    policies = forms.ModelMultipleChoiceField(queryset=Policy.objects.all(), widget=forms.CheckboxSelectMultiple,
+                                              required=False)
+    signatures = forms.ModelMultipleChoiceField(queryset=Signature.objects.all(), to_field_name="name", required=False,
+                                                widget=forms.SelectMultiple(attrs={"class": "form-select", "size": 6}),
+                                                help_text="Stored signatures, any status (off and staging too).")
+    signature_drafts = JSONText(required=False, label="Draft signature (JSON)",
+                                help_text='Optional, not saved: {"name", "title", "pattern", "conditions", "severity", '
+                                          '"dedup_minutes"}; named like a stored one, it replaces it.')
     window = forms.ChoiceField(choices=WINDOWS, initial="1", required=False)
     since = forms.DateTimeField(required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local",
                                                                                   "class": "form-control"}),

@@ -231,9 +231,10 @@ class ActionRun(models.Model):
 
 
 class DryRun(models.Model):
-    """Policies (drafts or active) run over a past window of stored events and configuration items: every action
-    they would have taken, how that differs from what the active versions did, and the compliance it would have
-    produced. Nothing in any account changes; an admin may approve the report and apply it as a plan."""
+    """Policies (drafts or active) and signatures (stored or drafts) run over a past window of stored events and
+    configuration items: every action the policies would have taken, how that differs from what the active
+    versions did, and the compliance it would have produced; the alerts the signatures would have raised against
+    those they did. Nothing in any account changes; an admin may approve the report and apply it as a plan."""
 
     class Status(models.TextChoices):
         PENDING = "PENDING"
@@ -243,10 +244,13 @@ class DryRun(models.Model):
 
     policies = models.ManyToManyField(Policy, related_name="dry_runs")
     snapshot = models.JSONField(default=list, help_text="Each policy as it was when the dry run was asked for.")
+    signatures = models.JSONField(default=list, blank=True, help_text="Each signature as it was asked for (stored, "
+                                                                      "any status, or a draft not saved yet).")
     since = models.DateTimeField()
     until = models.DateTimeField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    progress = models.JSONField(default=dict, blank=True, help_text="{events, items, actions} looked at so far.")
+    progress = models.JSONField(default=dict, blank=True, help_text="{events, items, actions, signature_events} looked "
+                                                                     "at so far.")
     report = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,

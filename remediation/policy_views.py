@@ -196,9 +196,12 @@ def dry_run_list(request: HttpRequest) -> HttpResponse:
         _admin(request)
         if form.is_valid():
             try:
-                dry_run = dryrun.dry_run_create(policy_ids=[p.pk for p in form.cleaned_data["policies"]],
-                                                since=form.cleaned_data["since"], until=form.cleaned_data["until"],
-                                                user=request.user)
+                data = form.cleaned_data
+                dry_run = dryrun.dry_run_create(policy_ids=[p.pk for p in data["policies"]], since=data["since"],
+                                                until=data["until"], user=request.user,
+                                                signature_names=[s.name for s in data["signatures"]],
+                                                signature_drafts=[data["signature_drafts"]]
+                                                if data["signature_drafts"] else [])
             except ValidationError as exc:
                 errors_to_form(form, exc)
             else:
@@ -222,6 +225,11 @@ def dry_run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     for entry in report.get("actions", []):
         entry["parameters_json"] = json.dumps(entry["parameters"], indent=1) if entry["parameters"] else ""
         chains.setdefault(entry["chain"], []).append(entry)
+    # Imported here, as in remediation.replay: remediation's import graph stays light.
+    from triage.replay import chart_bars
+
+    for row in report.get("signatures", []):
+        row["svg"] = chart_bars(row["chart"])
     ctx = {"dry_run": dry_run, "report": report, "chains": list(chains.values()),
            "counts": dryrun.counts(report), "applied_runs": dry_run.applied_runs.order_by("id"),
            "can_apply": is_admin(request.user) and dry_run.status == DryRun.Status.SUCCEEDED

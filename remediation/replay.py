@@ -1,6 +1,6 @@
 """The replay behind a dry run (see remediation.dryrun): each policy's triggers in the window, the plan of each
 action from the configuration recorded at that moment, the differences from what the active versions did, and
-the compliance it would have produced."""
+the compliance it would have produced; the signatures' would-be alerts (triage.replay)."""
 
 from __future__ import annotations
 
@@ -103,6 +103,7 @@ class Replay:
         for snap in snapshots:
             if snap.get("rule"):
                 self._rule(snap)
+        signatures = self._signatures() if self.dry_run.signatures else []
         self._save_progress()
         for row in self.summary.values():
             row["current_version"] = Policy.objects.filter(name=row["policy"]).values_list(
@@ -110,7 +111,7 @@ class Replay:
         return {"since": self.since.isoformat(), "until": self.until.isoformat(), "actions": self.actions,
                 "truncated": self.truncated, "scanned": dict(self.progress),
                 "policies": list(self.summary.values()), "differences": self._differences(),
-                "compliance": self._compliance()}
+                "compliance": self._compliance(), "signatures": signatures}
 
     def _save_progress(self) -> None:
         self.progress["actions"] = len(self.actions)
@@ -120,6 +121,18 @@ class Replay:
         self.progress[kind] += 1
         if self.progress[kind] % PROGRESS_EVERY == 0:
             self._save_progress()
+
+    # --- signatures ---
+
+    def _signatures(self) -> list[dict[str, Any]]:
+        # Imported here: triage imports remediation (patterns, actions), and remediation's import graph stays light.
+        from triage.replay import signatures_replay
+
+        def seen(events: int) -> None:
+            self.progress["signature_events"] = events
+            self._save_progress()
+
+        return signatures_replay(self.dry_run.signatures, since=self.since, until=self.until, progress=seen)
 
     # --- event rules ---
 

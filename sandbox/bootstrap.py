@@ -43,12 +43,13 @@ def config_bucket(account_id: str) -> str:
 class BootstrapSummary:
     created: list[str] = field(default_factory=list)
     existing: list[str] = field(default_factory=list)
+    title: str = "Bootstrap"
 
     def note(self, created: bool, what: str) -> None:
         (self.created if created else self.existing).append(what)
 
     def lines(self) -> list[str]:
-        out = [f"Bootstrap: {len(self.created)} created, {len(self.existing)} already there."]
+        out = [f"{self.title}: {len(self.created)} created, {len(self.existing)} already there."]
         out += [f"  created  {item}" for item in self.created]
         return out
 
@@ -61,6 +62,9 @@ class AccountSpec:
     account_id: str
     role_name: str
     regions: tuple[str, ...] = ()  # where the Config recorder runs; the default region when empty
+    name: str = ""  # the portal's name for the account
+    team: str = ""  # its team's slug
+    owner: str = ""  # an email of someone in that team
 
 
 def _missing(call: Any, codes: tuple[str, ...], **kwargs: Any) -> bool:
@@ -235,14 +239,21 @@ def bootstrap(accounts: Iterable[AccountSpec], people: Iterable[Person] = ()) ->
     return summary
 
 
+def _spec(account: Account, regions: tuple[str, ...]) -> AccountSpec:
+    member = account.team.members.exclude(email="").order_by("username").first()
+    return AccountSpec(account.account_id, account.portal_role_name, regions, name=account.name,
+                       team=account.team.slug, owner=member.email if member else "")
+
+
 def portal_accounts() -> list[AccountSpec]:
     """The management account first, then every portal Account."""
-    management = Account.objects.filter(account_id=settings.AWS_MANAGEMENT_ACCOUNT_ID).first()
-    specs = [AccountSpec(settings.AWS_MANAGEMENT_ACCOUNT_ID,
-                         management.portal_role_name if management else settings.AWS_PORTAL_ROLE_NAME)]
-    for account in Account.objects.order_by("name"):
+    accounts = Account.objects.select_related("team")
+    management = accounts.filter(account_id=settings.AWS_MANAGEMENT_ACCOUNT_ID).first()
+    specs = [_spec(management, ()) if management else
+             AccountSpec(settings.AWS_MANAGEMENT_ACCOUNT_ID, settings.AWS_PORTAL_ROLE_NAME)]
+    for account in accounts.order_by("name"):
         if account.account_id != settings.AWS_MANAGEMENT_ACCOUNT_ID:
-            specs.append(AccountSpec(account.account_id, account.portal_role_name, tuple(account.allowed_regions)))
+            specs.append(_spec(account, tuple(account.allowed_regions)))
     return specs
 
 

@@ -6,7 +6,8 @@ Django-free, so tests can start it in-process on a free port:
     server.start()            # serves on a background thread
     server.endpoint           # "http://127.0.0.1:<bound port>"
     server.flush()            # deliver buffered CloudTrail records now
-    server.reset()            # moto's /moto-api/reset, plus the writer's buffers and identity cache
+    server.flowlogs.flush()   # write a VPC flow-log file per flow log now (also every `flowlog_seconds`)
+    server.reset()            # moto's /moto-api/reset, plus the writers' buffers and counts, and identity cache
     server.stop()             # flushes what is pending, then closes the port
 """
 
@@ -15,10 +16,20 @@ from __future__ import annotations
 import logging
 import threading
 
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from moto.organizations.models import organizations_backends
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from sandbox.delivery import CloudTrailWriter
+from sandbox.flowtraffic import (
+    DEFAULT_ATTACK_EVERY,
+    DEFAULT_PERIOD_SECONDS,
+    FlowLogWriter,
+)
 from sandbox.identity import IdentityResolver, seed_portal_user
 from sandbox.middleware import CloudTrailMiddleware
 
@@ -37,7 +48,8 @@ class _QuietRequestHandler(MotoRequestHandler):
 class SandboxServer:
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, portal_access_key: str,
                  management_account_id: str = "123456789012", flush_seconds: float = 2.0,
-                 portal_secret_access_key: str = DEFAULT_PORTAL_SECRET, verbose: bool = False) -> None:
+                 portal_secret_access_key: str = DEFAULT_PORTAL_SECRET, verbose: bool = False,
+                 flowlog_seconds: float = DEFAULT_PERIOD_SECONDS, attack_every: int = DEFAULT_ATTACK_EVERY) -> None:
         self.host = host
         self.port = port
         self.portal_access_key = portal_access_key
@@ -48,6 +60,7 @@ class SandboxServer:
         self.resolver = IdentityResolver(portal_access_key=portal_access_key,
                                          management_account_id=management_account_id)
         self.writer = CloudTrailWriter(flush_seconds)
+        self.flowlogs = FlowLogWriter(flowlog_seconds, attack_every)
         self.app = CloudTrailMiddleware(DomainDispatcherApplication(create_backend_app), resolver=self.resolver,
                                         writer=self.writer, on_reset=self._after_reset)
         self._server: BaseWSGIServer | None = None
@@ -65,6 +78,7 @@ class SandboxServer:
         server = make_server(self.host, self.port, self.app, threaded=True, request_handler=handler)
         self._server = server
         self.writer.start()
+        self.flowlogs.start()
         return server
 
     def start(self) -> SandboxServer:
@@ -80,6 +94,7 @@ class SandboxServer:
         try:
             server.serve_forever()
         finally:
+            self.flowlogs.stop()
             self.writer.stop()
 
     def stop(self) -> None:
@@ -90,6 +105,7 @@ class SandboxServer:
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
+        self.flowlogs.stop()
         self.writer.stop()
         self._server = None
 
@@ -105,7 +121,10 @@ class SandboxServer:
         self._after_reset()
 
     def _after_reset(self) -> None:
+        # moto's reset empties each organisation but keeps its map of member accounts to management accounts.
+        organizations_backends.master_accounts.clear()
         self.writer.clear()
+        self.flowlogs.clear()
         self.resolver.clear()
         self._seed()
 

@@ -8,6 +8,7 @@ In a conftest.py:
 emptied, buffered records and cached credentials forgotten), points settings.AWS_ENDPOINT_URL at it for
 the test and yields the SandboxServer. `trail_records(bucket)` reads the delivered CloudTrail files.
 `running_sandbox()` is the same as a context manager, for scripts and module-scoped fixtures.
+Both write VPC flow-log files only when told (`server.flowlogs.flush()`), so a test knows which file is which.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ def running_sandbox(**options: Any) -> Iterator[SandboxServer]:
         portal_secret_access_key=settings.AWS_SECRET_ACCESS_KEY,
         management_account_id=settings.AWS_MANAGEMENT_ACCOUNT_ID,
         flush_seconds=options.pop("flush_seconds", settings.SANDBOX_CLOUDTRAIL_FLUSH_SECONDS),
+        flowlog_seconds=options.pop("flowlog_seconds", 0),
         **options,
     )
     server.start()
@@ -120,6 +122,7 @@ def sandbox_server() -> Iterator[SandboxServer]:
         portal_secret_access_key=settings.AWS_SECRET_ACCESS_KEY,
         management_account_id=settings.AWS_MANAGEMENT_ACCOUNT_ID,
         flush_seconds=settings.SANDBOX_CLOUDTRAIL_FLUSH_SECONDS,
+        flowlog_seconds=0,
     ).start()
     try:
         yield server

@@ -19,6 +19,37 @@ def _call(source: str, name: str, **fields: Any) -> dict[str, Any]:
     return record
 
 
+def _flow(name: str, **parameters: Any) -> dict[str, Any]:
+    """A flow-log detection as the signatures see it (see triage.flows.detection_record)."""
+    return {"eventVersion": "1.08", "eventSource": "vpc-flow-logs.amazonaws.com", "eventName": name,
+            "eventType": "FlowLogDetection", "awsRegion": "us-east-1", "recipientAccountId": "111111111111",
+            "sourceIPAddress": "203.0.113.66", "userIdentity": {"type": "Network", "principalId": "203.0.113.66"},
+            "requestParameters": parameters}
+
+
+def _flow_signature(name: str, event: str, title: str, severity: str, tags: list[str], example: dict[str, Any],
+                    other: str) -> dict[str, Any]:
+    return {"name": name, "title": title, "severity": severity, "tags": tags,
+            "pattern": {"detail": {"eventSource": ["vpc-flow-logs.amazonaws.com"], "eventName": [event]}},
+            "tests": {"positive": [_flow(event, **example)], "negative": [_flow(other), _call("ec2", event)]}}
+
+
+FLOW_BUILTIN: list[dict[str, Any]] = [
+    _flow_signature("flowlog-port-scan", "PortScan", "Port scan seen in VPC flow logs", "MEDIUM", ["attack:T1046"],
+                    {"kind": "port_scan", "distinct_ports": 150, "reject_share": 0.99}, "BruteForce"),
+    _flow_signature("flowlog-brute-force", "BruteForce", "SSH/RDP brute force seen in VPC flow logs", "HIGH",
+                    ["attack:T1110", "hipaa:164.312(d)"], {"kind": "brute_force", "ports": [22]}, "PortScan"),
+    _flow_signature("flowlog-reject-spike", "RejectSpike", "A spike of rejected traffic from one source", "LOW",
+                    ["attack:T1046"], {"kind": "reject_spike", "rejects": 400}, "PortScan"),
+    _flow_signature("flowlog-threat-list", "ThreatListMatch", "Traffic with an address on a threat list", "HIGH",
+                    ["attack:T1071", "hipaa:164.308(a)(1)(ii)(D)"], {"kind": "threat_list", "list": "demo"},
+                    "RejectSpike"),
+    _flow_signature("flowlog-disallowed-port", "DisallowedPort",
+                    "Traffic accepted on a port the security groups should not allow", "HIGH",
+                    ["attack:T1133", "hipaa:164.312(e)(1)"], {"kind": "disallowed_port", "ports": [22]},
+                    "ThreatListMatch"),
+]
+
 BUILTIN: list[dict[str, Any]] = [
     {"name": "mfa-disabled", "title": "MFA disabled for an IAM user", "severity": "HIGH",
      "tags": ["attack:T1556.006", "hipaa:164.312(d)"],
@@ -126,7 +157,7 @@ def builtin_seed() -> dict[str, int]:
     from triage.models import Signature
 
     added = 0
-    for spec in BUILTIN:
+    for spec in BUILTIN + FLOW_BUILTIN:
         _, created = Signature.objects.get_or_create(name=spec["name"], defaults={
             "title": spec["title"], "description": spec.get("description", ""), "pattern": spec["pattern"],
             "conditions": spec.get("conditions", {}), "severity": spec["severity"], "tags": spec.get("tags", []),

@@ -252,3 +252,103 @@ class Alarm(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# --- VPC flow logs: the files read, what the detector found in them, the threat lists it checks ---
+
+class FlowLogFile(models.Model):
+    """One flow-log file in S3 and what became of it; a file that cannot be read is quarantined with the reason."""
+
+    class Status(models.TextChoices):
+        PENDING = "PENDING"
+        INGESTING = "INGESTING"
+        DONE = "DONE"
+        QUARANTINED = "QUARANTINED"
+
+    bucket = models.CharField(max_length=255)
+    key = models.CharField(max_length=1024)
+    account_id = models.CharField(max_length=12)
+    region = models.CharField(max_length=30)
+    flow_log_id = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    reason = models.TextField(blank=True)
+    records = models.PositiveIntegerField(default=0, help_text="Records with traffic (log-status OK).")
+    skipped = models.PositiveIntegerField(default=0, help_text="NODATA and SKIPDATA rows.")
+    malformed = models.PositiveIntegerField(default=0)
+    detections = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveIntegerField(default=0)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        constraints = [models.UniqueConstraint(fields=["bucket", "key"], name="flowlogfile_unique_object")]
+        indexes = [models.Index(fields=["status", "updated"], name="flowlogfile_status_idx")]
+
+    def __str__(self) -> str:
+        return f"s3://{self.bucket}/{self.key}"
+
+
+class FlowDetection(models.Model):
+    """A finding in one file (port scan, brute force, REJECT spike, threat list, disallowed port): the same
+    activity found again carries the same fingerprint; the flow-log signatures turn it into an alert."""
+
+    file = models.ForeignKey(FlowLogFile, on_delete=models.CASCADE, related_name="found")
+    kind = models.CharField(max_length=20)
+    source = models.CharField(max_length=45, help_text="The source address (for a threat list: the listed one).")
+    target = models.CharField(max_length=45, blank=True, help_text="Blank when there were many.")
+    account_id = models.CharField(max_length=12)
+    region = models.CharField(max_length=30)
+    first = models.DateTimeField()
+    last = models.DateTimeField()
+    count = models.PositiveIntegerField()
+    evidence = models.JSONField(default=dict)
+    fingerprint = models.CharField(max_length=64)
+    resource_type = models.CharField(max_length=100, blank=True)
+    resource_id = models.CharField(max_length=512, blank=True)
+    alert = models.ForeignKey(Alert, on_delete=models.SET_NULL, null=True, blank=True, related_name="detections")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-first", "-id"]
+        constraints = [models.UniqueConstraint(fields=["file", "fingerprint"], name="flowdetection_once_per_file")]
+        indexes = [models.Index(fields=["account_id", "-first"], name="flowdetection_account_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} from {self.source}"
+
+    def evidence_items(self) -> list[tuple[str, str]]:
+        """The evidence as (name, text) for a page: lists joined."""
+        return [(k, ", ".join(map(str, v)) if isinstance(v, list) else str(v)) for k, v in self.evidence.items()]
+
+
+class ThreatList(models.Model):
+    """Addresses and networks whose traffic is reported: uploaded, or fetched from a URL every few hours."""
+
+    class Source(models.TextChoices):
+        UPLOAD = "upload", "Uploaded"
+        URL = "url", "Fetched from a URL"
+
+    name = models.SlugField(max_length=100, unique=True)
+    description = models.CharField(max_length=300, blank=True)
+    source = models.CharField(max_length=6, choices=Source.choices, default=Source.UPLOAD)
+    url = models.URLField(max_length=500, blank=True)
+    refresh_hours = models.PositiveIntegerField(default=24, help_text="How often a URL list is fetched again.")
+    entries = models.TextField(blank=True, help_text="One address or CIDR a line, as last uploaded or fetched.")
+    entry_count = models.PositiveIntegerField(default=0)
+    enabled = models.BooleanField(default=True)
+    fetched = models.DateTimeField(null=True, blank=True)
+    fetch_error = models.CharField(max_length=500, blank=True)
+    updated = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    history = HistoricalRecords(excluded_fields=["entries"])
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("triage:threat-list-detail", args=[self.name])

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable
-from datetime import timedelta
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -16,7 +17,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from audit.models import CloudTrailEvent
-from portal.models import Account
+from portal.models import Account, Team
 from portal.notifications import notify
 from triage.engine import EventView, SignatureIndex, compile_signature, conditions_check, run_examples
 from triage.models import Alert, AlertStatus, Severity, Signature, SignatureHit
@@ -58,32 +59,55 @@ def events_match(event_ids: list[str], *, index: SignatureIndex | None = None) -
     touched: list[int] = []
     for event in CloudTrailEvent.objects.filter(event_id__in=event_ids).prefetch_related("resources"):
         view = event_view(event, accounts)
+        occurrence = event_occurrence(event, view)
         for compiled in index.match(view):
-            alert = _hit(compiled.ref, event, view)
+            alert = occurrence_hit(compiled.ref, occurrence, view)
             if alert is not None:
                 touched.append(alert.pk)
     return touched
 
 
-def _hit(signature: Signature, event: CloudTrailEvent, view: EventView) -> Alert | None:
+@dataclass(frozen=True)
+class Occurrence:
+    """What a signature matched, whatever its source (a CloudTrail event, a flow-log detection): enough to record
+    the hit and raise the alert."""
+
+    event_id: str  # unique per source: a CloudTrail eventID, or "flow-<detection id>"
+    time: datetime
+    what: str  # for the alert's title: the event name, or the detection's kind
+    resource_type: str
+    resource_id: str
+    who: Callable[[], tuple[Team | None, str]]  # the team and owner, asked only when an alert is created
+
+
+def event_occurrence(event: CloudTrailEvent, view: EventView) -> Occurrence:
+    touched = next(iter(event.resources.all()), None)
+    return Occurrence(event_id=event.event_id, time=event.event_time, what=event.event_name,
+                      resource_type=touched.resource_type if touched else "",
+                      resource_id=touched.resource_id if touched else "", who=lambda: _who(event, view))
+
+
+def occurrence_hit(signature: Signature, occurrence: Occurrence, view: EventView) -> Alert | None:
+    """Record the hit once (the same occurrence twice is one hit); past the threshold, raise or update the alert."""
     threshold = signature.conditions.get("threshold")
     key = view.threshold_key(threshold.get("by", "identity")) if threshold else view.identity
     staged = signature.status == Signature.Status.STAGING
     try:
         with transaction.atomic():
-            hit = SignatureHit.objects.create(signature=signature, version=signature.version, event_id=event.event_id,
-                                              time=event.event_time, key=key[:300], staged=staged)
+            hit = SignatureHit.objects.create(signature=signature, version=signature.version,
+                                              event_id=occurrence.event_id, time=occurrence.time, key=key[:300],
+                                              staged=staged)
     except IntegrityError:
         return None  # this event hit this signature already
     if staged:
         return None
     if threshold:
-        since = event.event_time - timedelta(minutes=threshold["minutes"])
+        since = occurrence.time - timedelta(minutes=threshold["minutes"])
         count = SignatureHit.objects.filter(signature=signature, key=hit.key, staged=False, time__gt=since,
-                                            time__lte=event.event_time).count()
+                                            time__lte=occurrence.time).count()
         if count < threshold["count"]:
             return None
-    alert = alert_raise(signature, event, view)
+    alert = alert_raise(signature, occurrence, view)
     SignatureHit.objects.filter(pk=hit.pk).update(alert=alert)
     return alert
 
@@ -94,13 +118,11 @@ def fingerprint(signature: Signature, view: EventView, resource_id: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:40]
 
 
-def alert_raise(signature: Signature, event: CloudTrailEvent, view: EventView) -> Alert:
+def alert_raise(signature: Signature, occurrence: Occurrence, view: EventView) -> Alert:
     """One alert per fingerprint while it is open (a counter, first and last seen); a resolved one that hits
     again within the signature's window reopens; else a new alert."""
-    touched = next(iter(event.resources.all()), None)
-    resource_type, resource_id = (touched.resource_type, touched.resource_id) if touched else ("", "")
-    fp = fingerprint(signature, view, resource_id)
-    when = event.event_time
+    fp = fingerprint(signature, view, occurrence.resource_id)
+    when = occurrence.time
     for _ in range(3):  # a concurrent writer may create the open alert between our read and our insert
         try:
             with transaction.atomic():
@@ -116,7 +138,7 @@ def alert_raise(signature: Signature, event: CloudTrailEvent, view: EventView) -
                     alert.count += 1
                     alert.last_seen = max(alert.last_seen, when)
                     alert.first_seen = min(alert.first_seen, when)
-                    alert.event_ids = (alert.event_ids + [event.event_id])[-EVENT_IDS_KEPT:]
+                    alert.event_ids = (alert.event_ids + [occurrence.event_id])[-EVENT_IDS_KEPT:]
                     if reopened:
                         alert.status, alert.status_changed, alert.status_changed_by = \
                             AlertStatus.OPEN, timezone.now(), None
@@ -125,13 +147,13 @@ def alert_raise(signature: Signature, event: CloudTrailEvent, view: EventView) -
                         _announce(alert, "came back")
                     _outputs(alert, "came back" if reopened else "hit")
                     return alert
-                team, owner = _who(event, view)
+                team, owner = occurrence.who()
                 alert = Alert.objects.create(
                     signature=signature, fingerprint=fp, severity=signature.severity,
-                    title=f"{signature.title}: {event.event_name} by {view.identity or 'someone'}"[:300],
+                    title=f"{signature.title}: {occurrence.what} by {view.identity or 'someone'}"[:300],
                     account_id=view.account_id, region=view.region, identity=view.identity[:300],
-                    resource_type=resource_type, resource_id=resource_id, team=team, owner=owner[:200],
-                    event_ids=[event.event_id], first_seen=when, last_seen=when)
+                    resource_type=occurrence.resource_type, resource_id=occurrence.resource_id, team=team,
+                    owner=owner[:200], event_ids=[occurrence.event_id], first_seen=when, last_seen=when)
             _announce(alert, "new")
             _outputs(alert, "new")
             return alert
@@ -140,9 +162,8 @@ def alert_raise(signature: Signature, event: CloudTrailEvent, view: EventView) -
     raise RuntimeError(f"could not record the alert {fp}")
 
 
-def _who(event: CloudTrailEvent, view: EventView):
+def _who(event: CloudTrailEvent, view: EventView) -> tuple[Team | None, str]:
     """The team and owner: the account's team and the person, else the principal's team and owner tags."""
-    from portal.models import Team
     from triage.org import principal_for
 
     principal = principal_for(event.account_id, event.identity_arn, event.user_name)

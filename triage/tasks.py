@@ -56,3 +56,38 @@ def alarms_evaluate() -> int:
     from triage import alarms
 
     return alarms.alarms_evaluate()
+
+
+@shared_task(name="triage.tasks.flowlogs_poll", ignore_result=True)
+def flowlogs_poll() -> int:
+    """New flow-log files each read by a task of their own; files a dead worker left go again; URL threat lists
+    fetched when due."""
+    from triage import flows
+
+    for threat_list_id in flows.threat_lists_due():
+        threat_list_fetch.delay(threat_list_id)
+    ids = flows.files_stale() + flows.files_discover()
+    for file_id in ids:
+        flowlog_ingest_file.delay(file_id)
+    return len(ids)
+
+
+@shared_task(name="triage.tasks.flowlog_ingest_file", ignore_result=True, bind=True, max_retries=5)
+def flowlog_ingest_file(self, file_id: int) -> str:
+    """One file, once: claimed by a conditional update, so a second delivery of the task does nothing."""
+    from portal import aws
+    from triage import flows
+
+    try:
+        return flows.file_read(file_id)
+    except aws.AWS_ERRORS as exc:
+        if self.request.is_eager:
+            raise
+        raise self.retry(exc=exc, countdown=10 * 2 ** self.request.retries) from None
+
+
+@shared_task(name="triage.tasks.threat_list_fetch", ignore_result=True)
+def threat_list_fetch(threat_list_id: int) -> str:
+    from triage import flows
+
+    return flows.threat_list_fetch(threat_list_id).fetch_error

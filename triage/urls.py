@@ -1,6 +1,6 @@
 from django.urls import path
 
-from triage import views
+from triage import flow_views, views
 
 app_name = "triage"
 
@@ -18,4 +18,9 @@ urlpatterns = [
     path("org/", views.org_context, name="org"),
     path("alarms/", views.alarm_list, name="alarm-list"),
     path("org/sync/", views.org_sync, name="org-sync"),
+    path("flow-logs/", flow_views.flowlog_overview, name="flowlogs"),
+    path("flow-logs/files/<int:pk>/retry/", flow_views.flowlog_file_retry, name="flowlog-retry"),
+    path("threat-lists/", flow_views.threat_list_list, name="threat-list-list"),
+    path("threat-lists/<slug:name>/", flow_views.threat_list_detail, name="threat-list-detail"),
+    path("threat-lists/<slug:name>/<slug:action>/", flow_views.threat_list_action, name="threat-list-action"),
 ]

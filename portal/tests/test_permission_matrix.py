@@ -175,6 +175,13 @@ MATRIX = [
     ("GET", "/triage/alarms/", "triage:alarm-list", (302, 200, 200, 200, 200)),
     ("POST", "/triage/alarms/", "triage:alarm-list", (302, 200, 403, 403, 403)),
     ("POST", "/triage/org/sync/", "triage:org-sync", (302, 302, 403, 403, 403)),
+    ("GET", "/triage/flow-logs/", "triage:flowlogs", (302, 200, 200, 200, 200)),
+    ("POST", "/triage/flow-logs/files/{flowfile}/retry/", "triage:flowlog-retry", (302, 302, 403, 403, 403)),
+    ("GET", "/triage/threat-lists/", "triage:threat-list-list", (302, 200, 200, 200, 200)),
+    ("POST", "/triage/threat-lists/", "triage:threat-list-list", (302, 400, 403, 403, 403)),  # no body: 400 naming it
+    ("GET", "/triage/threat-lists/matrix-list/", "triage:threat-list-detail", (302, 200, 200, 200, 200)),
+    ("POST", "/triage/threat-lists/matrix-list/", "triage:threat-list-detail", (302, 400, 403, 403, 403)),
+    ("POST", "/triage/threat-lists/matrix-list/fetch/", "triage:threat-list-action", (302, 302, 403, 403, 403)),
     ("GET", "/api/alerts/", "api-alert-list", (401, 200, 200, 200, 200)),
     ("GET", "/api/alerts/{alert}/", "api-alert-detail", (401, 200, 200, 404, 200)),
     ("PATCH", "/api/alerts/{alert}/", "api-alert-detail", (401, 200, 200, 404, 403), {"status": "ACKNOWLEDGED"}),
@@ -251,13 +258,16 @@ def ids(people):
 
     dry_run = DryRun.objects.create(since="2026-01-01T00:00:00Z", until="2026-01-01T01:00:00Z")
     from triage.builtin import builtin_seed
-    from triage.models import Alert, Signature
+    from triage.models import Alert, FlowLogFile, Signature, ThreatList
 
     builtin_seed()
+    ThreatList.objects.create(name="matrix-list", entries="192.0.2.1", entry_count=1)
+    flow_file = FlowLogFile.objects.create(bucket="b", key="k", account_id="111111111111", region="us-east-1",
+                                           status="QUARANTINED", reason="test")
     alert = Alert.objects.create(signature=Signature.objects.get(name="mfa-disabled"), fingerprint="matrix",
                                  severity="HIGH", title="t", account_id="111111111111", event_ids=["ev-matrix"],
                                  first_seen="2026-11-28T12:00:00Z", last_seen="2026-11-28T12:00:00Z")
-    return {"product": product.pk, "dry_run": dry_run.pk, "alert": alert.pk, "portfolio": Portfolio.objects.get(name="Payments web platform").pk,
+    return {"product": product.pk, "dry_run": dry_run.pk, "flowfile": flow_file.pk, "alert": alert.pk, "portfolio": Portfolio.objects.get(name="Payments web platform").pk,
             "launch": launch.pk, "event": "ev-matrix", "logfile": logfile.pk,
             "resource": ConfigResource.objects.get(resource_id="sg-matrix").pk, "exception": exception.pk,
             "policy": Policy.objects.get(name="open-ssh-revoke").pk, "action": action.pk,

@@ -103,9 +103,15 @@ class ActionRunSerializer(serializers.ModelSerializer):
 
 
 class DryRunCreateSerializer(serializers.Serializer):
-    """Replay policies over a past window: `policies` (ids), `since`, `until` (ISO 8601; until defaults to now)."""
+    """Replay policies and signatures over a past window: `policies` (ids), `signatures` (names of stored ones, any
+    status), `signature_drafts` (definitions not saved yet; one named like a stored signature replaces it), at
+    least one policy or signature; `since`, `until` (ISO 8601; until defaults to now)."""
 
-    policies = serializers.ListField(child=serializers.IntegerField(min_value=1), allow_empty=False)
+    policies = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, default=list)
+    signatures = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+    signature_drafts = serializers.ListField(child=serializers.DictField(), required=False, default=list,
+                                             help_text="Signature definitions: name, title, pattern, conditions, "
+                                                       "severity, dedup_minutes ...")
     since = serializers.DateTimeField()
     until = serializers.DateTimeField(required=False)
 
@@ -125,6 +131,63 @@ class DryRunActionSerializer(serializers.Serializer):
     reason = serializers.CharField(allow_blank=True)
 
 
+class DryRunAlertSerializer(serializers.Serializer):
+    fingerprint = serializers.CharField()
+    title = serializers.CharField()
+    account_id = serializers.CharField(allow_blank=True)
+    identity = serializers.CharField(allow_blank=True)
+    resource_id = serializers.CharField(allow_blank=True)
+    first_seen = serializers.DateTimeField()
+    last_seen = serializers.DateTimeField()
+    count = serializers.IntegerField()
+    event_ids = serializers.ListField(child=serializers.CharField(), help_text="The first 5.")
+
+
+class DryRunChartBucketSerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    hits = serializers.IntegerField()
+    alerts = serializers.IntegerField()
+
+
+class DryRunChartSerializer(serializers.Serializer):
+    unit = serializers.ChoiceField(choices=["hour", "day"])
+    buckets = DryRunChartBucketSerializer(many=True)
+
+
+class DryRunActualSerializer(serializers.Serializer):
+    stored = serializers.BooleanField()
+    status = serializers.CharField(allow_null=True)
+    version = serializers.IntegerField(allow_null=True)
+    versions = serializers.ListField(child=serializers.IntegerField(), help_text="The versions its hits were made by.")
+    hits = serializers.IntegerField(help_text="Live (not staged) hits in the window.")
+    alerts = serializers.IntegerField(help_text="Alerts first seen in the window.")
+
+
+class DryRunComparisonSerializer(serializers.Serializer):
+    same = serializers.IntegerField()
+    only_in_dry_run = serializers.IntegerField()
+    only_actual = serializers.IntegerField()
+
+
+class DryRunSignatureSerializer(serializers.Serializer):
+    """One signature's replay: its hits and would-be alerts against what the stored one really did (compared by
+    fingerprint)."""
+
+    name = serializers.CharField()
+    title = serializers.CharField()
+    severity = serializers.CharField()
+    version = serializers.IntegerField(allow_null=True, help_text="None for a draft.")
+    draft = serializers.BooleanField()
+    base_version = serializers.IntegerField(allow_null=True, help_text="A draft's stored signature's version.")
+    status = serializers.CharField()
+    hits = serializers.IntegerField()
+    alerts = serializers.IntegerField()
+    examples = DryRunAlertSerializer(many=True)
+    chart = DryRunChartSerializer()
+    actual = DryRunActualSerializer()
+    comparison = DryRunComparisonSerializer()
+
+
 class DryRunSerializer(serializers.ModelSerializer):
     """A dry run and, once it SUCCEEDED, its report (a developer's is cut to their teams' accounts)."""
 
@@ -135,11 +198,14 @@ class DryRunSerializer(serializers.ModelSerializer):
     differences = serializers.SerializerMethodField()
     compliance = serializers.SerializerMethodField()
     summary = serializers.SerializerMethodField()
+    signature_names = serializers.SerializerMethodField()
+    signatures = serializers.SerializerMethodField()
 
     class Meta:
         model = DryRun
-        fields = ["id", "status", "policies", "since", "until", "requested_by", "created", "started", "finished",
-                  "progress", "error", "summary", "actions", "differences", "compliance", "applied", "applied_by"]
+        fields = ["id", "status", "policies", "signature_names", "since", "until", "requested_by", "created",
+                  "started", "finished", "progress", "error", "summary", "actions", "differences", "compliance",
+                  "signatures", "applied", "applied_by"]
 
     def _report(self, dry_run) -> dict:
         from remediation.dryrun import report_for
@@ -159,6 +225,13 @@ class DryRunSerializer(serializers.ModelSerializer):
 
     def get_compliance(self, dry_run) -> list:
         return self._report(dry_run).get("compliance", [])
+
+    def get_signature_names(self, dry_run) -> list[str]:
+        return [s["name"] for s in dry_run.signatures]
+
+    @extend_schema_field(DryRunSignatureSerializer(many=True))
+    def get_signatures(self, dry_run) -> list:
+        return self._report(dry_run).get("signatures", [])
 
     def get_summary(self, dry_run) -> dict:
         report = self._report(dry_run)

@@ -92,9 +92,10 @@ class DryRunCreatedSerializer(serializers.Serializer):
 
 
 class DryRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
-    """Policies replayed over a past window of stored events and configuration items: every action they would
-    have taken, the differences from what the active versions did, the compliance it would produce. Nothing in
-    any account changes. Admins ask for them and may apply a report as a plan; everyone signed in reads."""
+    """Policies and signatures replayed over a past window of stored events and configuration items: every action
+    the policies would have taken, the differences from what the active versions did, the compliance it would
+    produce; the alerts the signatures would have raised against those they did. Nothing in any account changes.
+    Admins ask for them and may apply a report as a plan; everyone signed in reads."""
 
     permission_classes = [permissions.IsAuthenticated, AdminWrites]
     serializer_class = DryRunSerializer
@@ -114,7 +115,9 @@ class DryRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         data.is_valid(raise_exception=True)
         try:
             dry_run = dry_run_create(policy_ids=data.validated_data["policies"], since=data.validated_data["since"],
-                                     until=data.validated_data.get("until") or timezone.now(), user=request.user)
+                                     until=data.validated_data.get("until") or timezone.now(), user=request.user,
+                                     signature_names=data.validated_data["signatures"],
+                                     signature_drafts=data.validated_data["signature_drafts"])
         except DjangoValidationError as exc:
             raise ValidationError(exc.message_dict) from None
         return Response({"id": dry_run.pk, "status": dry_run.status}, status=status.HTTP_201_CREATED)

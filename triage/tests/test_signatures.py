@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from triage.builtin import BUILTIN
+from triage.builtin import BUILTIN, FLOW_BUILTIN
 from triage.engine import EventView, SignatureIndex, compile_signature, conditions_check, records_in, run_examples
 
 SAMPLES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "samples", "cloudtrail")
@@ -69,7 +69,7 @@ def test_the_builtins_agree_with_streamalerts_own_test_cases(index):
     assert checked >= 10
 
 
-@pytest.mark.parametrize("spec", BUILTIN, ids=[s["name"] for s in BUILTIN])
+@pytest.mark.parametrize("spec", BUILTIN + FLOW_BUILTIN, ids=[s["name"] for s in BUILTIN + FLOW_BUILTIN])
 def test_each_builtin_passes_its_own_examples(spec):
     results = run_examples(compile_signature(spec["name"], spec["pattern"], spec.get("conditions")), spec["tests"])
     assert results and all(r.passed for r in results), [r for r in results if not r.passed]

@@ -4,6 +4,7 @@ from catalog.demo import catalog_demo_seed
 from portal.demo import demo_seed
 from remediation.demo import policies_demo_seed, rules_demo_seed
 from triage.builtin import builtin_seed
+from triage.demo import threat_lists_demo_seed
 
 
 class Command(BaseCommand):
@@ -25,3 +26,5 @@ class Command(BaseCommand):
         signatures = builtin_seed()
         self.stdout.write(self.style.SUCCESS("Demo signatures: {signatures} built-in signature(s) added.".format(
             **signatures)))
+        lists = threat_lists_demo_seed()
+        self.stdout.write(self.style.SUCCESS("Demo threat lists: {lists} added.".format(**lists)))

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import signal
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from portal import aws
+from sandbox.bootstrap import BootstrapSummary
 from sandbox.server import SandboxServer
 
 
 class Command(BaseCommand):
     help = (
-        "Start the sandbox AWS endpoint (moto plus CloudTrail log files), set up every portal account and "
-        "person in it, and serve until Ctrl-C or SIGTERM."
+        "Start the sandbox AWS endpoint (moto plus CloudTrail and VPC flow-log files), set up every portal account "
+        "and person in it (and, with SANDBOX_DEMO_NETWORK, the demo organisation and networks), and serve until "
+        "Ctrl-C or SIGTERM."
     )
 
     def add_arguments(self, parser: Any) -> None:
@@ -34,6 +37,7 @@ class Command(BaseCommand):
             portal_secret_access_key=settings.AWS_SECRET_ACCESS_KEY,
             management_account_id=settings.AWS_MANAGEMENT_ACCOUNT_ID,
             flush_seconds=settings.SANDBOX_CLOUDTRAIL_FLUSH_SECONDS,
+            flowlog_seconds=settings.SANDBOX_FLOWLOG_SECONDS,
             verbose=verbose_requests,
         )
         try:
@@ -46,9 +50,12 @@ class Command(BaseCommand):
         # The bootstrap talks to this server whatever AWS_ENDPOINT_URL said.
         settings.AWS_ENDPOINT_URL = server.endpoint
         aws.reset_credentials_cache()
+        flowlogs = (f"every {settings.SANDBOX_FLOWLOG_SECONDS:g}s" if settings.SANDBOX_FLOWLOG_SECONDS > 0
+                    else "off")
         self.stdout.write(self.style.SUCCESS(
             f"Sandbox AWS ready at {server.endpoint} (CloudTrail files every "
-            f"{settings.SANDBOX_CLOUDTRAIL_FLUSH_SECONDS:g}s; AWS itself takes about 5 minutes)."
+            f"{settings.SANDBOX_CLOUDTRAIL_FLUSH_SECONDS:g}s; AWS itself takes about 5 minutes; "
+            f"VPC flow-log files {flowlogs})."
         ))
         if not no_bootstrap:
             self._bootstrap()
@@ -61,12 +68,18 @@ class Command(BaseCommand):
             self.stdout.write("Sandbox AWS stopped.")
 
     def _bootstrap(self) -> None:
-        from sandbox.bootstrap import bootstrap_from_portal
+        from sandbox.bootstrap import bootstrap_from_portal, portal_accounts
+        from sandbox.demo import bootstrap_demo
 
+        self._step("Bootstrap", bootstrap_from_portal)
+        if settings.SANDBOX_DEMO_NETWORK:
+            self._step("Demo world", lambda: bootstrap_demo(portal_accounts()))
+
+    def _step(self, title: str, run: Callable[[], BootstrapSummary]) -> None:
         try:
-            summary = bootstrap_from_portal()
+            summary = run()
         except Exception as exc:  # keep serving: the sandbox is useful even half set up
-            self.stderr.write(f"Bootstrap failed ({type(exc).__name__}: {exc}); serving anyway.")
+            self.stderr.write(f"{title} failed ({type(exc).__name__}: {exc}); serving anyway.")
             return
         for line in summary.lines():
             self.stdout.write(line)

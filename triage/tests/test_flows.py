@@ -1,0 +1,312 @@
+"""VPC flow logs end to end on the sandbox: a flow log recorded by the portal, its files found in S3, read once,
+the detections (scan, brute force, threat list, a port the groups do not allow) turned into alerts by the
+flow-log signatures; bad files quarantined; threat lists uploaded and fetched."""
+
+import datetime as dt
+import http.server
+import threading
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from audit.models import ConfigResource
+from audit.recorder import account_scan
+from portal import aws
+from portal.models import Account
+from remediation.models import Policy
+from sandbox.testing import deliver
+from triage import flows, tasks
+from triage.builtin import builtin_seed
+from triage.flowlogs.parse import FlowRecord, file_key, render_file
+from triage.models import Alert, FlowDetection, FlowLogFile, SignatureHit, ThreatList
+
+ACCOUNT = "111111111111"
+REGION = "us-east-1"
+SCANNER, GUESSER = "203.0.113.66", "198.51.100.23"
+
+pytestmark = pytest.mark.usefixtures("commit_now")
+
+
+@pytest.fixture
+def net(people, sandbox):
+    """A VPC with one web host (443 from anywhere, 22 from 10/8 only) and a flow log to S3, recorded."""
+    from remediation.demo import policies_demo_seed, rules_demo_seed
+    from sandbox.bootstrap import bootstrap_from_portal
+
+    rules_demo_seed()
+    policies_demo_seed()
+    Policy.objects.update(mode="off")
+    builtin_seed()
+    bootstrap_from_portal()
+    ec2 = aws.client("ec2", account_id=ACCOUNT, region=REGION)
+    s3 = aws.client("s3", account_id=ACCOUNT, region=REGION)
+    vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.20.1.0/24")["Subnet"]["SubnetId"]
+    group = ec2.create_security_group(GroupName="web", Description="web", VpcId=vpc)["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]},
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}])
+    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    instance = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, SubnetId=subnet, SecurityGroupIds=[group],
+                                 TagSpecifications=[{"ResourceType": "instance", "Tags": [
+                                     {"Key": "Name", "Value": "web-1"}, {"Key": "owner", "Value": "daisy@example.com"}]}]
+                                 )["Instances"][0]
+    s3.create_bucket(Bucket="flows-111111111111")
+    flow_log = ec2.create_flow_logs(ResourceIds=[vpc], ResourceType="VPC", TrafficType="ALL",
+                                    LogDestinationType="s3", LogDestination="arn:aws:s3:::flows-111111111111"
+                                    )["FlowLogIds"][0]
+    deliver(sandbox)
+    account_scan(account=Account.objects.get(account_id=ACCOUNT), regions=[REGION])
+    return {"s3": s3, "ip": instance["PrivateIpAddress"], "instance": instance["InstanceId"], "flow_log": flow_log,
+            "eni": instance["NetworkInterfaces"][0]["NetworkInterfaceId"]}
+
+
+def _records(net, start: int) -> list[FlowRecord]:
+    ip, eni = net["ip"], net["eni"]
+    rows = [FlowRecord(ACCOUNT, eni, "192.0.2.10", ip, 50000 + i, 443, 6, 10, 5000, start + i, start + i + 30,
+                       "ACCEPT") for i in range(20)]
+    rows += [FlowRecord(ACCOUNT, eni, ip, "192.0.2.10", 443, 50000 + i, 6, 10, 9000, start + i, start + i + 30,
+                        "ACCEPT") for i in range(20)]  # the replies: not "disallowed"
+    rows += [FlowRecord(ACCOUNT, eni, SCANNER, ip, 40000, 1000 + p, 6, 1, 40, start + 60, start + 90, "REJECT")
+             for p in range(150)]
+    rows += [FlowRecord(ACCOUNT, eni, GUESSER, ip, 30000 + i, 22, 6, 12, 2000, start + 120 + i * 2,
+                        start + 150 + i * 2, "ACCEPT") for i in range(60)]
+    return sorted(rows, key=lambda r: r.start)
+
+
+def _put(net, records, when: dt.datetime, *, body: bytes | None = None) -> str:
+    key = file_key(ACCOUNT, REGION, net["flow_log"], when)
+    net["s3"].put_object(Bucket="flows-111111111111", Key=key, Body=body if body is not None else render_file(
+        records, nodata_interfaces=["eni-idle"]))
+    return key
+
+
+def _flow_alerts():
+    return Alert.objects.filter(signature__name__startswith="flowlog-")  # (the fixture's 443 to the world alerts too)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
+
+
+def test_a_file_with_attacks_is_read_once_and_raises_the_alerts(net, people):
+    ThreatList.objects.create(name="blocklist", entries="198.51.100.0/24", entry_count=1)
+    assert flows.destinations() == [flows.Destination(ACCOUNT, REGION, "flows-111111111111", "")]
+    start = int(_now().timestamp()) - 600
+    key = _put(net, _records(net, start), _now())
+
+    assert tasks.flowlogs_poll() == 1
+    flow_file = FlowLogFile.objects.get(key=key)
+    assert (flow_file.status, flow_file.records, flow_file.skipped, flow_file.malformed) == ("DONE", 250, 1, 0)
+    kinds = {(d.kind, d.source) for d in FlowDetection.objects.filter(file=flow_file)}
+    assert kinds == {("port_scan", SCANNER), ("reject_spike", SCANNER), ("brute_force", GUESSER),
+                     ("threat_list", GUESSER), ("disallowed_port", GUESSER)}
+    assert flow_file.detections == 5
+    brute = FlowDetection.objects.get(kind="brute_force")
+    assert (brute.resource_id, brute.target, brute.count) == (net["instance"], net["ip"], 60)
+    assert FlowDetection.objects.get(kind="threat_list").evidence["list"] == "blocklist"
+    assert FlowDetection.objects.get(kind="disallowed_port").evidence["ports"] == [22]
+
+    alerts = {a.signature.name: a for a in _flow_alerts()}
+    assert set(alerts) == {"flowlog-port-scan", "flowlog-reject-spike", "flowlog-brute-force", "flowlog-threat-list",
+                           "flowlog-disallowed-port"}
+    brute_alert = alerts["flowlog-brute-force"]
+    assert (brute_alert.identity, brute_alert.resource_id, brute_alert.team.slug, brute_alert.owner) == (
+        GUESSER, net["instance"], "payments", "daisy@example.com")
+    assert brute_alert.severity == "HIGH" and brute_alert.title.startswith("SSH/RDP brute force")
+    assert brute.__class__.objects.get(pk=brute.pk).alert == brute_alert
+
+    # Polled again: nothing new to read. Read again by hand (a second delivery of the task): nothing twice.
+    assert tasks.flowlogs_poll() == 0
+    assert flows.file_read(flow_file.pk) == "not claimed"
+    FlowLogFile.objects.filter(pk=flow_file.pk).update(status="PENDING")
+    flows.file_read(flow_file.pk)
+    assert FlowDetection.objects.count() == 5
+    assert SignatureHit.objects.filter(signature__name__startswith="flowlog-").count() == 5
+    assert Alert.objects.get(pk=brute_alert.pk).count == 1
+
+
+def test_the_same_attack_in_the_next_file_counts_on_the_same_alert(net):
+    start = int(_now().timestamp()) - 1200
+    records = _records(net, start)
+    _put(net, records, _now() - dt.timedelta(minutes=10))
+    _put(net, [dataclass_shift(r, 300) for r in records], _now() - dt.timedelta(minutes=5))
+    assert tasks.flowlogs_poll() == 2
+    scan = Alert.objects.get(signature__name="flowlog-port-scan")
+    assert scan.count == 2 and scan.detections.count() == 2
+    assert Alert.objects.filter(signature__name="flowlog-port-scan").count() == 1
+
+
+def dataclass_shift(record: FlowRecord, seconds: int) -> FlowRecord:
+    from dataclasses import replace
+
+    return replace(record, start=record.start + seconds, end=record.end + seconds)
+
+
+def test_normal_traffic_raises_nothing_and_a_bad_file_is_quarantined(net):
+    start = int(_now().timestamp()) - 600
+    quiet = [r for r in _records(net, start) if r.srcaddr not in (SCANNER, GUESSER)]
+    good = _put(net, quiet, _now() - dt.timedelta(minutes=5))
+    bad = _put(net, [], _now(), body=b"\x1f\x8b not really gzip")
+    tasks.flowlogs_poll()
+    assert FlowLogFile.objects.get(key=good).status == "DONE"
+    assert not FlowDetection.objects.exists() and not _flow_alerts().exists()
+    quarantined = FlowLogFile.objects.get(key=bad)
+    assert quarantined.status == "QUARANTINED" and "not a flow-log file" in quarantined.reason
+
+
+def test_a_vanished_object_is_quarantined_naming_why(net):
+    key = _put(net, _records(net, int(_now().timestamp()) - 600), _now())
+    assert flows.files_discover() and FlowLogFile.objects.get(key=key).status == "PENDING"
+    net["s3"].delete_object(Bucket="flows-111111111111", Key=key)
+    flow_file = FlowLogFile.objects.get(key=key)
+    assert flows.file_read(flow_file.pk) == "QUARANTINED"
+    assert FlowLogFile.objects.get(pk=flow_file.pk).reason == "cannot read the object: NoSuchKey"
+
+
+def test_a_staged_flow_signature_counts_and_alerts_nobody(net, people):
+    from triage import services
+    from triage.models import Signature
+
+    services.signature_save(signature=Signature.objects.get(name="flowlog-port-scan"), status="STAGING")
+    _put(net, _records(net, int(_now().timestamp()) - 600), _now())
+    tasks.flowlogs_poll()
+    assert not Alert.objects.filter(signature__name="flowlog-port-scan").exists()
+    assert services.staging_stats(Signature.objects.get(name="flowlog-port-scan"))["hits"] == 1
+
+
+def test_a_worker_that_died_mid_file_leaves_it_to_the_next_poll(net):
+    key = _put(net, _records(net, int(_now().timestamp()) - 600), _now())
+    flows.files_discover()
+    flow_file = FlowLogFile.objects.get(key=key)
+    assert flows.file_claim(flow_file.pk) is not None  # ... and the worker is killed here
+    FlowLogFile.objects.filter(pk=flow_file.pk).update(updated=flows.timezone.now() - dt.timedelta(minutes=10))
+    assert tasks.flowlogs_poll() == 1
+    assert FlowLogFile.objects.get(pk=flow_file.pk).status == "DONE" and _flow_alerts().count() == 4
+
+
+def test_security_group_rules_decide_what_is_disallowed(net):
+    network = flows.Network(ACCOUNT, REGION)
+    ip = net["ip"]
+
+    def record(src, dport, sport=40000, protocol=6):
+        return FlowRecord(ACCOUNT, net["eni"], src, ip, sport, dport, protocol, 1, 1, 0, 1, "ACCEPT")
+
+    assert network.allowed(record("192.0.2.1", 443)) is True
+    assert network.allowed(record("10.1.2.3", 22)) is True
+    assert network.allowed(record("192.0.2.1", 22)) is False
+    assert network.allowed(record("192.0.2.1", 22, protocol=17)) is False
+    assert network.allowed(record("192.0.2.1", 50000, sport=443)) is None  # a reply to our own connection
+    assert network.allowed(FlowRecord(ACCOUNT, "eni-x", "192.0.2.1", "10.99.0.1", 1, 22, 6, 1, 1, 0, 1,
+                                      "ACCEPT")) is None  # not a host we know
+
+
+def test_a_destination_with_a_prefix_lists_under_it(net):
+    # moto refuses an ARN with a path, so the recorded configuration is given one as AWS would record it.
+    flow_log = ConfigResource.objects.get(resource_type="AWS::EC2::FlowLog")
+    flow_log.configuration["logDestination"] = "arn:aws:s3:::flows-111111111111/vpc/logs"
+    flow_log.save()
+    assert flows.destinations() == [flows.Destination(ACCOUNT, REGION, "flows-111111111111", "vpc/logs/")]
+    net["s3"].put_object(Bucket="flows-111111111111", Body=render_file(_records(net, 0)), Key=file_key(
+        ACCOUNT, REGION, net["flow_log"], _now(), prefix="vpc/logs"))
+    _put(net, [], _now())  # outside the prefix: not this destination's
+    assert len(flows.files_discover()) == 1
+    assert FlowLogFile.objects.get().key.startswith("vpc/logs/AWSLogs/111111111111/vpcflowlogs/us-east-1/")
+
+
+# --- threat lists ---
+
+def test_an_uploaded_list_is_checked_and_stored_one_entry_a_line(people):
+    saved = flows.threat_list_save(name="tor", entries="# exits\n192.0.2.1\n198.51.100.0/24  # a block\n\n2001:db8::/32",
+                                   user=people.admin)
+    assert (saved.entry_count, saved.entries) == (3, "192.0.2.1\n198.51.100.0/24\n2001:db8::/32")
+    with pytest.raises(ValidationError) as bad:
+        flows.threat_list_save(name="bad", entries="192.0.2.1\nnot-an-ip\n10.0.0.0/33")
+    assert "line 2: 'not-an-ip'" in str(bad.value) and "line 3" in str(bad.value)
+    with pytest.raises(ValidationError) as clash:
+        flows.threat_list_save(name="tor", entries="192.0.2.2")
+    assert "exists already" in str(clash.value)
+    with pytest.raises(ValidationError) as no_url:
+        flows.threat_list_save(name="remote", source="url", url="ftp://x")
+    assert "url" in no_url.value.message_dict
+
+
+class _Lists(http.server.BaseHTTPRequestHandler):
+    body = b"203.0.113.0/24\n"
+    status = 200
+
+    def do_GET(self):  # noqa: N802
+        self.send_response(self.status)
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def list_server():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Lists)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/list.txt"
+    server.shutdown()
+
+
+def test_a_url_list_is_fetched_and_a_failed_fetch_keeps_the_entries(people, list_server, monkeypatch):
+    saved = flows.threat_list_save(name="feed", source="url", url=list_server, refresh_hours=6)
+    assert (saved.entry_count, saved.fetch_error) == (1, "")
+    assert flows.threat_lists_due() == []
+    monkeypatch.setattr(_Lists, "status", 503)
+    again = flows.threat_list_fetch(saved.pk)
+    assert again.entry_count == 1 and again.fetch_error == "cannot fetch the list: HTTPError (HTTP 503)"
+    monkeypatch.setattr(_Lists, "status", 200)
+    monkeypatch.setattr(_Lists, "body", b"203.0.113.0/24\nnonsense\n")
+    again = flows.threat_list_fetch(saved.pk)
+    assert again.entry_count == 1 and "line 2: 'nonsense'" in again.fetch_error
+    ThreatList.objects.filter(pk=saved.pk).update(fetched=flows.timezone.now() - dt.timedelta(hours=7))
+    assert flows.threat_lists_due() == [saved.pk]
+
+
+# --- the pages ---
+
+def test_the_flow_log_page_shows_each_team_its_own_detections(net, client, people):
+    _put(net, _records(net, int(_now().timestamp()) - 600), _now())
+    tasks.flowlogs_poll()
+    client.force_login(people.daisy)
+    page = client.get("/triage/flow-logs/").content.decode()
+    assert SCANNER in page and "PORTSCAN" in page and "Brute force: 1" in page
+    assert client.get("/triage/flow-logs/?kind=brute_force").content.decode().count(f"<code>{GUESSER}</code>") == 1
+    assert "kind: give one of" in client.get("/triage/flow-logs/?kind=nonsense", follow=True).content.decode()
+    client.force_login(people.dan)  # Research: not his account
+    page = client.get("/triage/flow-logs/").content.decode()
+    assert SCANNER not in page and "No flow-log file yet" in page
+    brute = Alert.objects.get(signature__name="flowlog-brute-force")
+    client.force_login(people.daisy)
+    detail = client.get(f"/triage/alerts/{brute.pk}/").content.decode()
+    assert "Flow-log detections" in detail and "port 22: 60 accepted, 0 rejected" in detail
+
+
+def test_admins_upload_threat_lists_and_bad_lines_are_named(client, people):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(people.admin)
+    bad = client.post("/triage/threat-lists/", {"name": "feed", "source": "upload", "entries": "192.0.2.1\n300.1.1.1",
+                                                "refresh_hours": "24", "enabled": "on"})
+    assert bad.status_code == 400 and "line 2: &#x27;300.1.1.1&#x27;" in bad.content.decode()
+    assert not ThreatList.objects.exists()
+    made = client.post("/triage/threat-lists/", {"name": "feed", "source": "upload", "enabled": "on",
+                                                 "refresh_hours": "24", "file": SimpleUploadedFile(
+                                                     "list.txt", b"192.0.2.1\n198.51.100.0/24\n")})
+    assert made.status_code == 302 and ThreatList.objects.get(name="feed").entry_count == 2
+    page = client.get("/triage/threat-lists/feed/").content.decode()
+    assert "198.51.100.0/24" in page and "Created" in page
+    kept = client.post("/triage/threat-lists/feed/", {"name": "feed", "source": "upload", "refresh_hours": "12",
+                                                       "description": "partners' blocklist"})
+    assert kept.status_code == 302
+    assert (ThreatList.objects.get(name="feed").entry_count, ThreatList.objects.get(name="feed").refresh_hours) == (2, 12)
+    assert client.post("/triage/threat-lists/feed/", {"name": "feed", "refresh_hours": "x"}).status_code == 400
+    client.force_login(people.daisy)
+    assert client.post("/triage/threat-lists/", {"name": "mine", "entries": "192.0.2.9"}).status_code == 403
+    assert client.post("/triage/threat-lists/feed/delete/").status_code == 403
+    client.force_login(people.admin)
+    assert client.post("/triage/threat-lists/feed/delete/").status_code == 302 and not ThreatList.objects.exists()
