@@ -216,3 +216,36 @@ def fix_request(*, finding: Finding, action_name: str, user: Any) -> ActionRun:
         "target": {"resource_type": finding.resource_type, "resource_id": finding.resource_id,
                    "account_id": finding.account_id, "region": finding.region, "details": details}})
     return run
+
+
+def alert_actions_request(*, source: str, steps: list[str], account_id: str, region: str, resource_type: str,
+                          resource_id: str, event_id: str, trigger: str, reason: str) -> list[int]:
+    """Runs for the remediation steps of a signature's chain (its alert new or back): on the resources the event
+    touched that the steps handle (or the alert's resource for a flow-log detection), enforced, once per trigger
+    (the same trigger again finds its runs). The first step's run ids, for `action_chain`."""
+    from remediation.actions import action_by_name
+
+    types: set[str] = set()
+    for name in steps:
+        types |= set(action_by_name(name).resource_types)
+    event = CloudTrailEvent.objects.filter(event_id=event_id).prefetch_related("resources").first()
+    if event is not None:
+        targets = event_targets(event, types)
+    else:
+        targets = [(resource_type, region, resource_id, {})] if resource_id and (
+            not types or resource_type in types) else []
+    first_ids: list[int] = []
+    for target_type, target_region, target_id, details in targets:
+        try:
+            with transaction.atomic():
+                runs = [ActionRun.objects.create(
+                    policy=None, policy_version=0, mode=PolicyMode.ENFORCE, action=name, step=step,
+                    account_id=account_id, region=target_region, resource_type=target_type, resource_id=target_id,
+                    target={"resource_type": target_type, "resource_id": target_id, "account_id": account_id,
+                            "region": target_region, "details": details},
+                    reason=reason[:500], event_id=event_id if event is not None else "",
+                    dedupe_key=f"{source}:{trigger}:{target_id}:{step}"[:300]) for step, name in enumerate(steps)]
+        except IntegrityError:
+            continue  # this trigger has its runs already
+        first_ids.append(runs[0].pk)
+    return first_ids

@@ -46,16 +46,52 @@ def write_object(bucket: str, key: str, data: bytes) -> bool:
     return True
 
 
-class CloudTrailWriter:
+class PeriodicWriter:
+    """A daemon thread calling `flush()` every `period` seconds until `stop()` (a period of 0 or less: never, only
+    when called); one failed pass is logged and the next one comes."""
+
+    thread_name = "sandbox-writer"
+
+    def __init__(self, period: float) -> None:
+        self.period = period
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def flush(self) -> list[tuple[str, str]]:
+        raise NotImplementedError
+
+    def start(self) -> None:
+        if self.period <= 0:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name=self.thread_name, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.period):
+            try:
+                self.flush()
+            except Exception:  # the writer must outlive any one bad pass
+                log.exception("sandbox: %s failed", self.thread_name)
+
+
+class CloudTrailWriter(PeriodicWriter):
     """Collects captured calls; `flush()` turns them into records and writes one file per destination."""
 
+    thread_name = "sandbox-cloudtrail"
+
     def __init__(self, flush_seconds: float) -> None:
+        super().__init__(flush_seconds)
         self.flush_seconds = flush_seconds
         self._pending: list[CapturedCall] = []
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         # (bucket, key) of the files written lately, newest last: for tests and the command's status line.
         self.delivered: deque[tuple[str, str]] = deque(maxlen=1000)
 
@@ -68,24 +104,9 @@ class CloudTrailWriter:
             self._pending.clear()
             self.delivered.clear()
 
-    def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="sandbox-cloudtrail", daemon=True)
-        self._thread.start()
-
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
-        self.flush()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.flush_seconds):
-            try:
-                self.flush()
-            except Exception:  # the flusher must outlive any one bad batch
-                log.exception("sandbox: CloudTrail delivery failed")
+        super().stop()
+        self.flush()  # what is pending is delivered
 
     def flush(self) -> list[tuple[str, str]]:
         """Deliver everything captured so far; returns the (bucket, key) of each file written."""

@@ -6,7 +6,7 @@ first, so running it again creates nothing.
 
 The network, in each account's default region (or its first allowed one, when it does not allow that): VPC
 demo-vpc (10.20.0.0/16), subnet demo-subnet (10.20.1.0/24), security group demo-web (443 from anywhere, 22
-from 10.0.0.0/8 only), instances demo-web-1 and demo-web-2 (t3.micro, tagged with the account's team) and a
+from 10.0.0.0/8 only), instances demo-web-1 and demo-web-2 (t3.micro, tagged with the account's team and owner) and a
 VPC flow log demo-flowlog (all traffic, default format) to the bucket guardrail-flowlogs-<account>, where
 sandbox.flowtraffic writes its files.
 
@@ -96,7 +96,7 @@ def _ensure_group(ec2: Any, vpc_id: str, summary: BootstrapSummary, where: str) 
     return group_id
 
 
-def _ensure_instances(ec2: Any, subnet_id: str, group_id: str, team: str, summary: BootstrapSummary,
+def _ensure_instances(ec2: Any, subnet_id: str, group_id: str, spec: AccountSpec, summary: BootstrapSummary,
                       where: str) -> None:
     for name in INSTANCE_NAMES:
         found = ec2.describe_instances(Filters=[{"Name": "tag:Name", "Values": [name]},
@@ -106,7 +106,8 @@ def _ensure_instances(ec2: Any, subnet_id: str, group_id: str, team: str, summar
         if not instances:
             instances = ec2.run_instances(ImageId=AMI, InstanceType=INSTANCE_TYPE, MinCount=1, MaxCount=1,
                                           SubnetId=subnet_id, SecurityGroupIds=[group_id],
-                                          TagSpecifications=_tags("instance", Name=name, team=team))["Instances"]
+                                          TagSpecifications=_tags("instance", Name=name, team=spec.team,
+                                                                  owner=spec.owner))["Instances"]
         summary.note(not found["Reservations"], f"{where} instance {name} ({instances[0]['InstanceId']})")
 
 
@@ -139,7 +140,7 @@ def ensure_demo_network(spec: AccountSpec, summary: BootstrapSummary, clients: _
     vpc_id = _ensure_vpc(ec2, summary, where)
     subnet_id = _ensure_subnet(ec2, vpc_id, summary, where)
     group_id = _ensure_group(ec2, vpc_id, summary, where)
-    _ensure_instances(ec2, subnet_id, group_id, spec.team, summary, where)
+    _ensure_instances(ec2, subnet_id, group_id, spec, summary, where)
     bucket = flowlog_bucket(acct)
     _ensure_bucket(clients(acct, "s3"), bucket, summary, acct)
     _ensure_flow_log(ec2, vpc_id, bucket, summary, where)

@@ -29,7 +29,7 @@ from typing import Any
 from moto.ec2.models import ec2_backends
 from moto.s3.models import s3_backends
 
-from sandbox.delivery import write_object
+from sandbox.delivery import PeriodicWriter, write_object
 from triage.flowlogs.parse import V2_FIELDS, FlowRecord, file_key, render_file
 
 log = logging.getLogger(__name__)
@@ -196,21 +196,22 @@ def traffic(target: FlowLogTarget, start: int, end: int, *, attack: bool) -> lis
     return sorted(made.records, key=lambda r: (r.start, r.interface_id))
 
 
-class FlowLogWriter:
+class FlowLogWriter(PeriodicWriter):
     """Writes a flow-log file per flow log every `period_seconds` (0: only when `flush()` is called)."""
+
+    thread_name = "sandbox-flowlogs"
 
     def __init__(self, period_seconds: float = DEFAULT_PERIOD_SECONDS,
                  attack_every: int = DEFAULT_ATTACK_EVERY) -> None:
         if attack_every < 1:
             raise ValueError("attack_every must be at least 1")
+        super().__init__(period_seconds)
         self.period_seconds = period_seconds
         # Each file covers the last period; with no period (flushes only), the default one.
         self.window_seconds = max(int(period_seconds), 1) if period_seconds > 0 else DEFAULT_PERIOD_SECONDS
         self.attack_every = attack_every
         self._files: dict[str, int] = defaultdict(int)  # files written per flow log id
         self._flush_lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         # (bucket, key) of the files written lately, newest last.
         self.delivered: deque[tuple[str, str]] = deque(maxlen=1000)
 
@@ -219,25 +220,6 @@ class FlowLogWriter:
             self._files.clear()
             self.delivered.clear()
 
-    def start(self) -> None:
-        if self.period_seconds <= 0:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="sandbox-flowlogs", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.period_seconds):
-            try:
-                self.flush()
-            except Exception:  # the writer must outlive any one bad pass
-                log.exception("sandbox: flow-log delivery failed")
 
     def flush(self, now: datetime.datetime | None = None) -> list[tuple[str, str]]:
         """Write one file per flow log for the period ending `now`; returns the (bucket, key) of each file."""

@@ -147,7 +147,7 @@ def threat_list_action(request: HttpRequest, name: str, action: str) -> HttpResp
     raise Http404("No such action")
 
 
-def flowlog_file_visible(request: HttpRequest, pk: int) -> FlowLogFile:
+def _file_visible(request: HttpRequest, pk: int) -> FlowLogFile:
     found = flows.files_visible_to(user=request.user).filter(pk=pk).first()
     if found is None:
         raise Http404("No such file")
@@ -159,7 +159,7 @@ def flowlog_file_visible(request: HttpRequest, pk: int) -> FlowLogFile:
 def flowlog_file_retry(request: HttpRequest, pk: int) -> HttpResponse:
     """A quarantined file read again (after its object was fixed, or a list changed)."""
     _admin(request)
-    flow_file = flowlog_file_visible(request, pk)
+    flow_file = _file_visible(request, pk)
     from triage.tasks import flowlog_ingest_file
 
     if flow_file.status != FlowLogFile.Status.QUARANTINED:

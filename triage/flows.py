@@ -29,15 +29,14 @@ from triage.flowlogs.detect import Detection, DetectionConfig, Detector
 from triage.flowlogs.parse import FlowRecord, ParseStats, iter_records, parse_key
 from triage.flowlogs.threats import ThreatList as Addresses
 from triage.flowlogs.threats import ThreatListError
-from triage.models import Alert, FlowDetection, FlowLogFile, ThreatList
+from triage.models import FLOW_KINDS, Alert, FlowDetection, FlowLogFile, ThreatList
 
 log = logging.getLogger(__name__)
 
 FLOW_EVENT_SOURCE = "vpc-flow-logs.amazonaws.com"
 EVENT_NAMES = {"port_scan": "PortScan", "brute_force": "BruteForce", "reject_spike": "RejectSpike",
                "threat_list": "ThreatListMatch", "disallowed_port": "DisallowedPort"}
-KIND_LABELS = {"port_scan": "Port scan", "brute_force": "Brute force", "reject_spike": "REJECT spike",
-               "threat_list": "Threat-list traffic", "disallowed_port": "Port the security groups do not allow"}
+KIND_LABELS = FLOW_KINDS
 STALE_AFTER = timedelta(minutes=5)
 DAYS_LISTED = 2  # today's and yesterday's folders are listed on each poll
 MAX_LIST_BYTES = 20 * 1024 * 1024

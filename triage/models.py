@@ -289,6 +289,10 @@ class FlowLogFile(models.Model):
         return f"s3://{self.bucket}/{self.key}"
 
 
+FLOW_KINDS = {"port_scan": "Port scan", "brute_force": "Brute force", "reject_spike": "REJECT spike",
+              "threat_list": "Threat-list traffic", "disallowed_port": "Port the security groups do not allow"}
+
+
 class FlowDetection(models.Model):
     """A finding in one file (port scan, brute force, REJECT spike, threat list, disallowed port): the same
     activity found again carries the same fingerprint; the flow-log signatures turn it into an alert."""
@@ -316,6 +320,10 @@ class FlowDetection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} from {self.source}"
+
+    @property
+    def label(self) -> str:
+        return FLOW_KINDS.get(self.kind, self.kind)
 
     def evidence_items(self) -> list[tuple[str, str]]:
         """The evidence as (name, text) for a page: lists joined."""

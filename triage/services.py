@@ -145,6 +145,7 @@ def alert_raise(signature: Signature, occurrence: Occurrence, view: EventView) -
                     alert.save()
                     if reopened:
                         _announce(alert, "came back")
+                        _remediate(alert, occurrence)
                     _outputs(alert, "came back" if reopened else "hit")
                     return alert
                 team, owner = occurrence.who()
@@ -155,6 +156,7 @@ def alert_raise(signature: Signature, occurrence: Occurrence, view: EventView) -
                     resource_type=occurrence.resource_type, resource_id=occurrence.resource_id, team=team,
                     owner=owner[:200], event_ids=[occurrence.event_id], first_seen=when, last_seen=when)
             _announce(alert, "new")
+            _remediate(alert, occurrence)
             _outputs(alert, "new")
             return alert
         except IntegrityError:
@@ -173,6 +175,24 @@ def _who(event: CloudTrailEvent, view: EventView) -> tuple[Team | None, str]:
     owner = (principal.owner_email if principal is not None and principal.owner_email else "") or (
         event.person.get_username() if event.person_id else view.identity)
     return team, owner
+
+
+def _remediate(alert: Alert, occurrence: Occurrence) -> None:
+    """The chain's remediation steps (any step that is not an output), when the alert is new or comes back:
+    enforced action runs on what the event touched, carried out by the remediation worker once committed."""
+    from remediation.remediate import alert_actions_request
+    from remediation.tasks import action_chain
+
+    steps = [s["action"] for s in alert.signature.actions if s.get("action") not in OUTPUT_ACTIONS]
+    if not steps:
+        return
+    signature = alert.signature
+    for run_id in alert_actions_request(
+            source=f"signature:{signature.name}:{signature.version}", steps=steps, account_id=alert.account_id,
+            region=alert.region, resource_type=alert.resource_type, resource_id=alert.resource_id,
+            event_id=occurrence.event_id, trigger=f"alert:{alert.pk}:{occurrence.event_id}",
+            reason=f"Signature {signature.name}: {alert.title}"):
+        transaction.on_commit(lambda run_id=run_id: action_chain.delay(run_id))
 
 
 def _outputs(alert: Alert, why: str) -> None:

@@ -159,3 +159,20 @@ def test_the_dashboard_and_a_teams_report(client, world, sandbox, people):
     assert "days: give a whole number" in client.get("/triage/?days=forever", follow=True).content.decode()
     client.force_login(people.dan)  # another team: sees none of payments' alerts
     assert client.get("/triage/?format=json").json()["alerts"] == []
+
+
+def test_a_signature_chain_runs_its_remediation_step_on_what_the_event_touched(world, sandbox, people):
+    from remediation.models import ActionRun
+    from sandbox.testing import as_person
+
+    services.signature_save(signature=Signature.objects.get(name="security-group-open-to-world"), user=people.admin,
+                            actions=[{"action": "alert"}, {"action": "revoke_world_ingress"}])
+    ec2 = as_person("daisy")("ec2", "us-east-1")
+    group = ec2.create_security_group(GroupName="chain", Description="chain")["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    _deliver(sandbox)
+    run = ActionRun.objects.get(action="revoke_world_ingress", resource_id=group)
+    assert run.status == "SUCCEEDED" and run.policy is None
+    rules = ec2.describe_security_groups(GroupIds=[group])["SecurityGroups"][0]["IpPermissions"]
+    assert not any(r.get("IpRanges") for r in rules)

@@ -274,7 +274,7 @@ def test_the_flow_log_page_shows_each_team_its_own_detections(net, client, peopl
     tasks.flowlogs_poll()
     client.force_login(people.daisy)
     page = client.get("/triage/flow-logs/").content.decode()
-    assert SCANNER in page and "PORTSCAN" in page and "Brute force: 1" in page
+    assert SCANNER in page and ">Port scan</span>" in page and "Brute force: 1" in page
     assert client.get("/triage/flow-logs/?kind=brute_force").content.decode().count(f"<code>{GUESSER}</code>") == 1
     assert "kind: give one of" in client.get("/triage/flow-logs/?kind=nonsense", follow=True).content.decode()
     client.force_login(people.dan)  # Research: not his account
@@ -310,3 +310,25 @@ def test_admins_upload_threat_lists_and_bad_lines_are_named(client, people):
     assert client.post("/triage/threat-lists/feed/delete/").status_code == 403
     client.force_login(people.admin)
     assert client.post("/triage/threat-lists/feed/delete/").status_code == 302 and not ThreatList.objects.exists()
+
+
+def test_a_signature_chain_can_stop_the_attacked_instance(net, people):
+    from remediation.models import ActionRun
+    from triage import services
+    from triage.models import Signature
+
+    services.signature_save(signature=Signature.objects.get(name="flowlog-brute-force"), user=people.admin,
+                            actions=[{"action": "alert"}, {"action": "stop_instance"}])
+    _put(net, _records(net, int(_now().timestamp()) - 600), _now())
+    tasks.flowlogs_poll()
+    run = ActionRun.objects.get(action="stop_instance")
+    assert (run.status, run.resource_id, run.mode, run.policy) == ("SUCCEEDED", net["instance"], "enforce", None)
+    assert run.reason.startswith("Signature flowlog-brute-force: SSH/RDP brute force")
+    state = aws.client("ec2", account_id=ACCOUNT, region=REGION).describe_instances(
+        InstanceIds=[net["instance"]])["Reservations"][0]["Instances"][0]["State"]["Name"]
+    assert state in ("stopping", "stopped")
+    # The same detection read again (another delivery of the file) makes no second run.
+    flow_file = FlowLogFile.objects.get()
+    FlowLogFile.objects.filter(pk=flow_file.pk).update(status="PENDING")
+    flows.file_read(flow_file.pk)
+    assert ActionRun.objects.filter(action="stop_instance").count() == 1
