@@ -44,6 +44,8 @@ test-integration: install
 	.venv-c7n/bin/pip install --quiet --disable-pip-version-check c7n
 
 bench: install .venv-c7n/bin/custodian
+	@command -v wrk >/dev/null || { command -v apt-get >/dev/null && apt-get install -y -qq wrk >/dev/null 2>&1; } \
+		|| echo "bench: wrk is not installed; the page benchmark uses its Python loader"
 	env -u DATABASE_URL $(PY) -m bench
 
 clean:

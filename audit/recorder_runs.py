@@ -75,10 +75,13 @@ def _finish(run: RecorderRun, status: str, stats: dict, error: str) -> None:
 
 
 def stale_runs_release() -> list[int]:
-    """Runs a dead worker left RUNNING go back to PENDING (running one twice is harmless: items are by hash)."""
+    """Runs a dead worker left RUNNING go back to PENDING (running one twice is harmless: items are by hash); with
+    the runs still PENDING long after they were asked for (their message was lost), they are handed out again."""
     stale = RecorderRun.objects.filter(status=RunStatus.RUNNING, started__lt=timezone.now() - STALE_AFTER)
     released = []
     for run_id in stale.values_list("pk", flat=True):
         if RecorderRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).update(status=RunStatus.PENDING):
             released.append(run_id)
-    return released
+    waiting = RecorderRun.objects.filter(status=RunStatus.PENDING, created__lt=timezone.now() - STALE_AFTER
+                                         ).exclude(pk__in=released)
+    return released + list(waiting.values_list("pk", flat=True))

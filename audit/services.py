@@ -7,6 +7,7 @@ from typing import IO, Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 
 from audit.cloudtrail.files import BadLogFile, iter_records, parse_key
 from audit.cloudtrail.records import BadRecord, normalize, unwrap
@@ -132,8 +133,15 @@ def logfile_claim(*, bucket: str, key: str) -> LogFile | None:
         bucket=bucket, key=key,
         defaults={"account_id": found.account_id if found else "", "region": found.region if found else ""})
     claimed = LogFile.objects.filter(pk=log_file.pk, status__in=[LogFileStatus.PENDING, LogFileStatus.QUARANTINED]
-                                     ).update(status=LogFileStatus.INGESTING, attempts=log_file.attempts + 1)
+                                     ).update(status=LogFileStatus.INGESTING, attempts=log_file.attempts + 1,
+                                              updated=timezone.now())  # the reconciler's clock starts now
     return LogFile.objects.get(pk=log_file.pk) if claimed else None
+
+
+def logfile_release(*, log_file: LogFile, reason: str) -> None:
+    """Back to PENDING, so that a retry can claim it again (AWS was out of reach: the file is not at fault)."""
+    LogFile.objects.filter(pk=log_file.pk, status=LogFileStatus.INGESTING).update(
+        status=LogFileStatus.PENDING, reason=reason[:2000], updated=timezone.now())
 
 
 def events_purge(*, older_than: datetime, batch: int = 5000) -> int:

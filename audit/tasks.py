@@ -46,24 +46,34 @@ def cloudtrail_ingest_file(account_id: str, bucket: str, key: str) -> None:
     log_file = services.logfile_claim(bucket=bucket, key=key)
     if log_file is None:
         return  # done already, or another worker has it
+    changes: list[str] = []
     try:
         stream = sources.open_object(account_id=account_id, bucket=bucket, key=key)
-    except aws.ClientError as exc:
+        services.logfile_ingest(log_file=log_file, stream=stream, changes=changes)
+    except aws.ClientError as exc:  # AWS refused (the object is gone, access denied): nothing to retry
         services.logfile_quarantine(log_file=log_file, reason=f"cannot read the object: {aws.error_code(exc)}")
-        return
-    changes: list[str] = []
-    services.logfile_ingest(log_file=log_file, stream=stream, changes=changes)
-    recorder_events_dispatch(changes)
+    except aws.AWS_ERRORS as exc:  # AWS out of reach, before or during the read: the retry claims it again
+        services.logfile_release(log_file=log_file, reason=f"AWS could not be reached ({aws.error_code(exc)}); "
+                                                           "ingesting again")
+        raise
+    finally:  # what was stored before a broken read is handed on: the retry sees those records as duplicates
+        recorder_events_dispatch(changes)
 
 
 @shared_task(name="audit.tasks.logfiles_reconcile", ignore_result=True)
 def logfiles_reconcile() -> int:
-    """Files a dead worker left half done go again; deduplication keeps the result exact."""
-    stale = LogFile.objects.filter(status=LogFileStatus.INGESTING, updated__lt=timezone.now() - STALE_AFTER)
+    """Files a dead worker left half done, or whose message was lost, go again; deduplication keeps the result
+    exact."""
+    stale = LogFile.objects.filter(status__in=[LogFileStatus.INGESTING, LogFileStatus.PENDING],
+                                   updated__lt=timezone.now() - STALE_AFTER)
     count = 0
     for log_file in stale:
-        if LogFile.objects.filter(pk=log_file.pk, status=LogFileStatus.INGESTING).update(
-                status=LogFileStatus.PENDING, reason="the worker stopped mid-file; ingesting again"):
+        # INGESTING: its worker stopped mid-file. PENDING: its message was lost (a broker restarted without
+        # persistence) or its retries ran out while AWS was away; sending it again is harmless (the claim).
+        reason = "the worker stopped mid-file; ingesting again" if log_file.status == LogFileStatus.INGESTING \
+            else log_file.reason or "still waiting to be ingested; sent again"
+        if LogFile.objects.filter(pk=log_file.pk, status=log_file.status, updated=log_file.updated).update(
+                status=LogFileStatus.PENDING, reason=reason, updated=timezone.now()):
             cloudtrail_ingest_file.delay(log_file.account_id, log_file.bucket, log_file.key)
             count += 1
     return count

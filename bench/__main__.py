@@ -22,7 +22,8 @@ os.environ.setdefault("CELERY_BROKER_URL", "memory://")
 os.environ["CELERY_TASK_ALWAYS_EAGER"] = "true"
 os.environ["ALLOWED_HOSTS"] = "testserver,127.0.0.1,localhost"
 BENCHES = ("sandbox_overhead", "catalog_upload", "ingest", "ingest_worker", "history", "launch_e2e",
-           "recorder_scan", "timeline", "rules_eval", "remediation_latency", "signature_match", "flowlog_throughput")
+           "recorder_scan", "timeline", "rules_eval", "remediation_latency", "signature_match", "flowlog_throughput",
+           "page_throughput")
 ONLY = {name.strip() for name in os.environ.get("BENCH_ONLY", "").split(",") if name.strip()}
 
 
@@ -44,6 +45,7 @@ def main() -> int:
         ingest,
         ingest_worker,
         launch_e2e,
+        page_throughput,
         recorder_scan,
         remediation_latency,
         rules_eval,
@@ -71,7 +73,8 @@ def main() -> int:
             for line in launch_e2e.run(get_user_model().objects.get(username="daisy")):
                 print(line, flush=True)
     # recorder_scan, rules_eval and remediation_latency start their own sandbox
-    for bench in (recorder_scan, timeline, rules_eval, remediation_latency, signature_match, flowlog_throughput):
+    for bench in (recorder_scan, timeline, rules_eval, remediation_latency, signature_match, flowlog_throughput,
+                  page_throughput):
         if wanted(bench.__name__.rpartition(".")[2]):
             for line in bench.run():
                 print(line, flush=True)

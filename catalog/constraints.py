@@ -28,7 +28,7 @@ def _keys(definition: dict, allowed: set[str], required: set[str]) -> None:
 
 def _launch(d: dict, parameter_keys: set[str]) -> dict:
     _keys(d, {"role_arn"}, {"role_arn"})
-    if not isinstance(d["role_arn"], str) or not ROLE_ARN.match(d["role_arn"]):
+    if not isinstance(d["role_arn"], str) or not ROLE_ARN.fullmatch(d["role_arn"]):
         _fail("role_arn must be an IAM role ARN like arn:aws:iam::111111111111:role/GuardrailLaunch.")
     return {"role_arn": d["role_arn"]}
 
@@ -68,7 +68,7 @@ def _parameter(d: dict, parameter_keys: set[str]) -> dict:
 
 def _tag(d: dict, parameter_keys: set[str]) -> dict:
     _keys(d, {"key", "value", "locked"}, {"key", "value"})
-    if not isinstance(d["key"], str) or not TAG_KEY.match(d["key"]):
+    if not isinstance(d["key"], str) or not TAG_KEY.fullmatch(d["key"]):
         _fail("key must be 1-128 characters of letters, digits, spaces and _.:/=+-@, not starting with aws:.")
     if not isinstance(d["value"], str) or len(d["value"]) > 256:
         _fail("value must be a string of at most 256 characters.")
@@ -86,7 +86,7 @@ def _notification(d: dict, parameter_keys: set[str]) -> dict:
         except ValidationError:
             _fail(f"{email!r} is not an email address.")
     for arn in topics:
-        if not isinstance(arn, str) or not SNS_ARN.match(arn):
+        if not isinstance(arn, str) or not SNS_ARN.fullmatch(arn):
             _fail(f"{arn!r} is not an SNS topic ARN.")
     return {"emails": emails, "sns_topic_arns": topics}
 

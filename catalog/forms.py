@@ -3,6 +3,8 @@ import json
 from django import forms
 
 from catalog.models import ConstraintType, Guidance, Portfolio, Product
+from portal.forms import ModelIdsField
+from portal.json_text import json_parse
 from portal.models import Team
 
 
@@ -22,7 +24,7 @@ class PortfolioForm(BootstrapForm):
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
     owner = forms.CharField(max_length=100, required=False)
     support_contact = forms.CharField(max_length=200, required=False)
-    teams = forms.ModelMultipleChoiceField(queryset=Team.objects.order_by("name"), required=False,
+    teams = ModelIdsField(queryset=Team.objects.order_by("name"), required=False,
                                            widget=forms.CheckboxSelectMultiple, help_text="Teams granted access.")
 
 
@@ -30,7 +32,7 @@ class ProductForm(BootstrapForm):
     name = forms.CharField(max_length=100)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
     owner = forms.CharField(max_length=100, required=False)
-    portfolios = forms.ModelMultipleChoiceField(queryset=Portfolio.objects.order_by("name"),
+    portfolios = ModelIdsField(queryset=Portfolio.objects.order_by("name"),
                                                 widget=forms.CheckboxSelectMultiple)
     support_email = forms.EmailField(required=False)
     support_url = forms.URLField(required=False, assume_scheme="https")
@@ -76,9 +78,11 @@ class ConstraintForm(BootstrapForm):
 
     def clean_definition(self):
         try:
-            return json.loads(self.cleaned_data["definition"])
+            return json_parse(self.cleaned_data["definition"])
         except json.JSONDecodeError as exc:
             raise forms.ValidationError(f"Not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.") from None
+        except ValueError as exc:
+            raise forms.ValidationError(f"Not JSON: {exc}.") from None
 
 
 CONSTRAINT_EXAMPLES = {

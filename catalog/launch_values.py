@@ -82,7 +82,7 @@ def _check_tags(form: dict, submitted: Any) -> tuple[dict[str, str], dict[str, l
             errors[key] = ["A tag value is a string of at most 256 characters."]
         elif key in enforced and enforced[key]["locked"] and value != enforced[key]["value"]:
             errors[key] = [f"Locked by your admin at {enforced[key]['value']!r}; it cannot be changed."]
-        elif not TAG_KEY.match(key) or key.lower().startswith(RESERVED_TAG_PREFIXES):
+        elif not TAG_KEY.fullmatch(key) or key.lower().startswith(RESERVED_TAG_PREFIXES):
             errors[key] = ["Tag keys are 1-128 letters, digits, spaces or _.:/=+-@ and may not start with "
                            "aws: or guardrail:."]
         else:

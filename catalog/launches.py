@@ -1,6 +1,7 @@
 """Launch, watch and terminate: the life of a LaunchRequest, one guarded transition at a time."""
 
 import json
+import logging
 import re
 import secrets as random
 from collections.abc import Iterable
@@ -11,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from catalog import selectors, stacks
 from catalog.cfn.loader import load_template
@@ -30,7 +32,9 @@ from catalog.secrets import secrets_open, secrets_seal
 from portal.models import Account, Team
 from portal.roles import is_admin
 
+log = logging.getLogger(__name__)
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,99}$")
+NAME_RULE = "Start with a letter; use letters, digits and hyphens, at most 100."
 
 
 def launch_transition(*, launch_id: int, allowed_from: Iterable[str], to: str, reason: str = "", **fields) -> bool:
@@ -83,8 +87,8 @@ def launch_create(*, user: AbstractBaseUser, product_id, version_id, name: str, 
         raise Http404("No such product.")
     team, account, region = launch_target(user=user, product=product)
     version = _version(product, version_id)
-    if not isinstance(name, str) or not NAME.match(name):
-        raise ValidationError({"name": "Start with a letter; use letters, digits and hyphens, at most 100."})
+    if not isinstance(name, str) or not NAME.fullmatch(name):
+        raise ValidationError({"name": NAME_RULE})
     constraints = list(selectors.constraints_for(product=product, teams=[team]))
     form = launch_form_build(version=version, constraints=constraints)
     checked = launch_values_check(form=form, specs=version.parameters, parameters=parameters, tags=tags)
@@ -134,7 +138,10 @@ def launch_terminate(*, user: AbstractBaseUser, launch: LaunchRequest) -> Launch
 def _enqueue(task_name: str, launch_id: int) -> None:
     from catalog import tasks  # the tasks call back into this module
 
-    getattr(tasks, task_name).delay(launch_id)
+    try:
+        getattr(tasks, task_name).delay(launch_id)
+    except KombuOperationalError as exc:  # the broker is away: the launch is recorded, and the reconciler sends it
+        log.warning("launch %s: %s not queued (%s); launches_reconcile will send it", launch_id, task_name, exc)
 
 
 def _update_plan(*, user: AbstractBaseUser, launch: LaunchRequest, version_id, parameters):

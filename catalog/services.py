@@ -69,8 +69,10 @@ def product_update(*, user: AbstractBaseUser | None, product: Product,
 
 def document_for(*, text: str) -> TemplateDocument:
     """The stored document for this exact text, analysed once; TemplateRefused if it is not a usable template."""
-    if len(text.encode("utf-8", "surrogatepass")) > MAX_TEMPLATE_BYTES:
-        raise TemplateRefused({"template": [f"The template is larger than {MAX_TEMPLATE_BYTES // 1000} kB."]})
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_TEMPLATE_BYTES:  # said before anything reads it
+        raise TemplateRefused({"template": [f"The template is {size:,} bytes; CloudFormation takes at most "
+                                            f"{MAX_TEMPLATE_BYTES:,} bytes."]})
     existing = TemplateDocument.objects.filter(content_hash=content_hash(text)).first()
     if existing:  # analysed before: parsing and linting cost nothing the second time
         return existing

@@ -41,11 +41,15 @@ def launch_provision(launch_id: int) -> None:
     _create_stack(launch_id)
 
 
-def _create_stack(launch_id: int) -> None:
+def _create_stack(launch_id: int, waited: int = 0) -> None:
     launch = _launch(launch_id)
     try:
         stack_id = stacks.stack_create(launch, stacks.template_upload(launch))
     except aws.AWS_ERRORS as exc:
+        if aws.answer_lost(exc):  # CloudFormation may have made the stack: find out rather than guess
+            log.warning("launch %s: no answer to the create (%s); looking for the stack", launch_id, exc)
+            _watch_again(launch_id, waited)
+            return
         _finish(launch_id, S.FAILED, _aws_failure(exc))
         return
     except ValueError as exc:  # the NoEcho values cannot be decrypted
@@ -59,6 +63,9 @@ def _create_stack(launch_id: int) -> None:
 def launch_watch(launch_id: int, waited: int = 0) -> None:
     launch = _launch(launch_id)
     if launch is None or launch.status not in (S.IN_PROGRESS, S.TERMINATING):
+        return
+    if launch.status == S.IN_PROGRESS and not launch.stack_id and not launch.pending_update:
+        _resume_create(launch, waited)
         return
     try:
         stack = stacks.stack_describe(launch)
@@ -194,14 +201,20 @@ def launches_reconcile() -> int:
     return len(stale)
 
 
-def _resume_create(launch: LaunchRequest) -> None:
+def _resume_create(launch: LaunchRequest, waited: int = 0) -> None:
+    """A create whose answer never came (a lost worker, a broken connection): adopt the stack CloudFormation has,
+    or create it; not knowing is asked again for a while, as in launch_watch."""
     try:
         stack = stacks.stack_describe(launch)
     except aws.AWS_ERRORS as exc:
-        log.warning("reconcile: launch %s: %s", launch.pk, _aws_failure(exc))
+        log.warning("launch %s: %s", launch.pk, _aws_failure(exc))
+        if waited > MAX_BLIND_SECONDS:
+            _finish(launch.pk, S.FAILED, f"The stack's state is unknown: {_aws_failure(exc)}")
+        else:
+            _watch_again(launch.pk, waited)
         return
     if stack is None:
-        _create_stack(launch.pk)  # the same ClientRequestToken: CloudFormation creates it at most once
+        _create_stack(launch.pk, waited)  # the same ClientRequestToken: CloudFormation creates it at most once
     else:
         LaunchRequest.objects.filter(pk=launch.pk).update(stack_id=stack["StackId"])
         launch_watch.delay(launch.pk)

@@ -17,20 +17,30 @@ import boto3
 import botocore.session
 from botocore.client import BaseClient
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    EndpointConnectionError,
+    HTTPClientError,
+    IncompleteReadError,
+)
+from botocore.exceptions import ConnectionError as BotoConnectionError
 from botocore.parsers import ResponseParserError
 from django.conf import settings
 
 __all__ = [
     "AWS_ERRORS",
+    "UNREACHABLE_ERRORS",
     "BotoCoreError",
     "ClientError",
     "EndpointConnectionError",
+    "answer_lost",
     "client",
     "error_code",
     "known_regions",
-    "role_arn",
     "reset_credentials_cache",
+    "role_arn",
+    "unreachable",
 ]
 
 # Everything a call to AWS can raise: refusals, transport failures, and answers that do not parse
@@ -60,7 +70,8 @@ def _config(max_attempts: int | None) -> Config:
     return Config(
         connect_timeout=settings.AWS_CONNECT_TIMEOUT,
         read_timeout=settings.AWS_READ_TIMEOUT,
-        retries={"mode": "standard", "max_attempts": max_attempts or settings.AWS_MAX_ATTEMPTS},
+        # total_max_attempts counts the first try (botocore's max_attempts counts only retries: 1 would be 2 calls)
+        retries={"mode": "standard", "total_max_attempts": max_attempts or settings.AWS_MAX_ATTEMPTS},
     )
 
 
@@ -163,6 +174,30 @@ def reset_credentials_cache() -> None:
         _assumed.clear()
 
 
+# AWS out of reach (no answer at all, rather than a refusal): worth asking again once it is back.
+UNREACHABLE_ERRORS = (BotoConnectionError, HTTPClientError, IncompleteReadError)
+
+
+def answer_lost(exc: BaseException) -> bool:
+    """The request went out but no answer came back (the connection broke or timed out): AWS may have carried it
+    out. A refused connection (EndpointConnectionError) means it never left."""
+    return isinstance(exc, (HTTPClientError, IncompleteReadError))
+
+
+def _subclasses(kind: type) -> set[type]:
+    return {kind}.union(*(_subclasses(sub) for sub in kind.__subclasses__()))
+
+
+@cache
+def _unreachable_codes() -> frozenset[str]:
+    return frozenset(kind.__name__ for base in UNREACHABLE_ERRORS for kind in _subclasses(base))
+
+
+def unreachable(code: str) -> bool:
+    """Whether an `error_code` names a failure to reach AWS (EndpointConnectionError, ReadTimeoutError, ...)."""
+    return code in _unreachable_codes()
+
+
 def error_code(exc: Exception) -> str:
     if isinstance(exc, ClientError):
         return exc.response.get("Error", {}).get("Code", "ClientError")
@@ -185,7 +220,7 @@ def endpoint_check(timeout: float = 3.0) -> dict[str, Any]:
         "sts",
         region_name=settings.AWS_DEFAULT_REGION,
         endpoint_url=settings.AWS_ENDPOINT_URL or None,
-        config=Config(connect_timeout=timeout, read_timeout=timeout, retries={"max_attempts": 1}),
+        config=Config(connect_timeout=timeout, read_timeout=timeout, retries={"total_max_attempts": 1}),
         **_credential_kwargs(None),
     )
     identity = sts.get_caller_identity()

@@ -1,6 +1,7 @@
 """Typed reads of environment settings that fail with one line naming the variable."""
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import environ
@@ -15,7 +16,17 @@ class Settings:
         self.env = env
 
     def _raw(self, name: str) -> str | None:
-        return self.env.ENVIRON.get(name)
+        """The variable's value, or the content of the file that `<NAME>_FILE` names (Docker and
+        Kubernetes secrets), without its final line break. Both at once is a mistake, said so."""
+        value, path = self.env.ENVIRON.get(name), self.env.ENVIRON.get(f"{name}_FILE")
+        if path is None:
+            return value
+        if value is not None:
+            raise ImproperlyConfigured(f"{name} and {name}_FILE are both set: set one of them")
+        try:
+            return Path(path).read_text(encoding="utf-8").removesuffix("\n").removesuffix("\r")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ImproperlyConfigured(f"{name}_FILE={path!r} cannot be read ({exc.__class__.__name__})") from None
 
     def _parse(self, name: str, default: Any, parse: Callable[[str], Any], expected: str) -> Any:
         raw = self._raw(name)

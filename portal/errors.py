@@ -1,5 +1,7 @@
 """Error pages: HTML for people, JSON for API clients."""
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
 
@@ -13,6 +15,24 @@ def _page(request: HttpRequest, status: int, title: str, message: str) -> HttpRe
         return JsonResponse({"detail": message}, status=status)
     body = loader.get_template("error.html").render({"status": status, "title": title, "message": message}, request)
     return HttpResponse(body, status=status)
+
+
+def bad_input(request: HttpRequest, message: str) -> HttpResponse:
+    return _page(request, 400, "Bad input", message)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """What Django refuses before any view: a body over DATA_UPLOAD_MAX_MEMORY_SIZE, too many fields."""
+    if isinstance(exception, RequestDataTooBig):
+        size = request.META.get("CONTENT_LENGTH") or "more than that"
+        size = f"{int(size):,} bytes" if str(size).isdigit() else size
+        return _page(request, 400, "Too large", f"The request is {size}; the portal takes at most "
+                     f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes of form fields or JSON (files aside); "
+                     "a CloudFormation template may be at most 1,000,000 bytes.")
+    if isinstance(exception, TooManyFieldsSent):
+        return _page(request, 400, "Too many fields", f"The request sends more than "
+                     f"{settings.DATA_UPLOAD_MAX_NUMBER_FIELDS:,} fields.")
+    return _page(request, 400, "Bad request", "The request could not be read.")
 
 
 def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -11,6 +11,18 @@ def _region_choices() -> list[tuple[str, str]]:
     return [(r, r) for r in preferred + others]
 
 
+class ModelIdsField(forms.ModelMultipleChoiceField):
+    """Django's ModelMultipleChoiceField, checking that each posted id could be an id before it queries (`pk__in`
+    with a number too large for the column is an OverflowError or a DataError: a 500, not "not a valid value")."""
+
+    def _check_values(self, value):
+        for pk in value:
+            if not str(pk).isdigit() or int(pk) >= 2 ** 63:
+                raise forms.ValidationError(self.error_messages["invalid_pk_value"], code="invalid_pk_value",
+                                            params={"pk": str(pk)[:100]})
+        return super()._check_values(value)
+
+
 class AccountForm(forms.ModelForm):
     allowed_regions = forms.MultipleChoiceField(
         choices=_region_choices, widget=forms.SelectMultiple(attrs={"size": 8}),

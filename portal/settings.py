@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "audit",
     "remediation",
     "triage",
+    "ops",
+    "security",
 ]
 # The sandbox AWS is a development tool: its management commands exist only where it is enabled.
 SANDBOX_ENABLED = cfg.bool("GUARDRAIL_SANDBOX", True)
@@ -56,7 +58,9 @@ if SANDBOX_ENABLED:
     INSTALLED_APPS.append("sandbox")
 
 MIDDLEWARE = [
+    "ops.middleware.RequestIdMiddleware",  # first: every log line of a request carries its id
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -66,6 +70,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "security.middleware.LoginThrottleMiddleware",
+    "security.middleware.AuditLogMiddleware",
+    "portal.request_values.RequestValuesMiddleware",  # after the audit log: refused attempts are logged too
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -128,6 +135,28 @@ WHITENOISE_USE_FINDERS = cfg.bool("WHITENOISE_USE_FINDERS", True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if cfg.bool("BEHIND_TLS_PROXY", False) else None
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = cfg.bool("SECURE_COOKIES", False)
 
+# --- Security headers, sessions, login throttling, audit log (README "Security") ------------------
+# HSTS only where the portal is reached over TLS (secure cookies, or a TLS proxy in front).
+SECURE_HSTS_SECONDS = cfg.int("SECURE_HSTS_SECONDS",
+                              31536000 if SESSION_COOKIE_SECURE or SECURE_PROXY_SSL_HEADER else 0)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# No inline script or style anywhere: behaviour lives in static/guardrail/guardrail.js (data attributes),
+# looks in guardrail.css. data: images are Bootstrap's own icons (select arrows, close buttons).
+CONTENT_SECURITY_POLICY = {"DIRECTIVES": {
+    "default-src": ["'self'"], "script-src": ["'self'"], "style-src": ["'self'"], "img-src": ["'self'", "data:"],
+    "object-src": ["'none'"], "base-uri": ["'self'"], "form-action": ["'self'"], "frame-ancestors": ["'none'"],
+}}
+SESSION_COOKIE_AGE = int(cfg.float("SESSION_HOURS", 8.0) * 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = cfg.bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
+# Failed logins per username / per address within the window lock that username / address out for as long.
+LOGIN_FAILURES_PER_USERNAME = cfg.int("LOGIN_FAILURES_PER_USERNAME", 5)
+LOGIN_FAILURES_PER_IP = cfg.int("LOGIN_FAILURES_PER_IP", 20)
+LOGIN_LOCKOUT_MINUTES = cfg.int("LOGIN_LOCKOUT_MINUTES", 15)
+AUDIT_LOG_RETENTION_DAYS = cfg.int("AUDIT_LOG_RETENTION_DAYS", 730)
+
 # --- REST API --------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -135,10 +164,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["portal.api.parsers.JSONParser", "rest_framework.parsers.FormParser",
+                               "rest_framework.parsers.MultiPartParser"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "portal.api.renderers.BrowsableAPIRenderer"],
     "EXCEPTION_HANDLER": "portal.api.exceptions.exception_handler",
 }
 REST_KNOX = {"TOKEN_TTL": None, "AUTO_REFRESH": False, "AUTH_HEADER_PREFIX": "Token"}
@@ -151,6 +182,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "portal.api.schema.error_responses"],
     "ENUM_NAME_OVERRIDES": {"ConfigurationItemStatusEnum": "audit.models.ItemStatus",
                             "DryRunStatusEnum": "remediation.models.DryRun.Status",
                             "AlertStatusEnum": "triage.models.AlertStatus",
@@ -179,6 +212,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "portal.tasks.worker_heartbeat", "schedule": 30.0},
     "launches-reconcile": {"task": "catalog.tasks.launches_reconcile", "schedule": 60.0},
+    "actions-reconcile": {"task": "remediation.tasks.actions_reconcile", "schedule": 60.0},
     "cloudtrail-poll": {"task": "audit.tasks.cloudtrail_poll", "schedule": 5.0},
     "logfiles-reconcile": {"task": "audit.tasks.logfiles_reconcile", "schedule": 120.0},
     "cloudtrail-lookup-poll": {"task": "audit.tasks.cloudtrail_lookup_poll", "schedule": 60.0},
@@ -187,6 +221,7 @@ CELERY_BEAT_SCHEDULE = {
     "org-sync": {"task": "triage.tasks.org_sync_all", "schedule": cfg.float("ORG_SYNC_SECONDS", 3600.0)},
     "alarms": {"task": "triage.tasks.alarms_evaluate", "schedule": 60.0},
     "flowlogs-poll": {"task": "triage.tasks.flowlogs_poll", "schedule": cfg.float("FLOWLOG_POLL_SECONDS", 60.0)},
+    "audit-log-purge": {"task": "security.tasks.audit_log_purge", "schedule": 24 * 60 * 60.0},
     "compliance-periodic": {"task": "remediation.tasks.evaluate_periodic",
                             "schedule": cfg.float("COMPLIANCE_PERIODIC_SECONDS", 600.0)},
 }
@@ -236,11 +271,21 @@ ALERT_WEBHOOK_URL = cfg.str("ALERT_WEBHOOK_URL", "")
 DEMO_LOGINS = cfg.bool("GUARDRAIL_DEMO_LOGINS", SANDBOX_ENABLED)
 DEMO_PASSWORD = "guardrail-demo"
 
+# --- Operations (ops/) --------------------------------------------------------------------------
+# A bearer token Prometheus may scrape /metrics with (admins may always); unset: admins only.
+METRICS_TOKEN = cfg.str("METRICS_TOKEN", "")
+# plain: the human format below; json: one JSON object a line with request_id, task_id, task_name.
+LOG_FORMAT = cfg.str("LOG_FORMAT", "plain").strip().lower()
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r} is not plain or json")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+                   "json": {"()": "ops.logs.JsonFormatter"}},
+    "filters": {"request_id": {"()": "ops.logs.RequestIdFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": cfg.str("LOG_LEVEL", "INFO")},
     "loggers": {"botocore": {"level": "WARNING"}, "urllib3": {"level": "WARNING"}, "cfnlint": {"level": "WARNING"}},
 }

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from ops import views as ops_views
 from portal import views
 from portal.auth_forms import LoginForm
 
@@ -27,10 +28,14 @@ urlpatterns = [
     path("audit/", include("audit.urls")),
     path("compliance/", include("remediation.urls")),
     path("triage/", include("triage.urls")),
+    path("ops/", include("ops.urls")),
+    path("metrics", ops_views.metrics, name="metrics"),
+    path("security/", include("security.urls")),
     path("api/", include("portal.api.urls")),
     path("admin/", admin.site.urls),
 ]
 
+handler400 = "portal.errors.bad_request"
 handler403 = "portal.errors.forbidden"
 handler404 = "portal.errors.not_found"
 handler500 = "portal.errors.server_error"

@@ -12,7 +12,7 @@ from django.db.models import Count, Q, QuerySet, Value
 from django.utils import timezone
 
 from portal.roles import User, is_developer, sees_everything
-from remediation.models import Compliance, ComplianceSample, Finding, Rule
+from remediation.models import Compliance, ComplianceSample, Finding, Rule, RuleException
 
 # HIPAA Security Rule safeguards (45 CFR 164.308 administrative, 164.312 technical) and the rules that give
 # evidence for each, in the spirit of AWS's "Operational Best Practices for HIPAA Security" conformance pack
@@ -48,6 +48,23 @@ def findings_visible_to(*, user: User) -> QuerySet[Finding]:
     if is_developer(user):
         return findings.filter(account_id__in=user.teams.values("accounts__account_id"))
     return findings.none()
+
+
+def exceptions_visible_to(*, user: User) -> QuerySet[RuleException]:
+    """Developers see the exceptions that concern their teams: their accounts, their teams, resources recorded in
+    their accounts, and tag exceptions (which apply everywhere)."""
+    from audit.models import ConfigResource
+
+    exceptions = RuleException.objects.select_related("rule", "created_by")
+    if sees_everything(user):
+        return exceptions
+    if not is_developer(user):
+        return exceptions.none()
+    accounts = user.teams.values("accounts__account_id")
+    S = RuleException.Scope
+    return exceptions.filter(
+        Q(scope=S.TAG) | Q(scope=S.ACCOUNT, value__in=accounts) | Q(scope=S.TEAM, value__in=user.teams.values("slug"))
+        | Q(scope=S.RESOURCE, value__in=ConfigResource.objects.filter(account_id__in=accounts).values("resource_id")))
 
 
 def findings_filter(findings: QuerySet[Finding], params) -> QuerySet[Finding]:

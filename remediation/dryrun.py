@@ -78,7 +78,8 @@ def _policies(policy_ids: Any) -> list[Policy]:
         ids = [int(p) for p in policy_ids]
     except (TypeError, ValueError):
         raise ValidationError({"policies": ["Policy ids are whole numbers."]}) from None
-    policies = list(Policy.objects.filter(pk__in=ids).select_related("rule"))
+    in_range = [i for i in ids if 0 < i < 2 ** 63]  # a larger one overflows the id column's query: it is missing
+    policies = list(Policy.objects.filter(pk__in=in_range).select_related("rule"))
     missing = sorted(set(ids) - {p.pk for p in policies})
     if missing:
         raise ValidationError({"policies": [f"No policy with id {', '.join(map(str, missing))}."]})

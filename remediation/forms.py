@@ -2,6 +2,8 @@ import json
 
 from django import forms
 
+from portal.forms import ModelIdsField
+from portal.json_text import json_parse
 from remediation.models import Policy, PolicyMode, Rule, RuleException
 from triage.models import Signature
 
@@ -14,7 +16,7 @@ class JSONText(forms.CharField):
         if not value:
             return {}
         try:
-            parsed = json.loads(value)
+            parsed = json_parse(value)
         except ValueError as exc:
             raise forms.ValidationError(f"Not JSON: {exc}") from None
         if not isinstance(parsed, dict):
@@ -67,7 +69,7 @@ class JSONValue(JSONText):
         if not value:
             return None
         try:
-            return json.loads(value)
+            return json_parse(value)
         except ValueError as exc:
             raise forms.ValidationError(f"Not JSON: {exc}") from None
 
@@ -101,8 +103,7 @@ class PolicyForm(forms.Form):
 class DryRunForm(forms.Form):
     WINDOWS = [("1", "The last hour"), ("24", "The last 24 hours"), ("168", "The last 7 days"), ("", "From … to …")]
 
-    policies = forms.ModelMultipleChoiceField(queryset=Policy.objects.all(), widget=forms.CheckboxSelectMultiple,
-                                              required=False)
+    policies = ModelIdsField(queryset=Policy.objects.all(), widget=forms.CheckboxSelectMultiple, required=False)
     signatures = forms.ModelMultipleChoiceField(queryset=Signature.objects.all(), to_field_name="name", required=False,
                                                 widget=forms.SelectMultiple(attrs={"class": "form-select", "size": 6}),
                                                 help_text="Stored signatures, any status (off and staging too).")

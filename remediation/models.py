@@ -219,6 +219,7 @@ class ActionRun(models.Model):
     dry_run = models.ForeignKey("DryRun", on_delete=models.SET_NULL, null=True, blank=True, related_name="applied_runs",
                                 help_text="The approved dry-run report whose plan this run carries out.")
     created = models.DateTimeField(auto_now_add=True)
+    started = models.DateTimeField(null=True, blank=True, help_text="When a worker claimed it (RUNNING since).")
     finished = models.DateTimeField(null=True, blank=True)
 
     class Meta:

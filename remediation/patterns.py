@@ -44,6 +44,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from portal.json_text import json_parse
+
 __all__ = ["MAX_DEPTH", "MAX_PATTERN_CHARS", "SEEDED_PATTERNS", "Pattern", "PatternError", "as_event",
            "compile_pattern", "envelope", "matches"]
 
@@ -149,7 +151,7 @@ def compile_pattern(pattern: dict[str, Any] | str) -> Pattern:
     data = pattern
     if isinstance(pattern, (str, bytes)):
         try:
-            data = json.loads(pattern)
+            data = json_parse(pattern)
         except ValueError as exc:
             raise PatternError("", f"not valid JSON ({exc})") from None
     if not isinstance(data, dict):

@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from portal.json_text import json_parse
 from portal.roles import is_admin
 from portal.validation import error_sentence, errors_to_form
 from remediation import dryrun, services
@@ -72,13 +73,28 @@ def policy_detail(request: HttpRequest, name: str) -> HttpResponse:
         "runs": actions_visible_to(user=request.user).filter(policy=policy)[:50]})
 
 
+def _pattern_in_address(request: HttpRequest) -> dict | None:
+    """The pattern the pattern tester passes on (`?pattern=`); one that is not a JSON object is said and left out."""
+    text = request.GET.get("pattern")
+    if not text:
+        return None
+    try:
+        pattern = json_parse(text)
+    except ValueError:
+        pattern = None
+    if not isinstance(pattern, dict):
+        messages.warning(request, "The pattern in the address is not a JSON object; it was left out.")
+        return None
+    return pattern
+
+
 def _policy_form(request: HttpRequest, policy: Policy | None) -> HttpResponse:
     _admin(request)
     initial = {"name": policy.name, "description": policy.description, "mode": policy.mode,
                "rule": policy.rule.name if policy.rule else None, "event_pattern": policy.event_pattern,
                "actions": policy.actions, "scope": policy.scope, "max_resources": policy.max_resources} if policy \
         else {"mode": PolicyMode.DRY_RUN, "max_resources": 10, "actions": [{"action": "notify"}],
-              "event_pattern": request.GET.get("pattern") and json.loads(request.GET["pattern"])}
+              "event_pattern": _pattern_in_address(request)}
     form = PolicyForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -140,7 +156,7 @@ def pattern_test(request: HttpRequest) -> HttpResponse:
         return render(request, "remediation/_pattern_result.html", ctx)
     if ctx["event"].strip():
         try:
-            event = json.loads(ctx["event"])
+            event = json_parse(ctx["event"])
             if not isinstance(event, dict):
                 raise ValueError("give a JSON object")
         except ValueError as exc:

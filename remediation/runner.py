@@ -20,8 +20,14 @@ log = logging.getLogger(__name__)
 GO_ON = {ActionStatus.SUCCEEDED, ActionStatus.DRY_RUN}
 
 
+# AWS out of reach mid-run: the run waits (PENDING, marked interrupted) and is tried again, this many times at most.
+MAX_INTERRUPTIONS = 10
+RETRY_AFTER_SECONDS = 30
+
+
 def _claim(run_id: int) -> ActionRun | None:
-    if ActionRun.objects.filter(pk=run_id, status=ActionStatus.PENDING).update(status=ActionStatus.RUNNING):
+    if ActionRun.objects.filter(pk=run_id, status=ActionStatus.PENDING).update(status=ActionStatus.RUNNING,
+                                                                               started=timezone.now()):
         return ActionRun.objects.select_related("policy", "finding").get(pk=run_id)
     return None
 
@@ -34,6 +40,8 @@ def chain_execute(first_run_id: int) -> list[ActionRun]:
     prefix = first.dedupe_key.rsplit(":", 1)[0] + ":"
     done = [_execute(first)]
     for run in ActionRun.objects.filter(dedupe_key__startswith=prefix, step__gt=first.step).order_by("step"):
+        if done[-1].status == ActionStatus.PENDING:
+            break  # interrupted: the chain goes on when that step is tried again
         if done[-1].status not in GO_ON:
             ActionRun.objects.filter(pk=run.pk, status=ActionStatus.PENDING).update(
                 status=ActionStatus.SKIPPED, outcome={"message": "An earlier step did not succeed"},
@@ -72,22 +80,19 @@ def _execute(run: ActionRun) -> ActionRun:
         status, outcome = ActionStatus.FAILED, {"message": f"No portal account {run.account_id}"}
     else:
         clients = Clients(account)
-        if run.mode == PolicyMode.ENFORCE and run.event_id and action.name != "notify":
-            _record_before(clients, run)
         try:
-            # A run from an approved dry-run report carries its plan: apply checks it against a fresh read and
-            # skips it when the target changed since. Any other run plans now.
-            preview = Plan.from_dict(run.plan) if run.dry_run_id and run.plan else action.preview(clients, target)
-            plan = preview.as_dict()
-            if run.mode == PolicyMode.DRY_RUN:
-                status = ActionStatus.DRY_RUN
-                outcome = {"message": f"Dry run, nothing changed. Would have: {preview.expected_change}"
-                           if not preview.noop else f"Dry run: {preview.expected_change}"}
+            if _fix_seen(clients, action, target, run):  # an interrupted attempt may have made it already
+                status, outcome = ActionStatus.SUCCEEDED, {
+                    "message": f"The fix is in place, seen when checked again after {run.outcome['interrupted']}",
+                    "verified": True}
             else:
-                result = action.apply(clients, preview)
-                status, outcome = result.status, result.as_dict()
+                status, plan, outcome = _attempt(clients, action, target, run)
         except aws.AWS_ERRORS as exc:  # assuming the role, for instance
-            status, outcome = ActionStatus.FAILED, {"message": f"{aws.error_code(exc)}: {exc}"[:500]}
+            status, outcome = ActionStatus.FAILED, {"message": f"{aws.error_code(exc)}: {exc}"[:500],
+                                                    "error_code": aws.error_code(exc)}
+    if status == ActionStatus.FAILED and aws.unreachable(outcome.get("error_code", "")) \
+            and (run.outcome or {}).get("interruptions", 0) < MAX_INTERRUPTIONS:
+        return _interrupt(run, outcome)
     ActionRun.objects.filter(pk=run.pk).update(status=status, plan=plan, outcome=outcome, finished=timezone.now())
     run.refresh_from_db()
     if run.mode == PolicyMode.ENFORCE and status == ActionStatus.SUCCEEDED and account is not None \
@@ -98,6 +103,44 @@ def _execute(run: ActionRun) -> ActionRun:
         except (aws.AWS_ERRORS + (KeyError,)) as exc:
             log.warning("re-recording %s after remediation failed: %s", run.resource_id, exc)
     _tell(run)
+    return run
+
+
+def _attempt(clients: Clients, action: Any, target: Target, run: ActionRun) -> tuple[str, dict, dict]:
+    """(status, plan, outcome) of previewing and, unless in dry run, applying the action now."""
+    if run.mode == PolicyMode.ENFORCE and run.event_id and action.name != "notify":
+        _record_before(clients, run)
+    # A run from an approved dry-run report carries its plan: apply checks it against a fresh read and
+    # skips it when the target changed since. Any other run plans now.
+    preview = Plan.from_dict(run.plan) if run.dry_run_id and run.plan else action.preview(clients, target)
+    if run.mode == PolicyMode.DRY_RUN:
+        return ActionStatus.DRY_RUN, preview.as_dict(), {
+            "message": f"Dry run, nothing changed. Would have: {preview.expected_change}"
+            if not preview.noop else f"Dry run: {preview.expected_change}"}
+    result = action.apply(clients, preview)
+    return result.status, preview.as_dict(), result.as_dict()
+
+
+def _fix_seen(clients: Clients, action: Any, target: Target, run: ActionRun) -> bool:
+    """For a run interrupted before (its worker stopped, or AWS went out of reach, mid-call): whether the fix is
+    there already, so that it is recorded as made rather than made twice."""
+    if not (run.outcome or {}).get("interrupted") or run.mode != PolicyMode.ENFORCE or action.name == "notify":
+        return False
+    return action.verify(clients, target)
+
+
+def _interrupt(run: ActionRun, outcome: dict) -> ActionRun:
+    """AWS could not be reached: whether the call went through is unknown, so the run is not FAILED but waits
+    (PENDING) to be checked and tried again; the chain's later steps wait with it."""
+    from remediation.tasks import action_chain
+
+    tries = (run.outcome or {}).get("interruptions", 0) + 1
+    ActionRun.objects.filter(pk=run.pk, status=ActionStatus.RUNNING).update(
+        status=ActionStatus.PENDING, started=None, outcome={
+            "message": f"AWS could not be reached ({outcome.get('message', '')[:300]}); checked and tried again",
+            "interrupted": "AWS could not be reached", "interruptions": tries})
+    action_chain.apply_async((run.pk,), countdown=RETRY_AFTER_SECONDS * tries)
+    run.refresh_from_db()
     return run
 
 

@@ -48,6 +48,9 @@ def rule_save(*, rule: Rule | None = None, name: str, kind: str, source: str = "
               enabled: bool = True, at_launch: str = Rule.AtLaunch.IGNORE, user: Any = None) -> Rule:
     """Create or change a rule after checking it compiles; then every current resource is evaluated again."""
     parameters, definition = parameters or {}, definition or {}
+    for field, value in (("parameters", parameters), ("definition", definition)):
+        if not isinstance(value, dict):
+            raise ValidationError({field: "Give a JSON object ({...})."})
     if slugify(name) != name:
         raise ValidationError({"name": "Use lower-case letters, digits and dashes, like restricted-ssh."})
     _check(kind, source, parameters, definition)

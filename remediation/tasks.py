@@ -62,6 +62,18 @@ def action_chain(run_id: int) -> int:
     return len(runner.chain_execute(run_id))
 
 
+@shared_task(name="remediation.tasks.actions_reconcile", ignore_result=True)
+def actions_reconcile() -> int:
+    """Runs a stopped worker left RUNNING, or whose message was lost, handed out again; violations whose request
+    was lost, asked for (see recovery)."""
+    from remediation import recovery
+
+    run_ids = recovery.runs_reconcile() + recovery.findings_unremediated()
+    for run_id in run_ids:
+        action_chain.delay(run_id)
+    return len(run_ids)
+
+
 @shared_task(name="remediation.tasks.dry_run_execute", ignore_result=True)
 def dry_run_execute(dry_run_id: int) -> str:
     from remediation import dryrun

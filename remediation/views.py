@@ -13,12 +13,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.models import ConfigResource, ItemStatus
+from portal.json_text import json_parse
 from portal.roles import is_admin
 from portal.validation import errors_to_form
 from remediation import dashboard, services
 from remediation.compliance import account_context, view_of
 from remediation.forms import ExceptionForm, RuleForm
-from remediation.models import Rule, RuleException
+from remediation.models import Rule
 
 
 def _findings(request: HttpRequest):
@@ -124,7 +125,7 @@ def rule_test(request: HttpRequest) -> HttpResponse:
 
     flagged, error, checked = [], "", 0
     try:
-        definition = json.loads(request.POST.get("definition") or "{}")
+        definition = json_parse(request.POST.get("definition") or "{}")
         rule = compile_rule(definition)
     except ValueError as exc:
         error = str(exc)
@@ -145,7 +146,7 @@ def rule_test(request: HttpRequest) -> HttpResponse:
 @login_required
 def exception_list(request: HttpRequest) -> HttpResponse:
     return render(request, "remediation/exception_list.html",
-                  {"exceptions": RuleException.objects.select_related("rule", "created_by"), "now": timezone.now()})
+                  {"exceptions": dashboard.exceptions_visible_to(user=request.user), "now": timezone.now()})
 
 
 @login_required

@@ -4,7 +4,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PRODUCTION_APPS = ["portal", "catalog", "audit", "remediation", "triage"]
+PRODUCTION_APPS = ["portal", "catalog", "audit", "remediation", "triage", "ops", "security"]
 ALL_APPS = PRODUCTION_APPS + ["sandbox"]
 
 

@@ -15,8 +15,8 @@ from triage.models import Alert, AlertStatus, Signature
 
 class AlertSerializer(serializers.ModelSerializer):
     signature = serializers.SlugRelatedField(slug_field="name", read_only=True)
-    team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    status_changed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    team = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    status_changed_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     ticket = serializers.SerializerMethodField()
 
     class Meta:

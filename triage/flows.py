@@ -248,12 +248,19 @@ def threat_list_save(*, threat_list: ThreatList | None = None, user: Any = None,
     errors: dict[str, list[str]] = {}
     if not name or slugify(name) != name:
         errors["name"] = ["Use lower-case letters, digits and dashes, like tor-exits."]
+    elif len(name) > 100:
+        errors["name"] = [f"At most 100 characters, not {len(name):,}."]
     elif ThreatList.objects.filter(name=name).exclude(pk=getattr(threat_list, "pk", None)).exists():
         errors["name"] = [f"A threat list named {name} exists already."]
+    for field, value in (("description", description), ("url", url)):
+        if "\x00" in value:
+            errors[field] = ["Remove the NUL character (U+0000): no text may hold one."]
     if source not in ThreatList.Source.values:
         errors["source"] = [f"Give one of {', '.join(ThreatList.Source.values)}."]
     if source == ThreatList.Source.URL and not url.startswith(("https://", "http://")):
         errors["url"] = ["Give the http(s) address the list is fetched from."]
+    elif len(url) > 500:
+        errors["url"] = [f"At most 500 characters, not {len(url):,}."]
     if not isinstance(refresh_hours, int) or not 1 <= refresh_hours <= 24 * 30:
         errors["refresh_hours"] = ["Give a whole number of hours from 1 to 720."]
     stored = count = None

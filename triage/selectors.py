@@ -41,3 +41,30 @@ def alerts_filter(alerts: QuerySet[Alert], params) -> QuerySet[Alert]:
         if get(name):
             alerts = alerts.filter(**{name: get(name)})
     return alerts
+
+
+def alarms_visible_to(*, user: User):
+    """Developers see the alarms for everyone and for their own teams."""
+    from django.db.models import Q
+
+    from triage.models import Alarm
+
+    alarms = Alarm.objects.select_related("team")
+    if sees_everything(user):
+        return alarms
+    return alarms.filter(Q(team=None) | Q(team__in=user.teams.all())) if is_developer(user) else alarms.none()
+
+
+def org_visible_to(*, user: User) -> dict:
+    """The org context as this person may read it: developers see their teams' accounts, the principals in them,
+    and only the sync changes that name one of those accounts."""
+    from triage.models import OrgAccount, OrgSync, Principal
+
+    accounts, principals, recent = OrgAccount.objects.all(), Principal.objects.all(), list(OrgSync.objects.all()[:15])
+    if sees_everything(user):
+        return {"accounts": accounts, "principals": principals, "recent": recent}
+    mine = [a for a in user.teams.values_list("accounts__account_id", flat=True) if a] if is_developer(user) else []
+    for sync in recent:
+        sync.changes = [c for c in sync.changes or [] if any(a in str(c.get("what", "")) for a in mine)]
+    return {"accounts": accounts.filter(account_id__in=mine), "principals": principals.filter(account_id__in=mine),
+            "recent": recent}

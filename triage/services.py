@@ -294,6 +294,7 @@ def signature_save(*, signature: Signature | None = None, user: Any = None, **va
                 "tests": {}, "status": Signature.Status.STAGING}
     merged = {f: values[f] if f in values else (getattr(signature, f) if signature else defaults[f])
               for f in SIGNATURE_FIELDS}
+    merged["conditions"] = merged["conditions"] or {}  # null is "no conditions", as signature_check reads it
     signature_check(merged)
     with transaction.atomic():
         clash = Signature.objects.filter(name=merged["name"])

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.models import CloudTrailEvent
+from portal.json_text import json_parse
 from portal.models import Account
 from portal.roles import is_admin, is_developer
 from portal.validation import error_sentence, errors_to_form
@@ -101,7 +102,7 @@ def signature_detail(request: HttpRequest, name: str) -> HttpResponse:
         "signature": signature, "pattern": json.dumps(signature.pattern, indent=2),
         "conditions": json.dumps(signature.conditions, indent=2) if signature.conditions else "",
         "stats": services.staging_stats(signature), "versions": versions,
-        "alerts": signature.alerts.all()[:20], "positives": len(signature.tests.get("positive") or []),
+        "alerts": selectors.alerts_visible_to(user=request.user).filter(signature=signature)[:20], "positives": len(signature.tests.get("positive") or []),
         "negatives": len(signature.tests.get("negative") or [])})
 
 
@@ -147,7 +148,7 @@ def signature_test(request: HttpRequest, name: str) -> HttpResponse:
     try:
         for key in ("pattern", "conditions", "tests"):
             if request.POST.get(key, "").strip():
-                data[key] = json.loads(request.POST[key])
+                data[key] = json_parse(request.POST[key])
         results = services.signature_tests_run(data)
     except ValueError as exc:
         results, error = [], str(exc)
@@ -180,14 +181,14 @@ def signature_status(request: HttpRequest, name: str) -> HttpResponse:
 @login_required
 def org_context(request: HttpRequest) -> HttpResponse:
     from triage import org
-    from triage.models import OrgAccount, OrgSync, Principal
 
-    principals = Principal.objects.all()
+    visible = selectors.org_visible_to(user=request.user)
+    principals = visible["principals"]
     if request.GET.get("q"):
         principals = principals.filter(Q(name__icontains=request.GET["q"]) | Q(team__icontains=request.GET["q"]) |
                                        Q(owner_email__icontains=request.GET["q"]))
     return render(request, "triage/org.html", {
-        "syncs": org.last_syncs(), "recent": OrgSync.objects.all()[:15], "accounts": OrgAccount.objects.all(),
+        "syncs": org.last_syncs(), "recent": visible["recent"], "accounts": visible["accounts"],
         "principals": Paginator(principals, 50).get_page(request.GET.get("page")), "q": request.GET.get("q", ""),
         "portal_accounts": set(Account.objects.values_list("account_id", flat=True)), "columns": org.CSV_COLUMNS})
 
@@ -285,7 +286,7 @@ def alarm_list(request: HttpRequest) -> HttpResponse:
                 else:
                     messages.success(request, f"Alarm {alarm.name} created; it is {alarm.state}.")
                     return redirect("triage:alarm-list")
-    rows = [(a, list(a.history.all()[:6])) for a in Alarm.objects.select_related("team")]
+    rows = [(a, list(a.history.all()[:6])) for a in selectors.alarms_visible_to(user=request.user)]
     return render(request, "triage/alarm_list.html", {
         "rows": rows, "metrics": Alarm.Metric.choices, "comparisons": Alarm.Comparison.choices,
         "teams": Team.objects.values_list("slug", flat=True), "posted": request.POST})

@@ -58,7 +58,7 @@ class ResourceViewSet(viewsets.ReadOnlyModelViewSet):
         OpenApiParameter("before", str, description="ISO 8601 time: entries older than it (the Link header's next)"),
         OpenApiParameter("limit", int, description="Entries per page, 1 to 1000 (default 100)")],
         responses=TimelineEntrySerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)  # paged by time, through the Link header
     def timeline(self, request, pk=None):
         """Newest first: configuration changes with their diff and cause, the CloudTrail events, compliance
         changes. Paged by time: the `Link: <…?before=…>; rel="next"` header gives the older page."""

@@ -1,12 +1,14 @@
 from rest_framework import serializers
 
+from catalog.launches import NAME, NAME_RULE
 from catalog.models import LaunchRequest
 
 
 class LaunchCreateSerializer(serializers.Serializer):
     product = serializers.IntegerField()
     version = serializers.IntegerField()
-    name = serializers.CharField(max_length=100)
+    name = serializers.RegexField(NAME.pattern, max_length=100, help_text="Becomes part of the stack's name.",
+                                  error_messages={"invalid": NAME_RULE})
     parameters = serializers.DictField(required=False, default=dict)
     tags = serializers.DictField(required=False, default=dict)
     idempotency_key = serializers.CharField(required=False, max_length=64,

@@ -1,4 +1,4 @@
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -35,7 +35,9 @@ class LaunchViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.
     def get_queryset(self):
         return launches_visible_to(self.request.user)
 
-    @extend_schema(request=LaunchCreateSerializer, responses={201: LaunchStatusSerializer},
+    @extend_schema(request=LaunchCreateSerializer,
+                   responses={201: LaunchStatusSerializer,
+                              404: OpenApiResponse(description="No such product or version the caller may launch.")},
                    parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)])
     def create(self, request: Request, *args, **kwargs) -> Response:
         serializer = LaunchCreateSerializer(data=request.data)

@@ -86,7 +86,7 @@ class ProductViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.
 
     @extend_schema(methods=["GET"], responses=VersionSerializer(many=True))
     @extend_schema(methods=["POST"], request=VersionCreateSerializer, responses={201: VersionSerializer})
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
     def versions(self, request: Request, pk: str | None = None) -> Response:
         product = self.get_object()
         if request.method == "GET":
@@ -100,7 +100,7 @@ class ProductViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.
 
     @extend_schema(methods=["GET"], responses=ConstraintSerializer(many=True))
     @extend_schema(methods=["POST"], request=ConstraintSerializer, responses={201: CreatedSerializer})
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
     def constraints(self, request: Request, pk: str | None = None) -> Response:
         product = self.get_object()
         if request.method == "GET":

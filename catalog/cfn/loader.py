@@ -7,7 +7,8 @@ text, binary data, YAML alias bombs and very deep nesting.
 
 Rule ids of the refusals: E0000 does not parse (cfn-lint's own id), GR001 too large, GR002 not text,
 GR003 YAML alias bomb or self-referencing alias, GR004 nested too deep, GR005 empty or not a mapping,
-GR006 no Resources.
+GR006 no Resources, GR007 over one of CloudFormation's quotas (resources, parameters, outputs, mappings),
+GR008 too many values to analyse (cfn-lint's time grows with them: tens of seconds at 100,000).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from typing import Any
 
 import yaml
 
+from portal.json_text import too_deep_at
+
 # CloudFormation accepts at most 1 MB for a template stored in S3 (51,200 bytes inline).
 MAX_BYTES = 1_000_000
 # Real templates nest ~20 deep; PyYAML's composer and cfn-lint's JSON scanner recurse per level.
@@ -30,13 +33,15 @@ MAX_DEPTH = 100
 # Nodes that YAML aliases may add once expanded. Ordinary use (a shared tag list) adds dozens;
 # a "billion laughs" document adds billions. CloudFormation itself rejects aliases anyway.
 MAX_ALIAS_NODES = 10_000
+# Keys and values in all. The largest real templates hold a few thousand; linting 50,000 takes ~10 s.
+MAX_NODES = 50_000
+# CloudFormation's own quotas per template: a template over one could never be launched.
+QUOTAS = {"Resources": 500, "Parameters": 200, "Outputs": 200, "Mappings": 200}
 
 PARSE_RULE = "E0000"  # cfn-lint's id for "template does not parse"; ours below are GR0xx.
 
 # YAML's printable set (PyYAML's Reader); anything else means binary data, not a template.
 _NOT_TEXT = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-# JSON tokens that matter for nesting depth: whole strings (skipped) and brackets.
-_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -106,7 +111,7 @@ def content_hash(text: str | bytes) -> str:
 
 
 def load_template(text: str | bytes, *, max_bytes: int = MAX_BYTES, max_depth: int = MAX_DEPTH,
-                  max_alias_nodes: int = MAX_ALIAS_NODES) -> LoadedTemplate:
+                  max_alias_nodes: int = MAX_ALIAS_NODES, max_nodes: int = MAX_NODES) -> LoadedTemplate:
     """Parse `text`; raise TemplateError (with located messages) if it is not a usable template."""
     digest = content_hash(text)
     fmt: str | None = None
@@ -119,13 +124,15 @@ def load_template(text: str | bytes, *, max_bytes: int = MAX_BYTES, max_depth: i
             _check_json_depth(body, max_depth)
             nodes = _decode_json(body)
         else:
-            _check_yaml_events(body, max_depth, max_alias_nodes)
+            _check_yaml_events(body, max_depth, max_alias_nodes, max_nodes)
             nodes = _decode_yaml(body)
         if not isinstance(nodes, dict):
             raise _error("GR005", f"The template's top level must be a mapping, not {_kind(nodes)}.", 1, 1)
         if not nodes.get("Resources"):  # missing, null, {} or []: CloudFormation needs at least one
             raise _error("GR006", "The template has no Resources; CloudFormation requires at least one.",
                          *(locate(nodes, ["Resources"]) if "Resources" in nodes else (None, None)))
+        _check_quotas(nodes)
+        _check_node_count(nodes, max_nodes)
     except _Refusal as refusal:
         raise TemplateError([refusal.message], content_hash=digest, format=fmt) from None
     return LoadedTemplate(template=plain(nodes), format=fmt, content_hash=digest, nodes=nodes)
@@ -175,26 +182,48 @@ def _kind(value: Any) -> str:
 
 
 def _check_json_depth(body: str, max_depth: int) -> None:
-    depth = 0
-    for token in _JSON_TOKENS.finditer(body):
-        if token.group() in "[{":
-            depth += 1
-            if depth > max_depth:
-                raise _error("GR004", f"The template nests deeper than {max_depth} levels.",
-                             *_line_col(body, token.start()))
-        elif token.group() in "]}":
-            depth -= 1
+    at = too_deep_at(body, max_depth)  # linear: a regex skipping strings backtracks on an unterminated one
+    if at is not None:
+        raise _error("GR004", f"The template nests deeper than {max_depth} levels.", *_line_col(body, at))
 
 
-def _check_yaml_events(body: str, max_depth: int, max_alias_nodes: int) -> None:
-    """One streaming pass over libyaml's events: nesting depth, and the size aliases would expand to.
+def _check_quotas(nodes: dict) -> None:
+    for section, quota in QUOTAS.items():
+        entries = nodes.get(section)
+        if isinstance(entries, dict) and len(entries) > quota:
+            raise _error("GR007", f"The template has {len(entries):,} {section}; CloudFormation takes at most "
+                                  f"{quota} in one template.", *locate(nodes, [section]))
+
+
+def _check_node_count(nodes: Any, max_nodes: int) -> None:
+    count, stack = 0, [nodes]
+    while stack:  # not recursive: the depth is bounded already, but a stack costs nothing
+        node = stack.pop()
+        count += 1
+        if isinstance(node, dict):
+            count += len(node)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        if count > max_nodes:
+            raise _too_many_nodes(max_nodes)
+
+
+def _too_many_nodes(max_nodes: int) -> _Refusal:
+    return _error("GR008", f"The template holds more than {max_nodes:,} keys and values; the portal analyses "
+                           "at most that many (the largest real templates hold a few thousand).")
+
+
+def _check_yaml_events(body: str, max_depth: int, max_alias_nodes: int, max_nodes: int) -> None:
+    """One streaming pass over libyaml's events: nesting depth, the size aliases would expand to, and the
+    number of nodes (so that a huge one is refused before the slower, pure-Python parse that keeps lines).
 
     Events are not composed into nodes, so this is linear in the text and never expands an alias:
     a "billion laughs" document is refused as soon as its expansion passes the limit.
     """
     sizes: dict[str, int] = {}  # anchor -> expanded node count of the anchored node
     stack: list[list[Any]] = []  # open collections: [anchor, expanded size so far]
-    added = documents = 0
+    added = documents = total = 0
     try:
         for event in yaml.parse(body, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
             at = (event.start_mark.line + 1, event.start_mark.column + 1)
@@ -218,6 +247,10 @@ def _check_yaml_events(body: str, max_depth: int, max_alias_nodes: int) -> None:
                     raise _error("GR003", f"YAML aliases here would expand the template by more than "
                                           f"{max_alias_nodes:,} nodes: refusing a likely alias bomb ('billion "
                                           "laughs'). CloudFormation does not accept YAML aliases at all.", *at)
+            if isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent, yaml.CollectionStartEvent)):
+                total += size or 1  # an alias counts as what it expands to
+                if total > max_nodes:
+                    raise _too_many_nodes(max_nodes)
             if size:
                 if anchor is not None:
                     sizes[anchor] = size

@@ -89,7 +89,7 @@ class _Checker:
             self.fail(path, f"unknown key(s) {', '.join(unknown)}; expected only {' and '.join(allowed)}")
 
     def rule(self, path: Path, name: Any, rule: Any) -> None:
-        if not isinstance(name, str) or not RULE_NAME.match(name):
+        if not isinstance(name, str) or not RULE_NAME.fullmatch(name):
             self.fail(path, "a rule name may contain only letters and digits")
         if not isinstance(rule, Mapping):
             self.fail(path, "a rule must be an object with Assertions and an optional RuleCondition")

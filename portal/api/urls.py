@@ -1,5 +1,6 @@
+from csp.decorators import csp_update
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from audit.api import views as audit_views
@@ -30,7 +31,9 @@ router.register("actions", remediation_views.ActionRunViewSet, basename="api-act
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # Swagger UI's start-up script is served as a file (?script), not inline; its page keeps an inline <style>.
+    path("docs/", csp_update({"style-src": ["'unsafe-inline'"]})(SpectacularSwaggerSplitView.as_view(url_name="schema")),
+         name="api-docs"),
     path("me/", views.MeView.as_view(), name="api-me"),
     *router.urls,
 ]

@@ -84,8 +84,8 @@ class PolicySerializer(serializers.ModelSerializer):
 
 
 class ActionRunSerializer(serializers.ModelSerializer):
-    policy = serializers.SlugRelatedField(slug_field="name", read_only=True)
-    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    policy = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     api_call = serializers.SerializerMethodField()
     expected_change = serializers.SerializerMethodField()
 
@@ -192,8 +192,8 @@ class DryRunSerializer(serializers.ModelSerializer):
     """A dry run and, once it SUCCEEDED, its report (a developer's is cut to their teams' accounts)."""
 
     policies = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
-    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    applied_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    applied_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     actions = serializers.SerializerMethodField()
     differences = serializers.SerializerMethodField()
     compliance = serializers.SerializerMethodField()

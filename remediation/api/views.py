@@ -58,7 +58,10 @@ class RuleExceptionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSe
 
     serializer_class = RuleExceptionSerializer
     permission_classes = [permissions.IsAuthenticated, AdminWrites]
-    queryset = RuleException.objects.select_related("rule")
+    queryset = RuleException.objects.select_related("rule")  # the schema's model; each request is scoped below
+
+    def get_queryset(self):
+        return dashboard.exceptions_visible_to(user=self.request.user)
 
 
 class PolicyViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
@@ -123,7 +126,7 @@ class DryRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return Response({"id": dry_run.pk, "status": dry_run.status}, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={202: ActionRunSerializer(many=True)})
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], pagination_class=None)
     def apply(self, request, pk=None):
         """Approve the report and apply it as a plan: exactly its actions, each checked again before it runs."""
         from django.core.exceptions import ValidationError as DjangoValidationError

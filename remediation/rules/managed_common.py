@@ -60,7 +60,7 @@ def flag(value: str | None) -> bool | None:
 
 def parse_port(value: str) -> int:
     text = str(value).strip()
-    if not _INT.match(text):
+    if not _INT.fullmatch(text):
         raise ValueError(f"{value!r} is not a port number")
     port = int(text)
     if not 0 <= port <= 65535:
@@ -89,7 +89,7 @@ def _normalise(param: Param, raw: Any) -> str:
     if not text:
         return ""
     if param.type == "int":
-        if not _INT.match(text):
+        if not _INT.fullmatch(text):
             raise ValueError(f"{param.name}: {raw!r} is not an integer")
         return str(int(text))
     if param.type == "csv":

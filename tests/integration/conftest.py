@@ -44,12 +44,12 @@ def _start_worker(tmp_path, name: str) -> subprocess.Popen:
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "AWS_ENDPOINT_URL": settings.AWS_ENDPOINT_URL,
     }
-    log = open(tmp_path / f"{name}.log", "w")
-    return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "portal", "worker", "--loglevel", "INFO", "--concurrency", "1",
-         "--hostname", f"{name}-{os.getpid()}@%h", "--without-gossip", "--without-mingle"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )
+    with open(tmp_path / f"{name}.log", "w") as log:  # the worker keeps its own copy of the descriptor
+        return subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "portal", "worker", "--loglevel", "INFO", "--concurrency", "1",
+             "--hostname", f"{name}-{os.getpid()}@%h", "--without-gossip", "--without-mingle"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
 
 
 def _stop(proc: subprocess.Popen) -> None:

@@ -64,7 +64,7 @@ class GitHubBackend:
         timeout: tuple[float, float] = DEFAULT_TIMEOUT,
         session: requests.Session | None = None,
     ) -> None:
-        if not isinstance(repo, str) or not _REPO_RE.match(repo):
+        if not isinstance(repo, str) or not _REPO_RE.fullmatch(repo):
             raise OutputError("github: repo must be 'owner/name'", system=self.system)
         if not token:
             raise OutputError("github: token is required", system=self.system)

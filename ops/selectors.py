@@ -1,0 +1,191 @@
+"""Reads for /metrics and the operations page, each a query or two at scrape time (no in-process counters,
+so every gunicorn worker answers alike)."""
+
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Max, Model
+from django.utils import timezone
+from kombu.exceptions import ChannelError
+
+from ops.models import TaskRun
+from portal.celery import app as celery_app
+
+LAG_WINDOW = timedelta(minutes=5)
+LAG_SAMPLE = 1000
+
+
+def ingest_lag_seconds() -> float | None:
+    """Median of event time → stored over the events stored in the last 5 minutes (the newest 1,000 at most).
+
+    The newest rows by primary key are the newest stored: a read of the key's index, not of the whole table.
+    """
+    from audit.models import CloudTrailEvent
+
+    since = timezone.now() - LAG_WINDOW
+    rows = CloudTrailEvent.objects.order_by("-id").values_list("ingested", "event_time")[:LAG_SAMPLE]
+    lags = [(ingested - event_time).total_seconds() for ingested, event_time in rows if ingested >= since]
+    return float(statistics.median(lags)) if lags else None
+
+
+def queue_names() -> list[str]:
+    return sorted(celery_app.amqp.queues.keys()) or [celery_app.conf.task_default_queue]
+
+
+def queue_depths(*, connection=None) -> dict[str, int]:
+    """Messages waiting in each Celery queue, asked of the broker: a passive declare is LLEN (summed over the
+    priority lists) on Redis and a count of message files on the embedded filesystem broker."""
+    own = connection is None
+    conn = celery_app.connection_for_read() if own else connection
+    try:
+        conn.ensure_connection(max_retries=1, timeout=3)
+        channel = conn.default_channel
+        depths = {}
+        for queue in queue_names():
+            try:
+                depths[queue] = channel.queue_declare(queue=queue, passive=True).message_count
+            except ChannelError:  # never declared yet: nothing waiting
+                depths[queue] = 0
+        return depths
+    finally:
+        if own:
+            conn.release()
+
+
+def counts_by(model: type[Model], *fields: str, **filters) -> dict[tuple, int]:
+    rows = model.objects.filter(**filters).values_list(*fields).annotate(n=Count("pk")).order_by()
+    return {tuple(row[:-1]): row[-1] for row in rows}
+
+
+def launch_counts() -> dict[str, int]:
+    from catalog.models import LaunchRequest, LaunchStatus
+
+    found = counts_by(LaunchRequest, "status")
+    return {status: found.get((status,), 0) for status in LaunchStatus.values}
+
+
+def finding_counts() -> dict[tuple[str, str], int]:
+    """(rule, status) → findings; every rule with every status, zeros included."""
+    from remediation.models import Compliance, Finding, Rule
+
+    found = counts_by(Finding, "rule__name", "status")
+    rules = set(Rule.objects.values_list("name", flat=True)) | {rule for rule, _ in found}
+    return {(rule, status): found.get((rule, status), 0) for rule in sorted(rules) for status in Compliance.values}
+
+
+def action_counts() -> dict[tuple[str, str], int]:
+    from remediation.models import ActionRun, ActionStatus
+
+    found = counts_by(ActionRun, "action", "status")
+    actions = sorted({action for action, _ in found})
+    return {(action, status): found.get((action, status), 0) for action in actions for status in ActionStatus.values}
+
+
+def status_counts(model: type[Model], statuses: list[str]) -> dict[str, int]:
+    found = counts_by(model, "status")
+    return {status: found.get((status,), 0) for status in statuses}
+
+
+def open_alert_counts() -> dict[str, int]:
+    """Alerts not resolved (open or acknowledged), by severity: what the "open alerts" alarm counts."""
+    from triage.models import Alert, AlertStatus, Severity
+
+    found = counts_by(Alert, "severity", status__in=[AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED])
+    return {severity: found.get((severity,), 0) for severity in Severity.values}
+
+
+def last_success_by_task() -> dict[str, TaskRun]:
+    """The newest successful run of each task that has one."""
+    newest = (TaskRun.objects.filter(status=TaskRun.Status.SUCCEEDED).values("task").annotate(last=Max("id"))
+              .values_list("last", flat=True))
+    return {run.task: run for run in TaskRun.objects.filter(id__in=list(newest))}
+
+
+@dataclass
+class ScheduledTask:
+    name: str
+    task: str
+    every: float | None  # seconds; None for a crontab
+    schedule: str
+    runs: list[TaskRun]  # newest first
+    last_success: TaskRun | None
+    age: float | None  # seconds since the last run finished
+    stale: bool
+
+    @property
+    def last(self) -> TaskRun | None:
+        return self.runs[0] if self.runs else None
+
+    @property
+    def age_text(self) -> str:
+        return "" if self.age is None else seconds_text(self.age)
+
+    @property
+    def bars(self) -> list[dict]:
+        """The recent runs' durations as SVG bars (oldest on the left), 8 px apart in a 40 px high box."""
+        peak = max([run.duration for run in self.runs] + [0.001])
+        bars = []
+        for i, run in enumerate(reversed(self.runs)):
+            height = max(1, round(36 * run.duration / peak))
+            bars.append({"x": i * 8, "y": 38 - height, "h": height, "failed": run.status == TaskRun.Status.FAILED,
+                         "title": f"{run.finished:%H:%M:%S} {run.status.lower()} in {run.duration:.3f} s"})
+        return bars
+
+
+def _every(schedule) -> float | None:
+    if isinstance(schedule, int | float):
+        return float(schedule)
+    if isinstance(schedule, timedelta):
+        return schedule.total_seconds()
+    run_every = getattr(schedule, "run_every", None)  # celery.schedules.schedule; a crontab has none
+    return run_every.total_seconds() if isinstance(run_every, timedelta) else None
+
+
+def seconds_text(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.3g} {unit}"
+    return f"{seconds:.3g} s"
+
+
+def scheduled_tasks(*, runs_shown: int = 20) -> list[ScheduledTask]:
+    """Every entry of the beat schedule with its recent runs; stale when nothing ran for 3× its interval."""
+    from django.conf import settings
+
+    runs = defaultdict(list)
+    for run in TaskRun.objects.all():  # at most RUNS_KEPT per task, newest first
+        runs[run.task].append(run)
+    successes = last_success_by_task()
+    now = timezone.now()
+    entries = []
+    for name, entry in sorted(settings.CELERY_BEAT_SCHEDULE.items()):
+        every, mine = _every(entry["schedule"]), runs.get(entry["task"], [])
+        age = (now - mine[0].finished).total_seconds() if mine else None
+        entries.append(ScheduledTask(
+            name=name, task=entry["task"], every=every,
+            schedule=f"every {seconds_text(every)}" if every else str(entry["schedule"]), runs=mine[:runs_shown],
+            last_success=successes.get(entry["task"]), age=age,
+            stale=every is not None and age is not None and age > 3 * every))
+    return entries
+
+
+@dataclass
+class Worker:
+    hostname: str
+    last_run: datetime
+    runs_last_hour: int
+    last_heartbeat: datetime | None
+
+
+def workers() -> list[Worker]:
+    """The workers that ran a periodic task lately, as their recorded runs show (no broadcast to the workers)."""
+    since = timezone.now() - timedelta(hours=1)
+    rows = (TaskRun.objects.exclude(hostname="").values("hostname")
+            .annotate(last=Max("finished")).order_by("hostname"))
+    recent = counts_by(TaskRun, "hostname", finished__gte=since)
+    beats = dict(TaskRun.objects.filter(task="portal.tasks.worker_heartbeat", status=TaskRun.Status.SUCCEEDED)
+                 .values_list("hostname").annotate(last=Max("finished")).order_by())
+    return [Worker(hostname=row["hostname"], last_run=row["last"], runs_last_hour=recent.get((row["hostname"],), 0),
+                   last_heartbeat=beats.get(row["hostname"])) for row in rows]

@@ -1,0 +1,54 @@
+"""/ops/: workers, queues and every periodic task's last run, for admins only; stale tasks marked."""
+
+import re
+from datetime import timedelta
+
+from django.utils import timezone
+
+from ops.models import TaskRun
+
+
+def _run(task: str, ago: float, status: str = "SUCCEEDED", error: str = "", hostname: str = "worker@a") -> TaskRun:
+    finished = timezone.now() - timedelta(seconds=ago)
+    return TaskRun.objects.create(task=task, started=finished - timedelta(seconds=0.5), finished=finished,
+                                  duration=0.5, status=status, error=error, hostname=hostname)
+
+
+def _row(html: str, entry: str) -> str:
+    match = re.search(rf'<tr class="([^"]*)" data-task="{entry}">(.*?)</tr>', html, re.DOTALL)
+    assert match, f"no row for {entry}"
+    return match.group(1) + match.group(2)
+
+
+def test_it_shows_every_periodic_task_to_admins(client, people, settings):
+    _run("portal.tasks.worker_heartbeat", ago=600, hostname="worker@old")  # every 30 s: 10 minutes is stale
+    _run("audit.tasks.cloudtrail_poll", ago=20)
+    _run("audit.tasks.cloudtrail_poll", ago=2, status="FAILED", error="ClientError: AccessDenied", hostname="worker@b")
+    client.force_login(people.admin)
+    response = client.get("/ops/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    for entry in settings.CELERY_BEAT_SCHEDULE:
+        assert f'data-task="{entry}"' in html
+    heartbeat = _row(html, "worker-heartbeat")
+    assert "table-warning" in heartbeat and "stale" in heartbeat and "every 30 s" in heartbeat
+    poll = _row(html, "cloudtrail-poll")
+    assert "table-warning" not in poll and "failed" in poll and "ClientError: AccessDenied" in poll
+    assert poll.count("<rect") == 2 and "#dc3545" in poll  # a bar per run, the failed one red
+    assert "no run recorded" in _row(html, "org-sync")
+    assert "worker@old" in html and "worker@b" in html
+    assert '<code>celery</code>' in html
+
+
+def test_it_links_the_page_for_admins_only(client, people):
+    client.force_login(people.admin)
+    assert 'href="/ops/"' in client.get("/").content.decode()
+    client.force_login(people.daisy)
+    assert 'href="/ops/"' not in client.get("/").content.decode()
+
+
+def test_it_refuses_everyone_else(client, people):
+    assert client.get("/ops/").status_code == 302
+    for user in (people.daisy, people.dan, people.auditor):
+        client.force_login(user)
+        assert client.get("/ops/").status_code == 403

@@ -1,0 +1,38 @@
+"""The security audit log: sign-ins, sign-outs, refusals and admins' writes. Never a body or a secret."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class AuditEntry(models.Model):
+    class Kind(models.TextChoices):
+        LOGIN = "LOGIN", "Signed in"
+        LOGIN_FAILED = "LOGIN_FAILED", "Sign-in failed"
+        LOGIN_REFUSED = "LOGIN_REFUSED", "Sign-in refused (locked out)"
+        USER_LOCKED = "USER_LOCKED", "Username locked out"
+        IP_LOCKED = "IP_LOCKED", "Address locked out"
+        LOGOUT = "LOGOUT", "Signed out"
+        DENIED = "DENIED", "Permission denied"
+        ADMIN_WRITE = "ADMIN_WRITE", "Admin change"
+
+    time = models.DateTimeField(default=timezone.now, db_index=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                             related_name="+")
+    username = models.CharField(max_length=150, blank=True, help_text="As typed at sign-in, or the user's name.")
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    method = models.CharField(max_length=10, blank=True)
+    path = models.CharField(max_length=500, blank=True, help_text="Without the query string.")
+    status = models.PositiveSmallIntegerField(null=True, blank=True)
+    summary = models.CharField(max_length=300, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-time", "-id"]
+        verbose_name_plural = "audit entries"
+        indexes = [models.Index(fields=["kind", "username", "time"], name="audit_kind_username_idx"),
+                   models.Index(fields=["kind", "ip", "time"], name="audit_kind_ip_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.time:%Y-%m-%d %H:%M:%S} {self.kind} {self.username or '-'}"
