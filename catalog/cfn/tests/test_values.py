@@ -147,4 +147,6 @@ def test_it_bounds_the_time_a_catastrophic_pattern_can_take():
     assert validate_value(s, "x" * 4000) == ["The value could not be checked against the pattern (x|xx)+y in time."]
     lists = spec("CommaDelimitedList", allowed_pattern=r"(x|xx)+y")
     assert len(validate_value(lists, ",".join(["x" * 200] * 20))) >= 1
-    assert time.perf_counter() - start < 2 * PATTERN_TIMEOUT + 1.5  # two values, each bounded
+    # Unbounded, (x|xx)+y on 4,000 x's would not finish in our lifetime: the timeout message above is the proof.
+    # The wall-clock check only catches a bound gone missing (a loaded 2-core CI machine took 4.7 s for 2 × 1 s).
+    assert time.perf_counter() - start < 10 * PATTERN_TIMEOUT + 10
