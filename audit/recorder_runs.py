@@ -74,6 +74,11 @@ def _finish(run: RecorderRun, status: str, stats: dict, error: str) -> None:
             status=status, stats=stats, error=error, finished=timezone.now())
 
 
+def run_release(run: RecorderRun) -> None:
+    """Back to PENDING, to be claimed again (what it wrote before stays: items are by hash)."""
+    RecorderRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(status=RunStatus.PENDING)
+
+
 def stale_runs_release() -> list[int]:
     """Runs a dead worker left RUNNING go back to PENDING (running one twice is harmless: items are by hash); with
     the runs still PENDING long after they were asked for (their message was lost), they are handed out again."""

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
+from django.db import IntegrityError
 from django.utils import timezone
 
 from audit import services, sources
@@ -111,13 +112,18 @@ def cloudtrail_lookup_poll() -> int:
 
 # --- the configuration recorder ---
 
-@shared_task(name="audit.tasks.recorder_run", ignore_result=True)
-def recorder_run(run_id: int) -> None:
+@shared_task(name="audit.tasks.recorder_run", ignore_result=True, bind=True, max_retries=3)
+def recorder_run(self, run_id: int) -> None:
     from audit import recorder_runs
 
     run = recorder_runs.run_claim(run_id)
-    if run is not None:
+    if run is None:
+        return
+    try:
         recorder_runs.run_execute(run)
+    except IntegrityError as exc:  # another run recorded the same resource at that moment: look again shortly
+        recorder_runs.run_release(run)
+        raise self.retry(exc=exc, countdown=2 + 3 * self.request.retries) from exc
 
 
 @shared_task(name="audit.tasks.recorder_scan_all", ignore_result=True)

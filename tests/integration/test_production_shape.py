@@ -1,0 +1,70 @@
+"""The production shape, end to end over HTTP: docker-compose.yml's services as real processes (gunicorn, two
+Celery workers, beat, the sandbox AWS) on a fresh PostgreSQL database and a Redis db of their own.
+
+Daisy launches a catalog product through the API and it comes up; then, with her own sandbox keys, she opens
+port 22 to the world on a security group: the call arrives as a CloudTrail file, is ingested (GET /api/events/),
+and the seeded policy revokes it (GET /api/actions/); the portal's own keys then find the rule gone.
+"""
+
+import os
+import secrets
+from urllib.parse import urlsplit
+
+import pytest
+import redis
+
+from tests.integration.stack import (
+    database_create,
+    database_drop,
+    lamp_launch,
+    launch_ended,
+    person_client,
+    portal_client,
+    redis_db_of_its_own,
+    running_stack,
+    world_ssh,
+)
+
+pytestmark = pytest.mark.integration
+PAYMENTS = "111111111111"  # daisy's team's account in the demo
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    server = os.environ["DATABASE_URL"]
+    database = database_create(server, urlsplit(server).path.lstrip("/") + "_production_shape")
+    broker = redis_db_of_its_own(os.environ["REDIS_URL"])
+    try:
+        with running_stack(tmp_path_factory.mktemp("production-shape"), database_url=database,
+                           broker_url=broker) as stack:
+            yield stack
+    finally:
+        database_drop(database)
+        redis.Redis.from_url(broker).flushdb()
+
+
+def test_it_launches_ingests_and_remediates_over_http(stack):
+    daisy, adam = stack.api("daisy"), stack.api("adam")
+    launch_id = lamp_launch(daisy, "shape-web")
+    launch = stack.wait(lambda: launch_ended(daisy, launch_id), timeout=120, what=f"launch {launch_id} ended")
+    assert launch["status"] == "SUCCEEDED", launch
+    assert launch["stack_id"] and launch["account_id"] == PAYMENTS and launch["parameters"]["DBPassword"] == "****"
+
+    ec2 = person_client(stack, "daisy", "ec2")
+    group = ec2.create_security_group(GroupName=f"shape-{secrets.token_hex(3)}", Description="daisy's")["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=group, IpProtocol="tcp", FromPort=22, ToPort=22, CidrIp="0.0.0.0/0")
+
+    events = stack.wait(lambda: adam.get("/api/events/", event_name="AuthorizeSecurityGroupIngress",
+                                         resource_id=group)["results"],
+                        timeout=90, what=f"daisy's AuthorizeSecurityGroupIngress on {group} in /api/events/")
+    assert [(e["username"], e["account_id"], e["team"]) for e in events] == [("daisy", PAYMENTS, "payments")]
+
+    def revoked():
+        runs = adam.get("/api/actions/", resource_id=group, action="revoke_world_ingress")["results"]
+        return [r for r in runs if r["mode"] == "enforce" and r["status"] not in ("PENDING", "RUNNING")]
+
+    runs = stack.wait(revoked, timeout=120, what=f"open-ssh-revoke's run on {group} finished in /api/actions/")
+    assert [(r["policy"], r["status"]) for r in runs] == [("open-ssh-revoke", "SUCCEEDED")], runs
+    assert "verified" in runs[0]["outcome"]["message"]
+    described = portal_client(stack, "ec2", PAYMENTS).describe_security_groups(GroupIds=[group])
+    assert world_ssh(described["SecurityGroups"][0]["IpPermissions"]) == []
