@@ -121,17 +121,24 @@ def resource_timeline(resource: ConfigResource, *, before: datetime | None = Non
     loaded = list(items_q.order_by("-capture_time", "-state_id")[:limit + 1])
     floor = loaded[limit].capture_time if len(loaded) > limit else None  # the item before the oldest shown
     items = loaded[:limit][::-1]
-    entries = [Entry("event", e.event_time, _event_summary(e), f"event-{e.event_id}", event=e)
-               for e in events_q.order_by("-event_time")[:limit + 1]]
+    events = list(events_q.order_by("-event_time")[:limit + 1])
+    entries = [Entry("event", e.event_time, _event_summary(e), f"event-{e.event_id}", event=e) for e in events]
     if items:  # the writes that led to each item: those since the item before it
         # CloudTrail's eventTime has whole seconds: a call in the same second as a capture may have come just
         # before or just after it, so it is counted for both items.
-        causes = events_q.filter(error_code="", event_time__lte=items[-1].capture_time)
-        if floor is not None:
-            causes = causes.filter(event_time__gte=floor.replace(microsecond=0))
+        newest, oldest = items[-1].capture_time, floor.replace(microsecond=0) if floor is not None else None
+        if len(events) <= limit or (oldest is not None and events[-1].event_time < oldest):
+            # the writes already loaded reach back past the oldest item's window: no second query
+            found = [e for e in reversed(events) if not e.error_code and e.event_time <= newest
+                     and (oldest is None or e.event_time >= oldest)][:5000]
+        else:
+            causes = events_q.filter(error_code="", event_time__lte=newest)
+            if oldest is not None:
+                causes = causes.filter(event_time__gte=oldest)
+            found = list(causes.order_by("event_time")[:5000])
         times = [i.capture_time for i in items]
         caused: dict[int, list[CloudTrailEvent]] = {}
-        for event in causes.order_by("event_time")[:5000]:
+        for event in found:
             at = bisect_left(times, event.event_time)
             caused.setdefault(at, []).append(event)
             if at + 1 < len(times) and times[at].replace(microsecond=0) == event.event_time:

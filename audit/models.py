@@ -247,3 +247,23 @@ class RecorderRun(models.Model):
     @property
     def seconds(self) -> float | None:
         return (self.finished - self.started).total_seconds() if self.finished and self.started else None
+
+
+class EventHandoff(models.Model):
+    """New events handed on to one consumer (a Celery task by name): written in the same transaction as the events,
+    so a lost message or a worker stopped mid-file loses nothing; the consumer claims it, marks it done, and
+    the reconciler sends what waits too long again (consumers are safe to run twice on the same events)."""
+
+    consumer = models.CharField(max_length=100)
+    event_ids = models.JSONField(default=list)
+    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["status", "updated"], name="event_handoff_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.consumer} {len(self.event_ids)} events {self.status}"

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from audit import handoffs
 from audit.cloudtrail.files import BadLogFile, iter_records, parse_key
 from audit.cloudtrail.records import BadRecord, normalize, unwrap
 from audit.models import CloudTrailEvent, EventResource, LogFile, LogFileStatus
@@ -46,8 +47,10 @@ def _event_row(record: dict, ctx: _Context, log_file: LogFile | None) -> tuple[C
     return event, list(n.resources)
 
 
-def _store(batch: list[tuple[CloudTrailEvent, list]], changes: list[str] | None = None) -> tuple[int, int]:
-    """(stored, duplicates). Records already stored (from this or another file) are left as they are."""
+def _store(batch: list[tuple[CloudTrailEvent, list]], act_on_writes: bool) -> tuple[int, int]:
+    """(stored, duplicates). Records already stored (from this or another file) are left as they are. The new
+    events are handed on (audit.handoffs) in the same transaction: every one to the signatures; with
+    `act_on_writes`, the writes that succeeded and named a resource to the recorder and the event rules."""
     ids = [event.event_id for event, _ in batch]
     existing = set(CloudTrailEvent.objects.filter(event_id__in=ids).values_list("event_id", flat=True))
     fresh = {event.event_id: (event, resources) for event, resources in batch if event.event_id not in existing}
@@ -58,12 +61,9 @@ def _store(batch: list[tuple[CloudTrailEvent, list]], changes: list[str] | None 
             EventResource(event_id=pks[event_id], resource_type=r.type, resource_id=r.id[:512], arn=(r.arn or "")[:1024])
             for event_id, (_, resources) in fresh.items() if event_id in pks for r in resources
         ], ignore_conflicts=True)
-    if changes is not None:  # writes that succeeded: the recorder snapshots what they touched
-        changes.extend(e.event_id for e, res in fresh.values() if res and not e.read_only and not e.error_code)
-    if fresh:
-        from audit.signals import events_ingested
-
-        events_ingested.send(sender=None, event_ids=list(fresh))
+        writes = [event_id for event_id, (e, res) in fresh.items()
+                  if event_id in pks and res and not e.read_only and not e.error_code] if act_on_writes else []
+        handoffs.events_hand_on(all_ids=[event_id for event_id in fresh if event_id in pks], write_ids=writes)
     return len(fresh), len(batch) - len(fresh)
 
 
@@ -73,10 +73,11 @@ def _batches(items: Iterator[Any], size: int) -> Iterator[list]:
 
 
 def records_ingest(records: Iterable[dict], *, log_file: LogFile | None = None,
-                   changes: list[str] | None = None) -> dict[str, Any]:
+                   act_on_writes: bool = False) -> dict[str, Any]:
     """Store records (raw CloudTrail records or EventBridge-wrapped ones); bad ones are counted, not stored.
 
-    `changes`, when given, receives the event ids of newly stored writes that succeeded and named a resource."""
+    With `act_on_writes` (what the account's trail delivers), the recorder snapshots what new writes touched
+    and the event rules see them; a one-off import (files from disk, a bench) only reaches the signatures."""
     ctx = _Context()
     counts: dict[str, Any] = {"stored": 0, "duplicates": 0, "bad": 0, "bad_reasons": [], "file_error": ""}
 
@@ -98,18 +99,18 @@ def records_ingest(records: Iterable[dict], *, log_file: LogFile | None = None,
 
     for batch in _batches(rows(), BATCH):
         unique = list({event.event_id: (event, res) for event, res in batch}.values())
-        stored, duplicates = _store(unique, changes)
+        stored, duplicates = _store(unique, act_on_writes)
         counts["stored"] += stored
         counts["duplicates"] += duplicates + len(batch) - len(unique)
     return counts
 
 
-def logfile_ingest(*, log_file: LogFile, stream: IO[bytes], changes: list[str] | None = None) -> LogFile:
+def logfile_ingest(*, log_file: LogFile, stream: IO[bytes], act_on_writes: bool = False) -> LogFile:
     """Ingest one file already claimed (INGESTING): good records go in, a bad file ends QUARANTINED with why."""
     if log_file.bucket and not parse_key(log_file.key):
         return logfile_quarantine(log_file=log_file, reason="the key is outside the CloudTrail layout AWSLogs/<account>/CloudTrail/<region>/"
                                      "YYYY/MM/DD/…json.gz; not read")
-    counts = records_ingest(iter_records(stream), log_file=log_file, changes=changes)
+    counts = records_ingest(iter_records(stream), log_file=log_file, act_on_writes=act_on_writes)
     problem = counts["file_error"]
     if counts["bad"]:
         problem = problem or f"{counts['bad']} record(s) could not be read: {'; '.join(counts['bad_reasons'])}"

@@ -47,18 +47,15 @@ def cloudtrail_ingest_file(account_id: str, bucket: str, key: str) -> None:
     log_file = services.logfile_claim(bucket=bucket, key=key)
     if log_file is None:
         return  # done already, or another worker has it
-    changes: list[str] = []
-    try:
+    try:  # what is stored is handed on batch by batch (audit.handoffs), so a broken read loses nothing
         stream = sources.open_object(account_id=account_id, bucket=bucket, key=key)
-        services.logfile_ingest(log_file=log_file, stream=stream, changes=changes)
+        services.logfile_ingest(log_file=log_file, stream=stream, act_on_writes=True)
     except aws.ClientError as exc:  # AWS refused (the object is gone, access denied): nothing to retry
         services.logfile_quarantine(log_file=log_file, reason=f"cannot read the object: {aws.error_code(exc)}")
     except aws.AWS_ERRORS as exc:  # AWS out of reach, before or during the read: the retry claims it again
         services.logfile_release(log_file=log_file, reason=f"AWS could not be reached ({aws.error_code(exc)}); "
                                                            "ingesting again")
         raise
-    finally:  # what was stored before a broken read is handed on: the retry sees those records as duplicates
-        recorder_events_dispatch(changes)
 
 
 @shared_task(name="audit.tasks.logfiles_reconcile", ignore_result=True)
@@ -100,10 +97,8 @@ def cloudtrail_lookup_poll() -> int:
         for region in account.allowed_regions:
             try:
                 client = aws.client("cloudtrail", account_id=account.account_id, region=region)
-                changes: list[str] = []
                 stored += services.records_ingest(lookup_records(client=client, since=since, until=now),
-                                                  changes=changes)["stored"]
-                recorder_events_dispatch(changes)
+                                                  act_on_writes=True)["stored"]
             except aws.AWS_ERRORS as exc:
                 log.warning("cloudtrail: LookupEvents in %s/%s failed: %s", account.account_id, region,
                             aws.error_code(exc))
@@ -142,19 +137,24 @@ def recorder_scan_all() -> int:
     return started
 
 
-def recorder_events_dispatch(event_ids: list[str]) -> None:
-    """After ingest: snapshot what the new write events touched (once the events are committed)."""
-    if not event_ids:
-        return
-    from django.db import transaction
+@shared_task(name="audit.tasks.recorder_events", ignore_result=True)
+def recorder_events(handoff_id: int) -> int:
+    """New writes handed on by ingest: a recorder run per account snapshots what they touched."""
+    from audit import handoffs, recorder_runs
 
-    from audit.signals import events_stored
+    handoff = handoffs.handoff_claim(handoff_id)
+    if handoff is None:
+        return 0
+    runs = recorder_runs.events_request(event_ids=list(handoff.event_ids))
+    handoffs.handoff_done(handoff)
+    for run in runs:
+        recorder_run.delay(run.pk)
+    return len(runs)
 
-    events_stored.send(sender=None, event_ids=list(event_ids))
-    from audit import recorder_runs
 
-    def dispatch() -> None:
-        for run in recorder_runs.events_request(event_ids=event_ids):
-            recorder_run.delay(run.pk)
+@shared_task(name="audit.tasks.handoffs_reconcile", ignore_result=True)
+def handoffs_reconcile() -> int:
+    """New events whose hand-on message was lost, or whose consumer stopped, are sent again."""
+    from audit import handoffs
 
-    transaction.on_commit(dispatch)
+    return handoffs.handoffs_reconcile()

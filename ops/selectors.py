@@ -88,6 +88,13 @@ def status_counts(model: type[Model], statuses: list[str]) -> dict[str, int]:
     return {status: found.get((status,), 0) for status in statuses}
 
 
+def handoff_counts() -> dict[tuple[str, str], int]:
+    """New events handed on by ingest and not yet taken (PENDING) or being worked on (RUNNING), by consumer."""
+    from audit.models import EventHandoff, RunStatus
+
+    return counts_by(EventHandoff, "consumer", "status", status__in=[RunStatus.PENDING, RunStatus.RUNNING])
+
+
 def open_alert_counts() -> dict[str, int]:
     """Alerts not resolved (open or acknowledged), by severity: what the "open alerts" alarm counts."""
     from triage.models import Alert, AlertStatus, Severity

@@ -42,5 +42,6 @@ def overview(request: HttpRequest) -> HttpResponse:
     return render(request, "ops/overview.html", {
         "tasks": selectors.scheduled_tasks(), "workers": selectors.workers(), "depths": depths,
         "broker_error": broker_error, "heartbeat": beat,
+        "handoffs": sorted((consumer, status, n) for (consumer, status), n in selectors.handoff_counts().items()),
         "heartbeat_stale": beat is None or timezone.now() - beat.last_seen > HEARTBEAT_STALE_AFTER,
     })

@@ -1,7 +1,10 @@
 """Error pages: HTML for people, JSON for API clients."""
 
+import sys
+
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
 
@@ -43,7 +46,22 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
     return _page(request, 404, "Not found", "There is nothing here, or nothing you may see.")
 
 
+UNAVAILABLE_RETRY_SECONDS = 10
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
+    """A 500; or a 503 with Retry-After when the database could not be reached (a restart, a fail-over): the
+    request did nothing, and asking again shortly is the right thing to do. Django calls this inside its
+    `except`, so the exception is the one being handled."""
+    if isinstance(sys.exc_info()[1], (OperationalError, InterfaceError)):
+        message = ("The database cannot be reached just now, so nothing was read or saved. "
+                   f"Try again in {UNAVAILABLE_RETRY_SECONDS} seconds.")
+        if _wants_json(request):
+            response = JsonResponse({"detail": message}, status=503)
+        else:
+            response = HttpResponse(loader.get_template("503.html").render({"message": message}), status=503)
+        response["Retry-After"] = str(UNAVAILABLE_RETRY_SECONDS)
+        return response
     if _wants_json(request):
         return JsonResponse({"detail": "Server error. It has been logged."}, status=500)
     # No context processors: the error may come from them.

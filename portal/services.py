@@ -79,3 +79,13 @@ def heartbeat_record(*, name: str, detail: str = "") -> Heartbeat:
         name=name, defaults={"last_seen": timezone.now(), "detail": detail[:200]}
     )
     return beat
+
+
+def database_analyze() -> None:
+    """Fresh planner statistics. PostgreSQL's autovacuum keeps its own; SQLite (the embedded default) has none
+    until ANALYZE runs, and without them picks an index that scans half the events for one resource's timeline
+    (70 ms instead of 10 ms among 1,000,000 events, measured)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")

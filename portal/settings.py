@@ -215,6 +215,7 @@ CELERY_BEAT_SCHEDULE = {
     "actions-reconcile": {"task": "remediation.tasks.actions_reconcile", "schedule": 60.0},
     "cloudtrail-poll": {"task": "audit.tasks.cloudtrail_poll", "schedule": 5.0},
     "logfiles-reconcile": {"task": "audit.tasks.logfiles_reconcile", "schedule": 120.0},
+    "handoffs-reconcile": {"task": "audit.tasks.handoffs_reconcile", "schedule": 60.0},
     "cloudtrail-lookup-poll": {"task": "audit.tasks.cloudtrail_lookup_poll", "schedule": 60.0},
     "events-purge": {"task": "audit.tasks.events_purge", "schedule": 6 * 60 * 60.0},
     "recorder-scan": {"task": "audit.tasks.recorder_scan_all", "schedule": cfg.float("RECORDER_SCAN_SECONDS", 300.0)},
@@ -222,6 +223,7 @@ CELERY_BEAT_SCHEDULE = {
     "alarms": {"task": "triage.tasks.alarms_evaluate", "schedule": 60.0},
     "flowlogs-poll": {"task": "triage.tasks.flowlogs_poll", "schedule": cfg.float("FLOWLOG_POLL_SECONDS", 60.0)},
     "audit-log-purge": {"task": "security.tasks.audit_log_purge", "schedule": 24 * 60 * 60.0},
+    "database-analyze": {"task": "portal.tasks.database_analyze", "schedule": 24 * 60 * 60.0},
     "compliance-periodic": {"task": "remediation.tasks.evaluate_periodic",
                             "schedule": cfg.float("COMPLIANCE_PERIODIC_SECONDS", 600.0)},
 }

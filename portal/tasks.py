@@ -7,3 +7,11 @@ from portal.services import heartbeat_record
 def worker_heartbeat() -> None:
     """Scheduled by beat: proves that beat, the broker and a worker all run."""
     heartbeat_record(name="worker", detail="beat → broker → worker")
+
+
+@shared_task(name="portal.tasks.database_analyze", ignore_result=True)
+def database_analyze() -> None:
+    """Daily: the planner's statistics brought up to date (see portal.services.database_analyze)."""
+    from portal.services import database_analyze as analyze
+
+    analyze()

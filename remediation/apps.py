@@ -8,11 +8,12 @@ class RemediationConfig(AppConfig):
 
     def ready(self) -> None:
         from audit.inventory import TIMELINE_SOURCES
-        from audit.signals import configuration_recorded, events_stored
+        from audit import handoffs
+        from audit.signals import configuration_recorded
         from remediation import receivers, timeline
 
         configuration_recorded.connect(receivers.evaluate_after_commit, dispatch_uid="remediation-evaluate")
-        events_stored.connect(receivers.remediate_events_after_commit, dispatch_uid="remediation-events")
+        handoffs.register("remediation.tasks.remediate_events", writes_only=True)
         for source in (timeline.compliance_entries, timeline.remediation_entries):
             if source not in TIMELINE_SOURCES:
                 TIMELINE_SOURCES.append(source)

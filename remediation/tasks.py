@@ -46,10 +46,16 @@ def remediate_findings(finding_ids: list[int]) -> int:
 
 
 @shared_task(name="remediation.tasks.remediate_events", ignore_result=True)
-def remediate_events(event_ids: list[str]) -> int:
+def remediate_events(handoff_id: int) -> int:
+    """New writes handed on by ingest, against the event rules."""
+    from audit import handoffs
     from remediation import remediate
 
-    runs = remediate.events_remediate(event_ids)
+    handoff = handoffs.handoff_claim(handoff_id)
+    if handoff is None:
+        return 0
+    runs = remediate.events_remediate(list(handoff.event_ids))
+    handoffs.handoff_done(handoff)
     for run_id in runs:
         action_chain.delay(run_id)
     return len(runs)

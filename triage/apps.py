@@ -8,10 +8,9 @@ class TriageConfig(AppConfig):
     name = "triage"
 
     def ready(self) -> None:
-        from audit.signals import events_ingested
-        from triage import receivers
+        from audit import handoffs
 
-        events_ingested.connect(receivers.match_after_commit, dispatch_uid="triage-events")
+        handoffs.register("triage.tasks.match_events", writes_only=False)
         from audit.inventory import TIMELINE_SOURCES
         from triage.timeline import alert_entries
 

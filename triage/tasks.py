@@ -4,16 +4,23 @@ from celery import shared_task
 
 
 @shared_task(name="triage.tasks.match_events", ignore_result=True)
-def match_events(event_ids: list[str]) -> int:
-    """The signatures over new events; and the org context read again after the calls that change it."""
+def match_events(handoff_id: int) -> int:
+    """The signatures over new events handed on by ingest; and the org context read again after the calls that
+    change it."""
+    from audit import handoffs
     from audit.models import CloudTrailEvent
     from triage import org, services
 
+    handoff = handoffs.handoff_claim(handoff_id)
+    if handoff is None:
+        return 0
+    event_ids = list(handoff.event_ids)
     raised = len(services.events_match(event_ids))
     changing = CloudTrailEvent.objects.filter(event_id__in=event_ids, error_code="", event_name__in=sorted(
         org.ORG_EVENTS | org.IAM_EVENTS | org.TAG_EVENTS)).values_list("event_name", "account_id")
     if changing:
         org.events_sync({name for name, _ in changing}, {account for _, account in changing})
+    handoffs.handoff_done(handoff)
     return raised
 
 

@@ -111,3 +111,49 @@ def test_accounts_where_config_runs_are_read_from_aws_config(payments):
     payments.config_source = "AWS_CONFIG"
     chosen = collector_for(payments, "AWS::IAM::User")
     assert isinstance(chosen, AwsConfigCollector) and chosen.global_ and chosen.resource_type == "AWS::IAM::User"
+
+
+def test_each_change_has_the_same_causes_on_a_short_page_and_a_long_one(payments):
+    """A long page finds each change's causes among the writes it loaded; a short one asks the database: the
+    same calls either way, each counted for the change it led to (and for both, in the capture's own second)."""
+    from datetime import UTC, datetime
+
+    from audit.inventory import resource_timeline
+    from audit.services import records_ingest
+
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+    def call(event_id: str, when: datetime, error: str = "") -> dict:
+        return {"eventVersion": "1.08", "eventID": event_id, "eventTime": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "eventSource": "ec2.amazonaws.com", "eventName": "AuthorizeSecurityGroupIngress",
+                "awsRegion": "us-east-1", "recipientAccountId": "111111111111", "errorCode": error or None,
+                "userIdentity": {"type": "IAMUser", "userName": "daisy", "accountId": "111111111111"},
+                "requestParameters": {"groupId": "sg-1"}}
+
+    records = []
+    for i in range(30):
+        snapshots_record(account=payments, resource_type=SG, snapshots=[_sg("sg-1", f"10.0.{i}.0/24")], cause="EVENT",
+                         now=start + timedelta(minutes=i, microseconds=500))
+        records += [call(f"a-{i}", start + timedelta(minutes=i, seconds=-20)),
+                    call(f"b-{i}", start + timedelta(minutes=i)),  # in the capture's own second
+                    call(f"c-{i}", start + timedelta(minutes=i, seconds=-5), error="Client.InvalidPermission.Duplicate")]
+    records_ingest([{k: v for k, v in r.items() if v is not None} for r in records])
+    resource = ConfigResource.objects.get(resource_id="sg-1")
+
+    def causes(limit: int, before=None) -> dict[str, list[str]]:
+        entries, _ = resource_timeline(resource, limit=limit, before=before)
+        return {e.anchor: sorted(c.event_id for c in e.caused_by) for e in entries if e.kind == "configuration"}
+
+    whole = causes(1000)  # every write loaded: the causes found among them
+    assert len(whole) == 30 and whole[next(iter(whole))] == ["a-29", "b-28", "b-29"]
+    assert all("c-" not in " ".join(ids) for ids in whole.values())  # a failed call changed nothing
+    pages, before = {}, None
+    while True:  # ten entries a page: three writes to each change, so the page's writes stop short of its oldest
+        page = causes(10, before)
+        pages.update(page)
+        entries, before = resource_timeline(resource, limit=10, before=before)
+        if before is None:
+            break
+    assert pages == whole
+    middle = [ids for anchor, ids in whole.items()][10]
+    assert len(middle) == 3 and middle[0].startswith("a-") and middle[2].startswith("b-")  # its own and the last

@@ -8,6 +8,7 @@ from knox.models import AuthToken
 from kombu import Connection
 from prometheus_client.parser import text_string_to_metric_families
 
+from audit.models import EventHandoff
 from ops import selectors
 from ops.services import task_run_record
 from portal.celery import app as celery_app
@@ -76,6 +77,10 @@ def test_it_reports_the_figures_of_the_rows_there_are(client, people, world):
                          duration=0.25, succeeded=True, hostname="worker@a")
     task_run_record(task="audit.tasks.cloudtrail_poll", task_id="t2", request_id="", started=started,
                     duration=1.5, succeeded=False, error="boom", hostname="worker@a")
+    EventHandoff.objects.all().delete()  # the world's own ingest handed its events on (its messages never sent here)
+    for consumer, status in [("triage.tasks.match_events", "PENDING"), ("triage.tasks.match_events", "PENDING"),
+                             ("audit.tasks.recorder_events", "RUNNING"), ("audit.tasks.recorder_events", "SUCCEEDED")]:
+        EventHandoff.objects.create(consumer=consumer, event_ids=["e"], status=status)
     client.force_login(people.admin)
     families = _families(client.get("/metrics"))
 
@@ -93,6 +98,10 @@ def test_it_reports_the_figures_of_the_rows_there_are(client, people, world):
     assert _value(families, "guardrail_flowlog_files", status="DONE") == 1
     assert _value(families, "guardrail_alerts_open", severity="HIGH") == 2
     assert _value(families, "guardrail_alerts_open", severity="CRITICAL") == 0
+    assert _value(families, "guardrail_event_handoffs_waiting", consumer="triage.tasks.match_events",
+                  status="PENDING") == 2
+    assert _value(families, "guardrail_event_handoffs_waiting", consumer="audit.tasks.recorder_events",
+                  status="RUNNING") == 1
     assert _value(families, "guardrail_broker_up") == 1
     assert _value(families, "guardrail_queue_depth", queue="celery") == 0
     assert _value(families, "guardrail_periodic_task_last_success_timestamp",

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from audit.models import EventHandoff
 from ops.models import TaskRun
 
 
@@ -24,6 +25,7 @@ def test_it_shows_every_periodic_task_to_admins(client, people, settings):
     _run("portal.tasks.worker_heartbeat", ago=600, hostname="worker@old")  # every 30 s: 10 minutes is stale
     _run("audit.tasks.cloudtrail_poll", ago=20)
     _run("audit.tasks.cloudtrail_poll", ago=2, status="FAILED", error="ClientError: AccessDenied", hostname="worker@b")
+    EventHandoff.objects.create(consumer="triage.tasks.match_events", event_ids=["e"])
     client.force_login(people.admin)
     response = client.get("/ops/")
     assert response.status_code == 200
@@ -38,6 +40,7 @@ def test_it_shows_every_periodic_task_to_admins(client, people, settings):
     assert "no run recorded" in _row(html, "org-sync")
     assert "worker@old" in html and "worker@b" in html
     assert '<code>celery</code>' in html
+    assert re.search(r'<span class="fs-5">1</span> pending for <code>triage.tasks.match_events</code>', html)
 
 
 def test_it_links_the_page_for_admins_only(client, people):

@@ -1,3 +1,4 @@
+import pytest
 from django.urls import reverse
 
 from portal.models import Account
@@ -62,3 +63,35 @@ def test_it_renders_the_500_page_without_context():
     response = server_error(RequestFactory().get("/boom"))
     assert response.status_code == 500
     assert b"Something went wrong" in response.content
+
+
+@pytest.mark.parametrize("path, kind", [("/api/launches/", "application/json"), ("/catalog/", "text/html")])
+def test_it_answers_503_with_retry_after_when_the_database_cannot_be_reached(people, monkeypatch, path, kind):
+    """PostgreSQL restarting: the request did nothing; the client is told to ask again, not that the portal broke."""
+    from django.db import OperationalError
+    from django.test import Client
+
+    client = Client(raise_request_exception=False)
+    client.force_login(people.daisy)
+
+    def unreachable(*args, **kwargs):
+        raise OperationalError('connection to server at "127.0.0.1", port 5432 failed: Connection refused')
+
+    with monkeypatch.context() as patched:  # the database back before the test's own rollback
+        patched.setattr("django.db.backends.base.base.BaseDatabaseWrapper.ensure_connection", unreachable)
+        response = client.get(path)
+    assert response.status_code == 503 and response["Retry-After"] == "10"
+    assert response["Content-Type"].startswith(kind)
+    assert b"The database cannot be reached just now" in response.content
+    assert b"5432" not in response.content  # what failed inside stays in the log
+
+
+def test_the_daily_analyze_gives_the_planner_statistics(db):
+    from django.db import connection
+
+    from portal.tasks import database_analyze
+
+    database_analyze()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'auth_permission'")  # rows since the migrations
+        assert cursor.fetchone()[0] > 0

@@ -14,6 +14,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from tests.integration.faults import fault_stack
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -81,6 +83,15 @@ def workers(transactional_db, tmp_path):
 def celery_worker_process(workers):
     """One real worker process."""
     return workers()
+
+
+@pytest.fixture(scope="module")
+def broken(request, tmp_path_factory):
+    """A production-shaped stack to break (faults.py `fault_stack`), one for the test module, its database named
+    after it (test_faults_aws.py: faults_aws): (stack, proxy in front of AWS, private Redis)."""
+    name = request.module.__name__.rpartition(".")[2].removeprefix("test_")
+    with fault_stack(tmp_path_factory.mktemp(name), name) as (stack, proxy, broker):
+        yield stack, proxy, broker
 
 
 def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -24,14 +25,21 @@ import psycopg
 import redis
 
 from tests.integration.stack import (
+    Api,
     Process,
     Stack,
     database_create,
     database_drop,
     free_port,
+    launch_ended,
+    portal_client,
     running_stack,
     wait_for,
+    world_ssh,
 )
+
+PAYMENTS = "111111111111"  # daisy's team's account in the demo: her launches' stacks, her security groups
+MANAGEMENT = "123456789012"  # the organisation's management account: its trail bucket holds every account's files
 
 
 class _Pair:
@@ -272,8 +280,6 @@ def trail_file(records: list[dict]) -> bytes:
 def put_trail_files(stack: Stack, account_id: str, name: str, files: int, records: int) -> list[str]:
     """`files` CloudTrail files of `records` dull records each (reads by daisy, event ids `<name>-<file>-<n>`)
     in the account's trail bucket, as CloudTrail delivers them (the bucket notifies the portal's queue)."""
-    from tests.integration.stack import portal_client
-
     s3 = portal_client(stack, "s3", account_id)
     keys = []
     for f in range(files):
@@ -300,6 +306,78 @@ def trail_events(stack: Stack, *names: str) -> int:
     """How many events of the files `put_trail_files` put under these names are stored."""
     pattern = f"^({'|'.join(names)})-[0-9]+-[0-9]+$"
     return stack.sql("SELECT count(*) FROM audit_cloudtrailevent WHERE event_id ~ %s", pattern)[0][0]
+
+
+def trail_files_in(stack: Stack, status: str, *names: str) -> int:
+    """How many of the files `put_trail_files` put under these names are in `status`."""
+    return trail_files_status(stack, *names).get(status, 0)
+
+
+# --- what daisy does, and what the tests read back ------------------------------------------------------
+
+REMEDIATED = [("revoke_world_ingress", "SUCCEEDED"), ("notify", "SUCCEEDED")]
+
+
+def open_port_22(ec2, prefix: str) -> str:
+    """A new security group (`<prefix>-<random>`) let in on port 22 from anywhere, through `ec2` (daisy's client):
+    the seeded policy's chain revokes that, then notifies. The group's id."""
+    group = ec2.create_security_group(GroupName=f"{prefix}-{secrets.token_hex(3)}", Description="d")["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=group, IpProtocol="tcp", FromPort=22, ToPort=22, CidrIp="0.0.0.0/0")
+    return group
+
+
+def action_chain(stack: Stack, group: str) -> list[tuple]:
+    """(action, status) of each step of the enforced remediation of `group`, in order."""
+    return stack.sql("SELECT action, status FROM remediation_actionrun WHERE resource_id = %s AND mode = 'enforce' "
+                     "ORDER BY step", group)
+
+
+def world_ssh_left(stack: Stack, group: str) -> list[dict]:
+    """What of `group`'s ingress, as AWS holds it, still lets port 22 in from 0.0.0.0/0."""
+    described = portal_client(stack, "ec2", PAYMENTS).describe_security_groups(GroupIds=[group])
+    return world_ssh(described["SecurityGroups"][0]["IpPermissions"])
+
+
+def launch_row(stack: Stack, launch_id: int) -> list[tuple]:
+    """The launch's (status, stack_id) as the database holds it."""
+    return stack.sql("SELECT status, stack_id FROM catalog_launchrequest WHERE id = %s", launch_id)
+
+
+def launch_succeeded(api: Api, launch_id: int) -> dict:
+    """The launch (as the API shows it), which has ended SUCCEEDED."""
+    launch = launch_ended(api, launch_id)
+    assert launch["status"] == "SUCCEEDED", (launch["name"], launch["status_reason"])
+    return launch
+
+
+def stacks_named(stack: Stack, name: str) -> list[str]:
+    """The ids of the stacks named `name` that CloudFormation holds in the payments account."""
+    return [s["StackId"] for s in portal_client(stack, "cloudformation", PAYMENTS).describe_stacks()["Stacks"]
+            if s["StackName"] == name]
+
+
+def assert_remediated(stack: Stack, adam: Api, groups: list[str]) -> None:
+    """Each group's chain comes to SUCCEEDED, its port 22 is closed, and the ingress that opened it is stored once."""
+    for group in groups:
+        stack.wait(lambda group=group: action_chain(stack, group) == REMEDIATED, timeout=60,
+                   what=f"{group} remediated")
+        assert world_ssh_left(stack, group) == []
+        assert adam.get("/api/events/", event_name="AuthorizeSecurityGroupIngress", resource_id=group)["count"] == 1
+
+
+def revoke_succeeded(adam: Api, group: str) -> dict:
+    """The one revoke of `group` that SUCCEEDED, as the API shows it."""
+    [run] = adam.get("/api/actions/", resource_id=group, action="revoke_world_ingress", status="SUCCEEDED")["results"]
+    return run
+
+
+def revokes_in_cloudtrail(stack: Stack, adam: Api, ec2, group: str, *, timeout: float) -> int:
+    """How many RevokeSecurityGroupIngress of `group` are stored once CloudTrail has got past them: a later call
+    of daisy's on the group (CreateTags through `ec2`) is waited for until ingested, which marks how far it got."""
+    ec2.create_tags(Resources=[group], Tags=[{"Key": "checked", "Value": "yes"}])
+    stack.wait(lambda: adam.get("/api/events/", event_name="CreateTags", resource_id=group)["count"], timeout=timeout,
+               what="daisy's later CreateTags ingested")
+    return adam.get("/api/events/", event_name="RevokeSecurityGroupIngress", resource_id=group)["count"]
 
 
 # --- a stack to break, and bringing it back to rest ------------------------------------------------------
@@ -341,9 +419,11 @@ IN_FLIGHT = {  # table: (what is in flight, the columns the reconcilers' clocks 
     "audit_logfile": ("status IN ('PENDING', 'INGESTING')", ["updated"]),
     "remediation_actionrun": ("status IN ('PENDING', 'RUNNING')", ["created", "started"]),
     "audit_recorderrun": ("status IN ('PENDING', 'RUNNING')", ["created", "started"]),
+    # new events handed on to the signatures, the event rules and the recorder, not done yet
+    "audit_eventhandoff": ("status IN ('PENDING', 'RUNNING')", ["updated"]),
 }
 RECONCILERS = ["catalog.tasks.launches_reconcile", "audit.tasks.logfiles_reconcile",
-               "remediation.tasks.actions_reconcile"]
+               "remediation.tasks.actions_reconcile", "audit.tasks.handoffs_reconcile"]
 # The first round also sends what beat sends less often: the recorder's scan (which hands out again its runs that
 # were lost) and the periodic evaluation (which finds what a lost evaluation missed).
 FIRST_ROUND = [*RECONCILERS, "audit.tasks.recorder_scan_all", "remediation.tasks.evaluate_periodic"]

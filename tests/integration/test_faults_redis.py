@@ -8,58 +8,43 @@ before, during and after reaches its end: the messages Redis lost are sent again
 (launches, files, recorder runs, action runs, violations) by the reconcilers (faults.py `settle`).
 """
 
-import secrets
 import time
 
 import pytest
 import redis
 
 from tests.integration.faults import (
+    MANAGEMENT,
+    assert_remediated,
     duplicates,
-    fault_stack,
+    launch_succeeded,
+    open_port_22,
     put_trail_files,
     settle,
     trail_events,
+    trail_files_in,
     trail_files_status,
 )
-from tests.integration.stack import (
-    lamp_launch,
-    launch_ended,
-    person_client,
-    portal_client,
-    world_ssh,
-)
+from tests.integration.stack import lamp_launch, person_client
 
 pytestmark = pytest.mark.integration
-PAYMENTS, MANAGEMENT = "111111111111", "123456789012"
 FILES, RECORDS = 24, 3_000
 OUTAGE_SECONDS = 10
 
 
-@pytest.fixture(scope="module")
-def broken(tmp_path_factory):
-    with fault_stack(tmp_path_factory.mktemp("faults-redis"), "faults_redis") as (stack, _, broker):
-        yield stack, broker
-
-
 def _files(stack, status: str) -> int:
-    return trail_files_status(stack, "redisbefore", "redisafter").get(status, 0)
-
-def _open_port_22(ec2) -> str:
-    group = ec2.create_security_group(GroupName=f"redis-{secrets.token_hex(3)}", Description="d")["GroupId"]
-    ec2.authorize_security_group_ingress(GroupId=group, IpProtocol="tcp", FromPort=22, ToPort=22, CidrIp="0.0.0.0/0")
-    return group
+    return trail_files_in(stack, status, "redisbefore", "redisafter")
 
 
 def test_redis_restarted_empty(broken):
-    stack, broker = broken
+    stack, _, broker = broken
     daisy, adam = stack.api("daisy"), stack.api("adam")
     ec2 = person_client(stack, "daisy", "ec2")
     put_trail_files(stack, MANAGEMENT, "redisbefore", FILES, RECORDS)
     stack.wait(lambda: _files(stack, "DONE") and _files(stack, "PENDING") >= FILES // 2, timeout=60,
                what="a backlog of files waiting in Redis")
     launches = [lamp_launch(daisy, "redis-before")]
-    groups = [_open_port_22(ec2)]
+    groups = [open_port_22(ec2, "redis")]
     queued = redis.Redis(port=broker.port).llen("celery")
     broker.kill()
     lost = {"messages": queued, "files waiting": _files(stack, "PENDING"), "files ingesting": _files(stack, "INGESTING")}
@@ -70,22 +55,13 @@ def test_redis_restarted_empty(broken):
     print(f"lost with Redis: {lost}")
 
     launches.append(lamp_launch(daisy, "redis-after"))
-    groups.append(_open_port_22(ec2))
+    groups.append(open_port_22(ec2, "redis"))
     put_trail_files(stack, MANAGEMENT, "redisafter", 2, RECORDS)
 
     settle(stack, timeout=180)
     for launch_id in launches:
-        launch = launch_ended(daisy, launch_id)
-        assert launch["status"] == "SUCCEEDED", (launch["name"], launch["status_reason"])
+        launch_succeeded(daisy, launch_id)
     assert trail_files_status(stack, "redisbefore", "redisafter") == {"DONE": FILES + 2}
     assert trail_events(stack, "redisbefore", "redisafter") == (FILES + 2) * RECORDS
-    chain = "SELECT action, status FROM remediation_actionrun WHERE resource_id = %s AND mode = 'enforce' ORDER BY step"
-    ec2_portal = portal_client(stack, "ec2", PAYMENTS)
-    for group in groups:
-        stack.wait(lambda group=group: stack.sql(chain, group) == [("revoke_world_ingress", "SUCCEEDED"),
-                                                                   ("notify", "SUCCEEDED")],
-                   timeout=60, what=f"{group} remediated: {stack.sql(chain, group)}")
-        described = ec2_portal.describe_security_groups(GroupIds=[group])["SecurityGroups"][0]
-        assert world_ssh(described["IpPermissions"]) == []
-        assert adam.get("/api/events/", event_name="AuthorizeSecurityGroupIngress", resource_id=group)["count"] == 1
+    assert_remediated(stack, adam, groups)
     assert duplicates(stack) == []
