@@ -2,6 +2,7 @@
 the way to the alerts work from the keyboard alone. Each page's screenshot is written to var/screenshots/ for
 review (not compared: a person looks at them)."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -69,6 +70,9 @@ def test_every_main_page_has_a_title_landmarks_a_heading_and_named_controls(page
         unnamed = page.evaluate(_UNNAMED)
         if unnamed:
             problems.append(f"{path}: controls without a name: {unnamed[:3]}")
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        if overflow > 0:  # at the default 1280 px nothing may run off the side (the sign-out button did)
+            problems.append(f"{path}: {overflow} px wider than the window")
         if page.locator("img:not([alt])").count():
             problems.append(f"{path}: images without alt")
         page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
@@ -91,3 +95,21 @@ def test_signing_in_and_reaching_the_alerts_work_from_the_keyboard(page, live_se
         pytest.fail("the Alerts link is not reachable with Tab")
     page.keyboard.press("Enter")
     expect(page).to_have_url(f"{live_server.url}/triage/")
+
+
+def test_an_admin_reaches_the_operations_page_through_the_admin_menu_by_keyboard(page, live_server, live_people):
+    login(page, live_server.url, "adam")
+    page.get_by_test_id("nav-more").focus()
+    page.keyboard.press("Enter")  # opens the menu
+    expect(page.get_by_role("link", name="Operations")).to_be_visible()
+    page.keyboard.press("ArrowDown")
+    for _ in range(4):
+        if page.evaluate("document.activeElement.textContent.trim()") == "Operations":
+            break
+        page.keyboard.press("ArrowDown")
+    else:
+        pytest.fail("Operations is not reachable with the arrow keys")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(f"{live_server.url}/ops/")
+    expect(page.get_by_test_id("nav-more")).to_have_text("Admin")
+    expect(page.get_by_test_id("nav-more")).to_have_class(re.compile(r"\bactive\b"))
