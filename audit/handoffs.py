@@ -11,6 +11,7 @@ Apps register in their AppConfig.ready(): `handoffs.register("triage.tasks.match
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from importlib import import_module
@@ -21,8 +22,11 @@ from django.utils import timezone
 
 from audit.models import EventHandoff, RunStatus
 
+log = logging.getLogger(__name__)
+
 PENDING_AFTER = timedelta(minutes=2)  # a message not taken by then was lost
 RUNNING_AFTER = timedelta(minutes=5)  # a consumer still RUNNING then has stopped
+MAX_ATTEMPTS = 5  # a batch its consumer failed on this often is FAILED (shown), not sent again for ever
 KEEP_DONE = timedelta(days=1)
 
 
@@ -82,6 +86,12 @@ def handoffs_reconcile() -> int:
                                         consumer__in=list(CONSUMERS))
     count = 0
     for row in stale.order_by("id")[:1000]:
+        if row.status == RunStatus.RUNNING and row.attempts >= MAX_ATTEMPTS:
+            EventHandoff.objects.filter(pk=row.pk, status=row.status, updated=row.updated).update(
+                status=RunStatus.FAILED, updated=now)
+            log.error("%s stopped on the same %d events %d times; left FAILED (handoff %s)", row.consumer,
+                      len(row.event_ids), row.attempts, row.pk)
+            continue
         if EventHandoff.objects.filter(pk=row.pk, status=row.status, updated=row.updated).update(
                 status=RunStatus.PENDING, updated=now):
             _send(row.consumer, row.pk)

@@ -42,7 +42,7 @@ class GuardrailCollector(Collector):
         yield _gauge("guardrail_flowlog_files", "VPC flow-log files by status", ["status"],
                      selectors.status_counts(FlowLogFile, FlowLogFile.Status.values))
         yield _gauge("guardrail_event_handoffs_waiting", "Batches of new events handed on by ingest and not "
-                     "done yet, by consumer task and status (PENDING: not taken; RUNNING: being worked on)",
+                     "done, by consumer task and status (PENDING: not taken; RUNNING: being worked on; FAILED: given up on)",
                      ["consumer", "status"], selectors.handoff_counts())
         yield _gauge("guardrail_alerts_open", "Alerts not resolved (open or acknowledged) by severity", ["severity"],
                      selectors.open_alert_counts())

@@ -89,10 +89,12 @@ def status_counts(model: type[Model], statuses: list[str]) -> dict[str, int]:
 
 
 def handoff_counts() -> dict[tuple[str, str], int]:
-    """New events handed on by ingest and not yet taken (PENDING) or being worked on (RUNNING), by consumer."""
+    """New events handed on by ingest and not done: not taken yet (PENDING), being worked on (RUNNING), or given up
+    on after failing again and again (FAILED), by consumer."""
     from audit.models import EventHandoff, RunStatus
 
-    return counts_by(EventHandoff, "consumer", "status", status__in=[RunStatus.PENDING, RunStatus.RUNNING])
+    return counts_by(EventHandoff, "consumer", "status",
+                     status__in=[RunStatus.PENDING, RunStatus.RUNNING, RunStatus.FAILED])
 
 
 def open_alert_counts() -> dict[str, int]:

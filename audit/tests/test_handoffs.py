@@ -110,3 +110,15 @@ def test_a_file_broken_mid_way_has_every_stored_batch_handed_on(people, lost, mo
     stored = set(CloudTrailEvent.objects.values_list("event_id", flat=True))
     handed = {i for ids in EventHandoff.objects.filter(consumer=MATCH).values_list("event_ids", flat=True) for i in ids}
     assert 0 < len(stored) < 3000 and handed == stored
+
+
+def test_a_batch_its_consumer_keeps_stopping_on_is_left_failed_not_sent_for_ever(people, lost, caplog):
+    poison = EventHandoff.objects.create(consumer=MATCH, event_ids=["p"], status=RunStatus.RUNNING,
+                                         attempts=handoffs.MAX_ATTEMPTS)
+    again = EventHandoff.objects.create(consumer=MATCH, event_ids=["q"], status=RunStatus.RUNNING,
+                                        attempts=handoffs.MAX_ATTEMPTS - 1)
+    _age(6)
+    assert handoffs_reconcile() == 1 and lost == [(MATCH, again.pk)]
+    poison.refresh_from_db()
+    assert poison.status == RunStatus.FAILED
+    assert f"stopped on the same 1 events {handoffs.MAX_ATTEMPTS} times" in caplog.text
