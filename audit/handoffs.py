@@ -19,6 +19,7 @@ from importlib import import_module
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from audit.models import EventHandoff, RunStatus
 
@@ -53,7 +54,7 @@ def events_hand_on(*, all_ids: list[str], write_ids: list[str]) -> list[int]:
         return []
     created = EventHandoff.objects.bulk_create(rows)
     sends = [(row.consumer, row.pk) for row in created]
-    transaction.on_commit(lambda: [_send(task, pk) for task, pk in sends])
+    transaction.on_commit(lambda: all(_sent(task, pk) for task, pk in sends))  # stops at the first refusal
     return [pk for _, pk in sends]
 
 
@@ -62,6 +63,17 @@ def _send(task: str, handoff_id: int) -> None:
 
     import_module(task.rpartition(".")[0])  # the task's module registers it (autodiscovery is lazy)
     current_app.tasks[task].delay(handoff_id)  # .delay, not send_task: in-process (eager) runs take it too
+
+
+def _sent(task: str, handoff_id: int) -> bool:
+    """Sent; or False when the broker is away: the row waits for the reconciler, and ingest goes on."""
+    try:
+        _send(task, handoff_id)
+    except KombuOperationalError as exc:
+        log.warning("handoffs: the broker did not take %s for handoff %s (%s); sent again later", task, handoff_id,
+                    exc)
+        return False
+    return True
 
 
 def handoff_claim(handoff_id: int) -> EventHandoff | None:
@@ -94,6 +106,7 @@ def handoffs_reconcile() -> int:
             continue
         if EventHandoff.objects.filter(pk=row.pk, status=row.status, updated=row.updated).update(
                 status=RunStatus.PENDING, updated=now):
-            _send(row.consumer, row.pk)
+            if not _sent(row.consumer, row.pk):
+                break  # the broker is away: the rest wait for the next round
             count += 1
     return count

@@ -1,8 +1,10 @@
 """Reads of the event history, scoped to what the caller may see."""
 
-from datetime import datetime
+import statistics
+from datetime import datetime, timedelta
 
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from audit.models import CloudTrailEvent
@@ -52,3 +54,22 @@ def events_filter(events: QuerySet[CloudTrailEvent], params) -> QuerySet[CloudTr
     if get("errors") == "true":
         events = events.exclude(error_code="")
     return events.prefetch_related("resources")
+
+
+LAG_WINDOW = timedelta(minutes=5)
+LAG_SAMPLE = 1000  # the newest stored events the median is taken over
+LAG_SCAN = 100_000  # how far back by id a team's sample is looked for
+
+
+def ingest_lag_seconds(*, team_id: int | None = None) -> float | None:
+    """Median of event time → stored over the events stored in the last 5 minutes (the newest 1,000 at most), of
+    one team's accounts or of all. The newest rows by primary key are the newest stored: read through the key's
+    index within the last LAG_SCAN ids, never the whole table (`ingested` has no index)."""
+    since = timezone.now() - LAG_WINDOW
+    rows = CloudTrailEvent.objects.order_by("-id")
+    if team_id is not None:
+        newest = CloudTrailEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+        rows = rows.filter(team_id=team_id, id__gt=newest - LAG_SCAN)
+    lags = [(ingested - event_time).total_seconds()
+            for ingested, event_time in rows.values_list("ingested", "event_time")[:LAG_SAMPLE] if ingested >= since]
+    return float(statistics.median(lags)) if lags else None

@@ -86,7 +86,7 @@ def _load(port: int, path: str, cookie: str) -> tuple[float, int, str]:
 
 
 def _start_gunicorn(port: int, log: Path) -> subprocess.Popen:
-    env = {**os.environ, "BENCH_PAGE_URLCONF": "1", "ALLOWED_HOSTS": "127.0.0.1,localhost"}
+    env = {**os.environ, "ALLOWED_HOSTS": "127.0.0.1,localhost"}
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             [str(ROOT / ".venv" / "bin" / "gunicorn"), "bench.page_wsgi:application", "--bind", f"127.0.0.1:{port}",
@@ -129,8 +129,11 @@ def run():
     proc = _start_gunicorn(port, scratch / "gunicorn.log")
     try:
         for _, user, path in pages:  # warm: each worker's first request pays imports and cfn-lint's start
-            subprocess.run(["curl", "-s", "-o", "/dev/null", "-H", f"Cookie: {cookies[user]}",
-                            f"http://127.0.0.1:{port}{path}"], check=False)
+            status = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-H",
+                                     f"Cookie: {cookies[user]}", f"http://127.0.0.1:{port}{path}"],
+                                    capture_output=True, text=True, check=False).stdout
+            if status != "200":  # wrk counts a redirect to the sign-in page as an answer: it would be timed
+                raise RuntimeError(f"{path}: {status or 'no answer'} before the load, not 200")
         for name, user, path in pages:
             mine, bare, tool = [], [], ""
             for _ in range(ROUNDS):

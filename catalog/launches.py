@@ -30,6 +30,7 @@ from catalog.models import (
 )
 from catalog.secrets import secrets_open, secrets_seal
 from portal.models import Account, Team
+from portal.request_values import as_id
 from portal.roles import is_admin
 
 log = logging.getLogger(__name__)
@@ -71,8 +72,8 @@ def launch_target(*, user: AbstractBaseUser, product: Product) -> tuple[Team, Ac
 def _version(product: Product, version_id, *, for_update: bool = False) -> ProductVersion:
     """The version to launch (DEFAULT only) or to update to (DEPRECATED too, as Service Catalog allows)."""
     version = None
-    if str(version_id).isdigit():
-        version = ProductVersion.objects.select_related("document").filter(product=product, pk=version_id).first()
+    if as_id(version_id) is not None:
+        version = ProductVersion.objects.select_related("document").filter(product=product, pk=as_id(version_id)).first()
     if version is None or version.guidance == Guidance.INACTIVE:
         raise ValidationError({"version": f"Product {product.pk} has no version {version_id!r} to launch."})
     if version.guidance == Guidance.DEPRECATED and not for_update:
@@ -82,7 +83,7 @@ def _version(product: Product, version_id, *, for_update: bool = False) -> Produ
 
 def launch_create(*, user: AbstractBaseUser, product_id, version_id, name: str, parameters, tags,
                   idempotency_key: str | None = None) -> LaunchRequest:
-    product = selectors.product_for_user(user=user, product_id=int(product_id)) if str(product_id).isdigit() else None
+    product = selectors.product_for_user(user=user, product_id=as_id(product_id)) if as_id(product_id) else None
     if product is None:
         raise Http404("No such product.")
     team, account, region = launch_target(user=user, product=product)

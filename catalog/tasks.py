@@ -168,6 +168,9 @@ def launch_update_run(launch_id: int) -> None:
     except aws.AWS_ERRORS as exc:
         _finish(launch_id, S.SUCCEEDED, f"The update could not start: {_aws_failure(exc)}", pending_update=None)
         return
+    # Asked: from now on the reconciler watches it rather than asking again.
+    LaunchRequest.objects.filter(pk=launch_id, status=S.IN_PROGRESS).update(
+        pending_update={**launch.pending_update, "started": True}, updated=timezone.now())
     launch_watch.delay(launch_id)
 
 
@@ -196,6 +199,10 @@ def launches_reconcile() -> int:
             launch_provision.delay(launch.pk)
         elif launch.status == S.IN_PROGRESS and not launch.stack_id:
             _resume_create(launch)
+        elif launch.status == S.TERMINATING:  # the delete may never have been asked: asking again is harmless
+            launch_terminate.delay(launch.pk)
+        elif launch.pending_update and not launch.pending_update.get("started"):  # its message was lost
+            launch_update_run.delay(launch.pk)
         else:
             launch_watch.delay(launch.pk)
     return len(stale)

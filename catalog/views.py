@@ -15,6 +15,7 @@ from catalog.cfn.parameters import ParameterSpec
 from catalog.forms import ConstraintForm, PortfolioForm, ProductForm, VersionForm, constraint_example
 from catalog.launch_form import launch_form_build
 from catalog.models import Constraint, Portfolio
+from portal.request_values import as_id
 from portal.roles import is_admin, sees_everything
 from portal.validation import errors_to_form
 
@@ -120,8 +121,8 @@ def product_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     initial = {f: getattr(product, f) for f in fields} if product else {}
     if product:
         initial["portfolios"] = product.portfolios.all()
-    elif request.GET.get("portfolio", "").isdigit():
-        initial["portfolios"] = Portfolio.objects.filter(pk=request.GET["portfolio"])
+    elif as_id(request.GET.get("portfolio", "")) is not None:
+        initial["portfolios"] = Portfolio.objects.filter(pk=as_id(request.GET["portfolio"]))
     def save(data: dict):
         if product:
             return services.product_update(user=request.user, product=product, **data)
@@ -188,7 +189,7 @@ def version_guidance(request: HttpRequest, pk: int) -> HttpResponse:
 def version_diff(request: HttpRequest, pk: int) -> HttpResponse:
     version = _version_or_404(request, pk)
     against = request.GET.get("against", "")
-    other = _version_or_404(request, int(against)) if against.isdigit() else None
+    other = _version_or_404(request, as_id(against)) if as_id(against) is not None else None
     if other is None or other.product_id != version.product_id:
         return render(request, "catalog/_diff.html", {"changes": None})
     changes = parameter_diff([ParameterSpec.from_dict(p) for p in other.parameters],

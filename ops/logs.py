@@ -11,11 +11,13 @@ from ops.request_id import current_task, request_id
 
 
 class RequestIdFilter(logging.Filter):
-    """Puts request_id, task_id and task_name on every record ("" outside a request or task)."""
+    """Puts request_id, task_id and task_name on every record ("" outside a request or task), and request_tag
+    (" [<request id>]" or "") for the plain format."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         task = current_task.get()
         record.request_id = request_id.get() or ""
+        record.request_tag = f" [{record.request_id}]" if record.request_id else ""
         record.task_id, record.task_name = task or ("", "")
         return True
 

@@ -10,6 +10,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from audit import selectors as audit_selectors
 from ops import selectors
 
 logger = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ class GuardrailCollector(Collector):
         from audit.models import LogFile, LogFileStatus
         from triage.models import FlowLogFile
 
-        lag = selectors.ingest_lag_seconds()
+        lag = audit_selectors.ingest_lag_seconds()
         yield _gauge("guardrail_ingest_lag_seconds",
                      "CloudTrail event time to stored, median over the events stored in the last 5 minutes "
                      "(absent without any)", [], {} if lag is None else {(): lag})

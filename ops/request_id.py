@@ -23,6 +23,3 @@ def request_id_clean(value: str | None) -> str | None:
 def request_id_new() -> str:
     return uuid.uuid4().hex
 
-
-def request_id_get() -> str | None:
-    return request_id.get()

@@ -1,7 +1,6 @@
 """Reads for /metrics and the operations page, each a query or two at scrape time (no in-process counters,
 so every gunicorn worker answers alike)."""
 
-import statistics
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -12,22 +11,6 @@ from kombu.exceptions import ChannelError
 
 from ops.models import TaskRun
 from portal.celery import app as celery_app
-
-LAG_WINDOW = timedelta(minutes=5)
-LAG_SAMPLE = 1000
-
-
-def ingest_lag_seconds() -> float | None:
-    """Median of event time → stored over the events stored in the last 5 minutes (the newest 1,000 at most).
-
-    The newest rows by primary key are the newest stored: a read of the key's index, not of the whole table.
-    """
-    from audit.models import CloudTrailEvent
-
-    since = timezone.now() - LAG_WINDOW
-    rows = CloudTrailEvent.objects.order_by("-id").values_list("ingested", "event_time")[:LAG_SAMPLE]
-    lags = [(ingested - event_time).total_seconds() for ingested, event_time in rows if ingested >= since]
-    return float(statistics.median(lags)) if lags else None
 
 
 def queue_names() -> list[str]:

@@ -1,5 +1,7 @@
 """Typed reads of environment settings that fail with one line naming the variable."""
 
+import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -35,7 +37,8 @@ class Settings:
         try:
             return parse(raw)
         except (ValueError, TypeError, KeyError, ImproperlyConfigured) as exc:
-            raise ImproperlyConfigured(f"{name}={raw!r} is not {expected} ({exc})") from None
+            shown = _shown(name, raw)
+            raise ImproperlyConfigured(f"{name}={shown!r} is not {expected} ({str(exc).replace(raw, shown)})") from None
 
     def str(self, name: str, default: str) -> str:
         return self._parse(name, default, lambda v: v, "a string")
@@ -76,3 +79,12 @@ class Settings:
             return config
 
         return self._parse(name, None, parse, "an email URL") or environ.Env.email_url_config(default)
+
+
+# Values that may hold a secret (a password in a URL, a token in a webhook's path) are never echoed.
+_SECRET_NAMES = re.compile(r"SECRET|TOKEN|PASSWORD|KEY|URL|DSN", re.IGNORECASE)
+
+
+def _shown(name: str, raw: str) -> str:
+    """A bad value as the error may print it: itself, or "(hidden)" when it may be a secret."""
+    return "(hidden)" if _SECRET_NAMES.search(name) or os.environ.get(f"{name}_FILE") else raw

@@ -54,7 +54,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
     request did nothing, and asking again shortly is the right thing to do. Django calls this inside its
     `except`, so the exception is the one being handled."""
     if isinstance(sys.exc_info()[1], (OperationalError, InterfaceError)):
-        message = ("The database cannot be reached just now, so nothing was read or saved. "
+        message = ("The database cannot be reached just now. "
                    f"Try again in {UNAVAILABLE_RETRY_SECONDS} seconds.")
         if _wants_json(request):
             response = JsonResponse({"detail": message}, status=503)

@@ -3,6 +3,7 @@ from django.conf import settings
 
 from portal import aws
 from portal.models import Account, Team
+from portal.request_values import as_id
 
 
 def _region_choices() -> list[tuple[str, str]]:
@@ -17,7 +18,7 @@ class ModelIdsField(forms.ModelMultipleChoiceField):
 
     def _check_values(self, value):
         for pk in value:
-            if not str(pk).isdigit() or int(pk) >= 2 ** 63:
+            if as_id(pk) is None:
                 raise forms.ValidationError(self.error_messages["invalid_pk_value"], code="invalid_pk_value",
                                             params={"pk": str(pk)[:100]})
         return super()._check_values(value)

@@ -14,6 +14,15 @@ from portal.errors import bad_input
 QUERY_VALUE_LIMIT = 1_000
 
 
+def as_id(value) -> int | None:
+    """A posted or queried id as an int, or None when it cannot be one: ASCII digits only ("²".isdigit() is True,
+    and int("²") raises) and small enough for a 64-bit column (a larger number overflows the query)."""
+    text = str(value)
+    if not (text.isascii() and text.isdecimal()) or len(text) > 19 or int(text) >= 2 ** 63:
+        return None
+    return int(text)
+
+
 class RequestValuesMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response

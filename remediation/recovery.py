@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from remediation.models import ActionRun, ActionStatus, Compliance, Finding, Policy, PolicyMode
 
@@ -28,8 +29,14 @@ def runs_reconcile() -> list[int]:
     released = [run.pk for run in ActionRun.objects.filter(status=ActionStatus.RUNNING, started__lt=stale)
                 if _release(run)]
     lost = [run.pk for run in ActionRun.objects.filter(status=ActionStatus.PENDING, created__lt=stale)
-            .exclude(pk__in=released).order_by("step") if _goes_on(run)]
+            .exclude(pk__in=released).order_by("step") if _waited_long_enough(run, stale) and _goes_on(run)]
     return released + lost
+
+
+def _waited_long_enough(run: ActionRun, stale) -> bool:
+    """A run waiting out its backoff (AWS was away) has a message due later: lost only STALE_AFTER past that."""
+    retry_at = parse_datetime((run.outcome or {}).get("retry_at") or "")
+    return retry_at is None or retry_at < stale
 
 
 def _release(run: ActionRun) -> bool:

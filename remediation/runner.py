@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -135,10 +136,12 @@ def _interrupt(run: ActionRun, outcome: dict) -> ActionRun:
     from remediation.tasks import action_chain
 
     tries = (run.outcome or {}).get("interruptions", 0) + 1
+    retry_at = timezone.now() + timedelta(seconds=RETRY_AFTER_SECONDS * tries)
     ActionRun.objects.filter(pk=run.pk, status=ActionStatus.RUNNING).update(
         status=ActionStatus.PENDING, started=None, outcome={
             "message": f"AWS could not be reached ({outcome.get('message', '')[:300]}); checked and tried again",
-            "interrupted": "AWS could not be reached", "interruptions": tries})
+            "interrupted": "AWS could not be reached", "interruptions": tries,
+            "retry_at": retry_at.isoformat()})  # the reconciler counts its message lost only after this
     action_chain.apply_async((run.pk,), countdown=RETRY_AFTER_SECONDS * tries)
     run.refresh_from_db()
     return run

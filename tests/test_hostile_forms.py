@@ -29,6 +29,7 @@ HOSTILE = {
     "traversal": "../../etc/passwd",
     "negative": "-1",
     "huge_number": "99999999999999999999999999999",
+    "digit_lookalike": "\u00b2",  # "²": str.isdigit() says yes, int() says no
     "json_nul": '{"key": "\\u0000", "value": "\\u0000"}',
     "deep_json": "[" * 50_000 + "]" * 50_000,
 }
@@ -50,7 +51,8 @@ class _Forms(HTMLParser):
         if tag == "form":
             method = "post" if a.get("method", "").lower() == "post" or "hx-post" in a else "get"
             self._form = {"method": method, "action": a.get("hx-post") or a.get("hx-get") or a.get("action", ""),
-                          "fields": {}, "files": set(), "multipart": "multipart" in a.get("enctype", "")}
+                          "fields": {}, "files": set(), "multipart": "multipart" in a.get("enctype", ""),
+                          "htmx": "hx-post" in a or "hx-get" in a}
             self.forms.append(self._form)
         elif self._form is None or "name" not in a:
             return
@@ -138,9 +140,10 @@ def _has_nul(value) -> bool:
 
 def _send(client, form: dict, page: str, data: dict, files: dict):
     url = urljoin(page, form["action"] or page)
+    htmx = {"HTTP_HX_REQUEST": "true"} if form["htmx"] else {}  # as htmx sends it: the partial's code path
     if form["method"] == "get":
-        return client.get(url, {k: v for k, v in data.items()})
-    return client.post(url, {**data, **files}, HTTP_HX_REQUEST="true" if "hx-" in url else None)
+        return client.get(url, {k: v for k, v in data.items()}, **htmx)
+    return client.post(url, {**data, **files}, **htmx)
 
 
 def _verdict(client, response, changes_before: int, label: str) -> str | None:
@@ -158,6 +161,15 @@ def _verdict(client, response, changes_before: int, label: str) -> str | None:
     if not refused and label in ("nul", "json_nul") and (stored := _nul_stored()):
         return f"accepted, and stored a NUL character in {', '.join(stored)} (PostgreSQL refuses it)"
     return None
+
+
+def test_it_finds_the_forms_it_attacks(client, ids, sandbox):  # noqa: F811
+    """A page without a form passes the test below trivially: the parser must find the portal's forms, htmx
+    ones among them, or that test proves nothing."""
+    client.force_login(get_user_model().objects.get(username="adam"))
+    forms = [f for url, _ in PAGES for f in _forms(client.get(url.format(**ids)).content.decode())]
+    assert len(forms) >= 30, len(forms)
+    assert any(f["htmx"] for f in forms) and any(f["method"] == "post" for f in forms)
 
 
 @pytest.mark.parametrize("url, name", PAGES, ids=[name for _, name in PAGES])

@@ -3,7 +3,6 @@ team; the history of states is kept."""
 
 from __future__ import annotations
 
-import statistics
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
@@ -12,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from audit.models import CloudTrailEvent
+from audit.selectors import ingest_lag_seconds
 from portal.notifications import notify
 from triage.models import Alarm, Alert, AlertStatus
 
@@ -35,13 +34,8 @@ def metric_value(alarm: Alarm) -> float | None:
         return float(alerts.filter(first_seen__gte=now - timedelta(hours=1)).count())
     if alarm.metric == Alarm.Metric.OPEN_ALERTS:
         return float(alerts.exclude(status=AlertStatus.RESOLVED).count())
-    if alarm.metric == Alarm.Metric.INGEST_LAG:
-        events = CloudTrailEvent.objects.filter(ingested__gte=now - timedelta(minutes=5))
-        if alarm.team_id:
-            events = events.filter(team_id=alarm.team_id)
-        lags = [(ingested - time).total_seconds() for ingested, time in
-                events.order_by("-ingested").values_list("ingested", "event_time")[:1000]]
-        return float(statistics.median(lags)) if lags else None
+    if alarm.metric == Alarm.Metric.INGEST_LAG:  # the same figure as /metrics' guardrail_ingest_lag_seconds
+        return ingest_lag_seconds(team_id=alarm.team_id)
     raise ValueError(f"unknown metric {alarm.metric}")
 
 

@@ -1,16 +1,23 @@
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from urllib.parse import urlencode
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from audit import inventory, selectors
-from audit.api.serializers import (ConfigurationItemSerializer, EventDetailSerializer, EventSerializer,
-                                   ResourceDetailSerializer, ResourceSerializer, TimelineEntrySerializer)
+from audit.api.serializers import (
+    ConfigurationItemSerializer,
+    EventDetailSerializer,
+    EventSerializer,
+    ResourceDetailSerializer,
+    ResourceSerializer,
+    TimelineEntrySerializer,
+)
+from portal.request_values import as_id
 from portal.validation import bad_filter
 
 _PARAMS = [OpenApiParameter(name, str, description=f"Filter by {name.replace('_', ' ')}")
@@ -70,9 +77,9 @@ class ResourceViewSet(viewsets.ReadOnlyModelViewSet):
             if before is None:
                 raise ValidationError({"before": ["give an ISO 8601 time such as 2026-11-28T14:00:00Z"]})
         limit = params.get("limit", "100")
-        if not limit.isdigit() or not 1 <= int(limit) <= 1000:
+        if as_id(limit) is None or not 1 <= as_id(limit) <= 1000:
             raise ValidationError({"limit": ["give a whole number from 1 to 1000"]})
-        entries, older = inventory.resource_timeline(resource, before=before, limit=int(limit))
+        entries, older = inventory.resource_timeline(resource, before=before, limit=as_id(limit))
         response = Response(TimelineEntrySerializer(entries, many=True).data)
         if older is not None:
             query = urlencode({"before": older.isoformat(), "limit": limit})

@@ -122,3 +122,19 @@ def test_a_batch_its_consumer_keeps_stopping_on_is_left_failed_not_sent_for_ever
     poison.refresh_from_db()
     assert poison.status == RunStatus.FAILED
     assert f"stopped on the same 1 events {handoffs.MAX_ATTEMPTS} times" in caplog.text
+
+
+def test_the_broker_away_does_not_stop_ingest_and_the_rows_wait(people, monkeypatch, django_capture_on_commit_callbacks):
+    from kombu.exceptions import OperationalError
+
+    def away(task, pk):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(handoffs, "_send", away)
+    with django_capture_on_commit_callbacks(execute=True):
+        counts = records_ingest([_login("away-1")])
+    assert counts["stored"] == 1
+    assert list(EventHandoff.objects.values_list("status", flat=True)) == [RunStatus.PENDING]
+    _age(3)
+    assert handoffs_reconcile() == 0  # still away: tried, left PENDING for the next round
+    assert list(EventHandoff.objects.values_list("status", flat=True)) == [RunStatus.PENDING]

@@ -23,6 +23,7 @@ from catalog.launch_form import launch_form_build
 from catalog.models import Constraint, ProductVersion
 from portal.api.permissions import IsAdminOrReadOnly
 from portal.models import Team
+from portal.request_values import as_id
 from portal.roles import is_admin, sees_everything
 
 
@@ -123,9 +124,9 @@ class ProductViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.
     def launch_form(self, request: Request, pk: str | None = None) -> Response:
         product = self.get_object()
         version_id = request.query_params.get("version", "")
-        if not version_id.isdigit():
+        if as_id(version_id) is None:
             raise ValidationError({"version": "Give the id of one of this product's versions."})
-        version = selectors.version_for_user(user=request.user, version_id=int(version_id))
+        version = selectors.version_for_user(user=request.user, version_id=as_id(version_id))
         if version is None or version.product_id != product.pk:
             raise ValidationError({"version": f"Product {product.pk} has no version {version_id} you may launch."})
         teams = _form_teams(request)
@@ -171,7 +172,8 @@ class VersionViewSet(mixins.UpdateModelMixin, mixins.RetrieveModelMixin, viewset
     def diff(self, request: Request, pk: str | None = None) -> Response:
         version = self.get_object()
         against_id = request.query_params.get("against", "")
-        other = selectors.version_for_user(user=request.user, version_id=int(against_id)) if against_id.isdigit() else None
+        other = selectors.version_for_user(user=request.user, version_id=as_id(against_id)) \
+            if as_id(against_id) is not None else None
         if other is None or other.product_id != version.product_id:
             raise ValidationError({"against": "Give another version of the same product."})
         old = [ParameterSpec.from_dict(p) for p in other.parameters]

@@ -311,3 +311,41 @@ def test_it_draws_the_newest_version_on_the_product_page(client, people, lamp):
     client.force_login(people.daisy)
     html = client.get(f"/catalog/products/{lamp.pk}/").content.decode()
     assert 'data-testid="diagram"' in html and "WebServerSecurityGroup" in html
+
+
+def _aged(launch_id: int) -> None:
+    from django.utils import timezone
+
+    LaunchRequest.objects.filter(pk=launch_id).update(updated=timezone.now() - timezone.timedelta(minutes=10))
+
+
+def test_the_reconciler_asks_again_for_a_delete_whose_message_was_lost(client, people, lamp, sandbox, monkeypatch):
+    from catalog import tasks
+
+    client.force_login(people.daisy)
+    launch_id = _launch(client, lamp).json()["id"]
+    with monkeypatch.context() as lost:  # the broker loses the message
+        lost.setattr(tasks.launch_terminate, "delay", lambda *args: None)
+        assert client.delete(f"/api/launches/{launch_id}/").status_code == 202
+    assert LaunchRequest.objects.get(pk=launch_id).status == LaunchStatus.TERMINATING
+    _aged(launch_id)
+    assert launches_reconcile() == 1
+    launch = LaunchRequest.objects.get(pk=launch_id)
+    assert launch.status == LaunchStatus.TERMINATED, launch.status_reason
+
+
+def test_the_reconciler_runs_an_update_whose_message_was_lost(client, people, sg_product, sandbox, monkeypatch):
+    from catalog import tasks
+
+    client.force_login(people.daisy)
+    launch_id = _launch_sg(client, sg_product).json()["id"]
+    with monkeypatch.context() as lost:  # the broker loses the message
+        lost.setattr(tasks.launch_update_run, "delay", lambda *args: None)
+        assert _patch(client, launch_id, {"parameters": {"Port": "80"}}).status_code == 202
+    launch = LaunchRequest.objects.get(pk=launch_id)
+    assert launch.status == LaunchStatus.IN_PROGRESS and not launch.pending_update.get("started")
+    _aged(launch_id)
+    assert launches_reconcile() == 1
+    launch.refresh_from_db()
+    assert launch.status == LaunchStatus.SUCCEEDED and launch.parameters == {"Port": "80"}, launch.status_reason
+    assert launch.transitions.last().reason.startswith("Updated to")

@@ -44,3 +44,16 @@ def test_it_starts_with_a_secret_key_and_debug_off():
 def test_it_allows_no_secret_key_only_in_debug():
     result = _manage({"DEBUG": "true"})
     assert result.returncode == 0, result.stderr
+
+
+def test_a_bad_value_that_may_be_a_secret_is_not_echoed(tmp_path):
+    """The error goes to the container's log: a password in a malformed DATABASE_URL must not."""
+    secret_file = tmp_path / "db"
+    secret_file.write_text("nosuchdb://portal:s3cret-Passw0rd@db/guardrail")
+    for overrides in ({"DATABASE_URL": "nosuchdb://portal:s3cret-Passw0rd@db/guardrail"},
+                      {"DATABASE_URL_FILE": str(secret_file)}):
+        result = _manage({"SECRET_KEY": "k", **overrides})
+        assert result.returncode == 2 and "DATABASE_URL" in result.stderr
+        assert "s3cret-Passw0rd" not in result.stderr and "(hidden)" in result.stderr
+    result = _manage({"SECRET_KEY": "k", "SANDBOX_PORT": "five-thousand"})
+    assert "'five-thousand'" in result.stderr  # nothing secret: shown, to help

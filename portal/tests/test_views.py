@@ -95,3 +95,27 @@ def test_the_daily_analyze_gives_the_planner_statistics(db):
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'auth_permission'")  # rows since the migrations
         assert cursor.fetchone()[0] > 0
+
+
+@pytest.mark.parametrize("value, expected", [("42", 42), ("0", 0), ("\u00b2", None), ("\u0664", None), ("-1", None),
+                                             ("1e3", None), ("", None), ("9" * 19, None), (str(2 ** 63 - 1), 2 ** 63 - 1)])
+def test_an_id_is_ascii_digits_that_fit_a_64_bit_column(value, expected):
+    from portal.request_values import as_id
+
+    assert as_id(value) == expected
+
+
+def test_digit_lookalikes_in_ids_and_limits_are_refused_not_500(client, people):
+    client.raise_request_exception = False
+    client.force_login(people.admin)
+    from django.utils import timezone
+
+    from audit.models import ConfigResource
+
+    group = ConfigResource.objects.create(account_id="111111111111", region="us-east-1",
+                                          resource_type="AWS::EC2::SecurityGroup", resource_id="sg-1",
+                                          first_seen=timezone.now(), last_changed=timezone.now(),
+                                          last_captured=timezone.now())
+    answer = client.get(f"/api/resources/{group.pk}/timeline/?limit=\u00b2")
+    assert answer.status_code == 400 and "limit" in answer.json()
+    assert client.get("/catalog/products/new/?portfolio=\u00b2").status_code == 200

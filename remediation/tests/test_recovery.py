@@ -86,6 +86,13 @@ def test_aws_out_of_reach_mid_run_makes_it_wait_not_fail(opened, sandbox, settin
     runner.chain_execute(revoke.pk)
     assert (_status(revoke), _status(notify)) == ("PENDING", "PENDING")
     assert revoke.outcome["interrupted"] == "AWS could not be reached" and later == [((revoke.pk,), 30)]
+    # Its message is due in 30 s: an old run waiting out its backoff is not "lost" until well past that.
+    ActionRun.objects.filter(pk__in=[revoke.pk, notify.pk]).update(created=LONG_AGO)
+    assert actions_reconcile() == 0
+    outcome = {**revoke.outcome, "retry_at": (timezone.now() - timedelta(minutes=6)).isoformat()}
+    ActionRun.objects.filter(pk=revoke.pk).update(outcome=outcome)
+    monkeypatch.setattr(action_chain, "delay", lambda run_id: later.append(((run_id,), "lost, sent again")))
+    assert actions_reconcile() == 1 and later[-1] == ((revoke.pk,), "lost, sent again")
     settings.AWS_ENDPOINT_URL = sandbox.endpoint
     aws.reset_credentials_cache()
     runner.chain_execute(revoke.pk)  # the retry: AWS is back

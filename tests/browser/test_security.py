@@ -101,14 +101,17 @@ def test_confirm_dialogs_htmx_and_widths_work_without_inline_script(page, live_s
     login(page, live_server.url, "adam")
     page.goto(f"{live_server.url}/catalog/products/{ids['product']}/")
     before = Constraint.objects.filter(product_id=ids["product"]).count()
+    posts, asked = [], []
+    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
     delete = page.get_by_role("button", name="Delete").first
-    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
     delete.click()
-    page.wait_for_timeout(300)
-    assert Constraint.objects.filter(product_id=ids["product"]).count() == before  # cancelled: nothing sent
-    page.once("dialog", lambda dialog: (dialog.message == "Delete this constraint?") and dialog.accept())
+    assert Constraint.objects.filter(product_id=ids["product"]).count() == before  # cancelled
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     delete.click()
     expect(page.get_by_role("alert")).to_be_visible()
+    assert asked == ["Delete this constraint?"] * 2
+    assert len(posts) == 1, posts  # only the accepted one was sent: the dismissed one sent nothing
     assert Constraint.objects.filter(product_id=ids["product"]).count() == before - 1
 
     page.goto(f"{live_server.url}/audit/events/")

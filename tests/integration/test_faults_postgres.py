@@ -39,8 +39,9 @@ OUTAGE_SECONDS = 10
 @pytest.fixture(scope="module")
 def broken_postgres(tmp_path_factory):
     """The stack on a PostgreSQL cluster of its own (stopping it disturbs nothing else): (stack, cluster)."""
-    if PrivatePostgres.available():
-        pytest.skip(f"no private PostgreSQL cluster here: {PrivatePostgres.available()}")
+    missing = PrivatePostgres.available()
+    if missing:  # stopping the shared server would break every other test and process using it
+        pytest.skip(f"stopping PostgreSQL needs a private cluster to stop, and none can be made here: {missing}")
     postgres = PrivatePostgres()
     try:
         postgres.start()

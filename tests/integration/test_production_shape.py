@@ -7,26 +7,23 @@ and the seeded policy revokes it (GET /api/actions/); the portal's own keys then
 """
 
 import os
-import secrets
 from urllib.parse import urlsplit
 
 import pytest
 import redis
 
+from tests.integration.faults import PAYMENTS, open_port_22, world_ssh_left
 from tests.integration.stack import (
     database_create,
     database_drop,
     lamp_launch,
     launch_ended,
     person_client,
-    portal_client,
     redis_db_of_its_own,
     running_stack,
-    world_ssh,
 )
 
 pytestmark = pytest.mark.integration
-PAYMENTS = "111111111111"  # daisy's team's account in the demo
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +48,7 @@ def test_it_launches_ingests_and_remediates_over_http(stack):
     assert launch["stack_id"] and launch["account_id"] == PAYMENTS and launch["parameters"]["DBPassword"] == "****"
 
     ec2 = person_client(stack, "daisy", "ec2")
-    group = ec2.create_security_group(GroupName=f"shape-{secrets.token_hex(3)}", Description="daisy's")["GroupId"]
-    ec2.authorize_security_group_ingress(GroupId=group, IpProtocol="tcp", FromPort=22, ToPort=22, CidrIp="0.0.0.0/0")
+    group = open_port_22(ec2, "shape")
 
     events = stack.wait(lambda: adam.get("/api/events/", event_name="AuthorizeSecurityGroupIngress",
                                          resource_id=group)["results"],
@@ -66,5 +62,4 @@ def test_it_launches_ingests_and_remediates_over_http(stack):
     runs = stack.wait(revoked, timeout=120, what=f"open-ssh-revoke's run on {group} finished in /api/actions/")
     assert [(r["policy"], r["status"]) for r in runs] == [("open-ssh-revoke", "SUCCEEDED")], runs
     assert "verified" in runs[0]["outcome"]["message"]
-    described = portal_client(stack, "ec2", PAYMENTS).describe_security_groups(GroupIds=[group])
-    assert world_ssh(described["SecurityGroups"][0]["IpPermissions"]) == []
+    assert world_ssh_left(stack, group) == []
