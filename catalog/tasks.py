@@ -192,9 +192,15 @@ def launch_terminate(launch_id: int) -> None:
 @shared_task(name="catalog.tasks.launches_reconcile", ignore_result=True)
 def launches_reconcile() -> int:
     """Bring launches a lost worker left in flight to their true state, from what AWS says."""
+    now = timezone.now()
     stale = LaunchRequest.objects.filter(status__in=[S.CREATED, S.IN_PROGRESS, S.TERMINATING],
-                                         updated__lt=timezone.now() - STALE_AFTER)
+                                         updated__lt=now - STALE_AFTER)
+    handed = 0
     for launch in stale:
+        # Claimed by its clock: handed out once per STALE_AFTER, by one reconciler, however long AWS stays away.
+        if not LaunchRequest.objects.filter(pk=launch.pk, updated=launch.updated).update(updated=now):
+            continue
+        handed += 1
         if launch.status == S.CREATED:
             launch_provision.delay(launch.pk)
         elif launch.status == S.IN_PROGRESS and not launch.stack_id:
@@ -205,7 +211,7 @@ def launches_reconcile() -> int:
             launch_update_run.delay(launch.pk)
         else:
             launch_watch.delay(launch.pk)
-    return len(stale)
+    return handed
 
 
 def _resume_create(launch: LaunchRequest, waited: int = 0) -> None:

@@ -139,6 +139,21 @@ def test_it_reconciles_a_launch_a_dead_worker_left_in_progress(people, lamp, san
     assert len(stacks) == 1  # the same ClientRequestToken: no second stack
 
 
+def test_the_reconciler_hands_a_stuck_launch_out_once_per_interval(people, lamp, sandbox, client, monkeypatch):
+    from django.utils import timezone
+
+    from catalog import tasks
+
+    client.force_login(people.daisy)
+    launch = LaunchRequest.objects.get(pk=_launch(client, lamp, name="web3").json()["id"])
+    LaunchRequest.objects.filter(pk=launch.pk).update(status=LaunchStatus.IN_PROGRESS,
+                                                      updated=timezone.now() - timezone.timedelta(minutes=10))
+    watched = []
+    monkeypatch.setattr(tasks.launch_watch, "delay", watched.append)  # CloudFormation still working on it
+    assert launches_reconcile() == 1 and watched == [launch.pk]
+    assert launches_reconcile() == 0 and watched == [launch.pk]  # not again a minute later: once per interval
+
+
 def test_it_never_stores_shows_or_logs_a_noecho_value(client, people, lamp, sandbox, caplog):
     from django.db import connection
 
