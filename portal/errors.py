@@ -28,7 +28,7 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
     """What Django refuses before any view: a body over DATA_UPLOAD_MAX_MEMORY_SIZE, too many fields."""
     if isinstance(exception, RequestDataTooBig):
         size = request.META.get("CONTENT_LENGTH") or "more than that"
-        size = f"{int(size):,} bytes" if str(size).isdigit() else size
+        size = f"{int(size):,} bytes" if str(size).isascii() and str(size).isdigit() else size
         return _page(request, 400, "Too large", f"The request is {size}; the portal takes at most "
                      f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes of form fields or JSON (files aside); "
                      "a CloudFormation template may be at most 1,000,000 bytes.")

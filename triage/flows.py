@@ -174,7 +174,7 @@ class Network:
     def _admits(self, rule: dict[str, Any], record: FlowRecord) -> bool:
         protocol = str(rule.get("ipProtocol", "-1")).lower()
         if protocol != "-1":
-            number = _PROTOCOLS.get(protocol, int(protocol) if protocol.isdigit() else -2)
+            number = _PROTOCOLS.get(protocol, int(protocol) if protocol.isascii() and protocol.isdigit() else -2)
             if number != record.protocol:
                 return False
             low, high = rule.get("fromPort"), rule.get("toPort")

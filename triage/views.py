@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from audit.models import CloudTrailEvent
 from portal.json_text import json_parse
 from portal.models import Account
+from portal.request_values import as_id
 from portal.roles import is_admin, is_developer
 from portal.validation import error_sentence, errors_to_form
 from triage import flows, selectors, services
@@ -230,7 +231,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
     alerts = selectors.alerts_visible_to(user=request.user)
     days = request.GET.get("days", "30")
-    if not days.isdigit() or not 1 <= int(days) <= 365:
+    if as_id(days) is None or not 1 <= as_id(days) <= 365:
         messages.error(request, "days: give a whole number from 1 to 365")
         days = "30"
     alerts = alerts.filter(last_seen__gte=timezone.now() - timezone.timedelta(days=int(days)))

@@ -41,7 +41,7 @@ def _check_size(request) -> None:
     meta = getattr(request, "META", {})
     size = str(meta.get("CONTENT_LENGTH") or "0")
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-    if limit is not None and size.isdigit() and int(size) > limit:
+    if limit is not None and size.isascii() and size.isdigit() and int(size) > limit:
         raise ParseError(f"The body is {int(size):,} bytes; the API takes at most {limit:,} bytes of JSON "
                          "(a CloudFormation template may be at most 1,000,000 bytes).")
 
