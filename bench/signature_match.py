@@ -21,7 +21,7 @@ import statistics
 import time
 
 from bench.figures import line
-from remediation.patterns import as_event
+from audit.cloudtrail.patterns import as_event
 from triage.builtin import BUILTIN
 from triage.engine import EventView, SignatureIndex, compile_signature
 

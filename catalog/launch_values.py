@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
-from catalog.cfn.parameters import ParameterSpec
+from catalog.cfn.parameter_spec import ParameterSpec
 from catalog.cfn.rules import evaluate_rules
 from catalog.cfn.values import coerce, validate_value
 

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from catalog import history, selectors, services
 from catalog.cfn.diagram import render_svg, template_graph
 from catalog.cfn.diff import parameter_diff
-from catalog.cfn.parameters import ParameterSpec
+from catalog.cfn.parameter_spec import ParameterSpec
 from catalog.forms import ConstraintForm, PortfolioForm, ProductForm, VersionForm, constraint_example
 from catalog.launch_form import launch_form_build
 from catalog.models import Constraint, Portfolio

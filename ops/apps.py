@@ -11,3 +11,13 @@ class OpsConfig(AppConfig):
         from ops import task_signals
 
         task_signals.connect()
+        from celery import signals
+
+        from ops.logs import celery_handlers_adopt
+
+        def log_format(logger=None, **kwargs) -> None:
+            """The worker's and beat's own handlers: request ids on every line, JSON with LOG_FORMAT=json."""
+            celery_handlers_adopt(logger)
+
+        signals.after_setup_logger.connect(log_format, weak=False, dispatch_uid="ops-log-format")
+        signals.after_setup_task_logger.connect(log_format, weak=False, dispatch_uid="ops-task-log-format")

@@ -10,3 +10,8 @@ class PortalConfig(AppConfig):
         from portal.services import roles_ensure
 
         post_migrate.connect(lambda **kwargs: roles_ensure(), sender=self, weak=False)
+        from portal import seeding
+        from portal.demo import demo_seed
+
+        seeding.register("people", demo_seed, order=0,
+                         message="Demo ready: {people} people, {teams} teams, {accounts} accounts.")

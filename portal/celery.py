@@ -9,16 +9,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 app = Celery("guardrail")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
-
-
-
-@signals.after_setup_logger.connect
-@signals.after_setup_task_logger.connect
-def _log_format(logger=None, **kwargs) -> None:
-    """The worker's and beat's own handlers: request ids on every line, JSON with LOG_FORMAT=json."""
-    from ops.logs import celery_handlers_adopt
-
-    celery_handlers_adopt(logger)
+# ops gives the worker's and beat's log handlers the request ids (from its AppConfig.ready(), before they exist).
 
 
 @signals.beat_init.connect

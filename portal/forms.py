@@ -1,7 +1,10 @@
+import json
+
 from django import forms
 from django.conf import settings
 
 from portal import aws
+from portal.json_text import json_parse
 from portal.models import Account, Team
 from portal.request_values import as_id
 
@@ -22,6 +25,41 @@ class ModelIdsField(forms.ModelMultipleChoiceField):
                 raise forms.ValidationError(self.error_messages["invalid_pk_value"], code="invalid_pk_value",
                                             params={"pk": str(pk)[:100]})
         return super()._check_values(value)
+
+
+class JSONText(forms.CharField):
+    widget = forms.Textarea(attrs={"rows": 8, "class": "form-control font-monospace", "spellcheck": "false"})
+
+    def to_python(self, value):
+        value = (value or "").strip()
+        if not value:
+            return {}
+        try:
+            parsed = json_parse(value)
+        except ValueError as exc:
+            raise forms.ValidationError(f"Not JSON: {exc}") from None
+        if not isinstance(parsed, dict):
+            raise forms.ValidationError("Give a JSON object ({...}).")
+        return parsed
+
+    def prepare_value(self, value):
+        return json.dumps(value, indent=2) if isinstance(value, dict) else value
+
+
+class JSONValue(JSONText):
+    """Any JSON value (a list of actions, a pattern); empty is None."""
+
+    def to_python(self, value):
+        value = (value or "").strip()
+        if not value:
+            return None
+        try:
+            return json_parse(value)
+        except ValueError as exc:
+            raise forms.ValidationError(f"Not JSON: {exc}") from None
+
+    def prepare_value(self, value):
+        return json.dumps(value, indent=2) if isinstance(value, dict | list) else value
 
 
 class AccountForm(forms.ModelForm):

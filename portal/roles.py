@@ -1,6 +1,12 @@
-"""The three roles. A role is a Django group carrying its model permissions."""
+"""The three roles. A role is a Django group carrying its model permissions. The one access check for admin-only
+pages: `@admin_required` on a view, `admin_check(request.user)` where a view lets others read but only admins
+write."""
 
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import PermissionDenied
 from django.db import models
 
 
@@ -61,3 +67,20 @@ def primary_role(user: User) -> Role | None:
         if role in roles_of(user):
             return role
     return None
+
+
+def admin_check(user: User, message: str = "") -> None:
+    """403 for everyone but admins (PermissionDenied, with `message` if given)."""
+    if not is_admin(user):
+        raise PermissionDenied(message) if message else PermissionDenied
+
+
+def admin_required(view):
+    """A page only admins open: people not signed in are sent to sign in, everyone else but admins gets 403."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        admin_check(request.user)
+        return view(request, *args, **kwargs)
+
+    return login_required(wrapped)

@@ -2,7 +2,6 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from ops import views as ops_views
 from portal import views
 from portal.auth_forms import LoginForm
 
@@ -29,9 +28,13 @@ urlpatterns = [
     path("compliance/", include("remediation.urls")),
     path("triage/", include("triage.urls")),
     path("ops/", include("ops.urls")),
-    path("metrics", ops_views.metrics, name="metrics"),
+    path("", include("ops.metrics_urls")),
     path("security/", include("security.urls")),
     path("api/", include("portal.api.urls")),
+    path("api/", include("catalog.api.urls")),
+    path("api/", include("audit.api.urls")),
+    path("api/", include("remediation.api.urls")),
+    path("api/", include("triage.api.urls")),
     path("admin/", admin.site.urls),
 ]
 

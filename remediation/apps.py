@@ -22,3 +22,9 @@ class RemediationConfig(AppConfig):
 
         if launch_guardrails not in LAUNCH_CHECKS:
             LAUNCH_CHECKS.append(launch_guardrails)
+        from portal import seeding
+        from remediation.demo import policies_demo_seed, rules_demo_seed
+
+        seeding.register("rules", rules_demo_seed, order=20, message="Demo rules: {rules} rule(s) added.")
+        seeding.register("policies", policies_demo_seed, order=30,
+                         message="Demo remediation: {policies} policy(ies) added.")

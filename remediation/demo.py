@@ -42,7 +42,7 @@ DEMO_POLICIES = [
 
 def policies_demo_seed() -> dict[str, int]:
     from remediation.models import Policy
-    from remediation.patterns import SEEDED_PATTERNS
+    from remediation.seeded_patterns import SEEDED_PATTERNS
 
     added = 0
     for name, rule, pattern, actions, mode, description in DEMO_POLICIES:

@@ -35,6 +35,7 @@ from remediation.models import (
     Policy,
     PolicyMode,
 )
+from remediation import dryrun_signatures
 from remediation.replay import OUTCOMES, WOULD_RUN, Replay
 
 log = logging.getLogger(__name__)
@@ -86,45 +87,12 @@ def _policies(policy_ids: Any) -> list[Policy]:
     return policies
 
 
-def _signatures(names: Any, drafts: Any) -> list[dict[str, Any]]:
-    """Snapshots of the stored signatures named (any status: that is how a draft saved OFF or STAGING is tried)
-    and of the drafts not saved yet; a draft replaces the stored signature of its name."""
-    # Imported here: triage imports remediation (patterns, actions), and remediation's import graph stays light.
-    from triage.models import Signature
-    from triage.replay import draft_snapshot, signature_snapshot
-
-    if not isinstance(names, list | tuple) or not all(isinstance(n, str) for n in names):
-        raise ValidationError({"signatures": ["Give a list of signature names."]})
-    if not isinstance(drafts, list | tuple):
-        raise ValidationError({"signature_drafts": ["Give a list of signatures (JSON objects)."]})
-    stored = {s.name: s for s in Signature.objects.filter(name__in=names)}
-    missing = sorted(set(names) - set(stored))
-    if missing:
-        raise ValidationError({"signatures": [f"No signature named {', '.join(missing)}."]})
-    snapshots = {name: signature_snapshot(signature) for name, signature in stored.items()}
-    named: set[str] = set()
-    for i, values in enumerate(drafts, start=1):
-        if not isinstance(values, dict):
-            raise ValidationError({"signature_drafts": [f"Draft {i}: give a signature as a JSON object."]})
-        label = f"Draft {i}" + (f" ({values['name']})" if values.get("name") else "")
-        try:
-            snap = draft_snapshot(values)
-        except ValidationError as exc:
-            raise ValidationError({"signature_drafts": [f"{label}: {field}: {message}" for field, messages in
-                                                        exc.message_dict.items() for message in messages]}) from None
-        if snap["name"] in named:
-            raise ValidationError({"signature_drafts": [f"{label}: name: two drafts are named {snap['name']}."]})
-        named.add(snap["name"])
-        snapshots[snap["name"]] = snap
-    return [snapshots[name] for name in sorted(snapshots)]
-
-
 def dry_run_create(*, policy_ids: Any = (), since: Any, until: Any, user: Any, signature_names: Any = (),
                    signature_drafts: Any = ()) -> DryRun:
     """A PENDING dry run of these policies and signatures over [since, until]; its task starts once the
     transaction commits."""
     policies = _policies(policy_ids)
-    signatures = _signatures(signature_names, signature_drafts)
+    signatures = dryrun_signatures.snapshots(signature_names, signature_drafts)
     if not policies and not signatures:
         message = "Give at least one policy or one signature."
         raise ValidationError({"policies": [message], "signatures": [message]})

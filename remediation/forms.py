@@ -1,30 +1,8 @@
-import json
-
 from django import forms
 
-from portal.forms import ModelIdsField
-from portal.json_text import json_parse
+from portal.forms import JSONText, JSONValue, ModelIdsField
+from remediation import dryrun_signatures
 from remediation.models import Policy, PolicyMode, Rule, RuleException
-from triage.models import Signature
-
-
-class JSONText(forms.CharField):
-    widget = forms.Textarea(attrs={"rows": 8, "class": "form-control font-monospace", "spellcheck": "false"})
-
-    def to_python(self, value):
-        value = (value or "").strip()
-        if not value:
-            return {}
-        try:
-            parsed = json_parse(value)
-        except ValueError as exc:
-            raise forms.ValidationError(f"Not JSON: {exc}") from None
-        if not isinstance(parsed, dict):
-            raise forms.ValidationError("Give a JSON object ({...}).")
-        return parsed
-
-    def prepare_value(self, value):
-        return json.dumps(value, indent=2) if isinstance(value, dict) else value
 
 
 class RuleForm(forms.Form):
@@ -61,22 +39,6 @@ class ExceptionForm(forms.Form):
                                           else "form-control")
 
 
-class JSONValue(JSONText):
-    """Any JSON value (a list of actions, a pattern); empty is None."""
-
-    def to_python(self, value):
-        value = (value or "").strip()
-        if not value:
-            return None
-        try:
-            return json_parse(value)
-        except ValueError as exc:
-            raise forms.ValidationError(f"Not JSON: {exc}") from None
-
-    def prepare_value(self, value):
-        return json.dumps(value, indent=2) if isinstance(value, dict | list) else value
-
-
 class PolicyForm(forms.Form):
     name = forms.SlugField(max_length=100, help_text="Lower-case, dashes: open-ssh-revoke.")
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
@@ -104,9 +66,9 @@ class DryRunForm(forms.Form):
     WINDOWS = [("1", "The last hour"), ("24", "The last 24 hours"), ("168", "The last 7 days"), ("", "From … to …")]
 
     policies = ModelIdsField(queryset=Policy.objects.all(), widget=forms.CheckboxSelectMultiple, required=False)
-    signatures = forms.ModelMultipleChoiceField(queryset=Signature.objects.all(), to_field_name="name", required=False,
-                                                widget=forms.SelectMultiple(attrs={"class": "form-select", "size": 6}),
-                                                help_text="Stored signatures, any status (off and staging too).")
+    signatures = forms.MultipleChoiceField(choices=dryrun_signatures.signature_choices, required=False,
+                                           widget=forms.SelectMultiple(attrs={"class": "form-select", "size": 6}),
+                                           help_text="Stored signatures, any status (off and staging too).")
     signature_drafts = JSONText(required=False, label="Draft signature (JSON)",
                                 help_text='Optional, not saved: {"name", "title", "pattern", "conditions", "severity", '
                                           '"dedup_minutes"}; named like a stored one, it replaces it.')

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from portal.json_text import json_parse
 from portal.roles import is_admin
 from portal.validation import error_sentence, errors_to_form
-from remediation import dryrun, services
+from remediation import dryrun, dryrun_signatures, services
 from remediation.forms import DryRunForm, PolicyForm
 from remediation.models import ActionStatus, DryRun, Policy, PolicyMode
 
@@ -139,7 +139,7 @@ def policy_mode(request: HttpRequest, name: str) -> HttpResponse:
 def pattern_test(request: HttpRequest) -> HttpResponse:
     """Run an EventBridge pattern against a pasted event, or against the stored events of the last hours."""
     from audit.selectors import events_visible_to
-    from remediation.patterns import as_event, compile_pattern
+    from audit.cloudtrail.patterns import as_event, compile_pattern
 
     ctx: dict = {"pattern": request.GET.get("pattern", ""), "hours": "24"}
     policy_name = request.GET.get("policy")
@@ -215,7 +215,7 @@ def dry_run_list(request: HttpRequest) -> HttpResponse:
                 data = form.cleaned_data
                 dry_run = dryrun.dry_run_create(policy_ids=[p.pk for p in data["policies"]], since=data["since"],
                                                 until=data["until"], user=request.user,
-                                                signature_names=[s.name for s in data["signatures"]],
+                                                signature_names=data["signatures"],
                                                 signature_drafts=[data["signature_drafts"]]
                                                 if data["signature_drafts"] else [])
             except ValidationError as exc:
@@ -241,11 +241,9 @@ def dry_run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     for entry in report.get("actions", []):
         entry["parameters_json"] = json.dumps(entry["parameters"], indent=1) if entry["parameters"] else ""
         chains.setdefault(entry["chain"], []).append(entry)
-    # Imported here, as in remediation.replay: remediation's import graph stays light.
-    from triage.replay import chart_bars
-
-    for row in report.get("signatures", []):
-        row["svg"] = chart_bars(row["chart"])
+    plugin = dryrun_signatures.registered()
+    for row in report.get("signatures", []) if plugin else []:
+        row["svg"] = plugin.chart(row["chart"])
     ctx = {"dry_run": dry_run, "report": report, "chains": list(chains.values()),
            "counts": dryrun.counts(report), "applied_runs": dry_run.applied_runs.order_by("id"),
            "can_apply": is_admin(request.user) and dry_run.status == DryRun.Status.SUCCEEDED

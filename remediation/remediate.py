@@ -136,7 +136,7 @@ def event_targets(event: CloudTrailEvent, action_types: set[str]) -> list[tuple[
 def events_remediate(event_ids: list[str]) -> list[int]:
     """Runs for stored events that match an event rule's pattern."""
     from remediation.actions import action_by_name
-    from remediation.patterns import compile_pattern
+    from audit.cloudtrail.patterns import compile_pattern
 
     policies = []
     for policy in Policy.objects.exclude(event_pattern=None).exclude(mode=PolicyMode.OFF):
@@ -170,7 +170,7 @@ def events_remediate(event_ids: list[str]) -> list[int]:
 
 
 def _enveloped(raw: dict) -> dict:
-    from remediation.patterns import as_event
+    from audit.cloudtrail.patterns import as_event
 
     return as_event(raw)
 

@@ -105,7 +105,7 @@ def _policy_check(*, name: str, rule: Rule | None, event_pattern: Any, actions: 
                   max_resources: Any) -> None:
     from remediation.actions import action_by_name
     from remediation.models import PolicyMode
-    from remediation.patterns import compile_pattern
+    from audit.cloudtrail.patterns import compile_pattern
 
     errors: dict[str, list[str]] = {}
     if not name or slugify(name) != name:

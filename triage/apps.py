@@ -16,3 +16,16 @@ class TriageConfig(AppConfig):
 
         if alert_entries not in TIMELINE_SOURCES:
             TIMELINE_SOURCES.append(alert_entries)
+        from portal import seeding
+        from triage.builtin import builtin_seed
+        from triage.demo import threat_lists_demo_seed
+
+        seeding.register("signatures", builtin_seed, order=40,
+                         message="Demo signatures: {signatures} built-in signature(s) added.")
+        seeding.register("threat-lists", threat_lists_demo_seed, order=50, message="Demo threat lists: {lists} added.")
+        from remediation import dryrun_signatures
+        from triage import replay
+
+        dryrun_signatures.register(dryrun_signatures.SignatureReplay(
+            names=replay.signature_names, snapshots=replay.dry_run_snapshots, replay=replay.signatures_replay,
+            chart=replay.chart_bars))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from remediation.patterns import SEEDED_PATTERNS
+from remediation.seeded_patterns import SEEDED_PATTERNS
 
 ALERT = [{"action": "alert"}]
 

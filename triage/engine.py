@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from remediation.patterns import Pattern, as_event, compile_pattern
+from audit.cloudtrail.patterns import Pattern, as_event, compile_pattern
 
 CONDITIONS = ("teams", "not_teams", "mfa", "outside_allowed_regions", "hours", "other_user", "errors", "threshold")
 THRESHOLD_BY = ("identity", "source_ip", "account")

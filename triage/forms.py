@@ -1,6 +1,6 @@
 from django import forms
 
-from remediation.forms import JSONText, JSONValue
+from portal.forms import JSONText, JSONValue
 from triage.models import Severity, Signature
 
 

@@ -43,6 +43,10 @@ DRAFT_DEFAULTS = {"description": "", "conditions": {}, "severity": Severity.MEDI
 
 # --- what a dry run replays ---
 
+def signature_names() -> list[str]:
+    return list(Signature.objects.order_by("name").values_list("name", flat=True))
+
+
 def signature_snapshot(signature: Signature) -> dict[str, Any]:
     """A stored signature, its current version, as the dry run will replay it."""
     return {**{f: getattr(signature, f) for f in SNAPSHOT_FIELDS}, "draft": False}
@@ -66,6 +70,35 @@ def draft_snapshot(values: dict[str, Any]) -> dict[str, Any]:
 
 
 # --- replaying them ---
+
+def dry_run_snapshots(names: Any, drafts: Any) -> list[dict[str, Any]]:
+    """Snapshots of the stored signatures named (any status: that is how a draft saved OFF or STAGING is tried)
+    and of the drafts not saved yet; a draft replaces the stored signature of its name."""
+    if not isinstance(names, list | tuple) or not all(isinstance(n, str) for n in names):
+        raise ValidationError({"signatures": ["Give a list of signature names."]})
+    if not isinstance(drafts, list | tuple):
+        raise ValidationError({"signature_drafts": ["Give a list of signatures (JSON objects)."]})
+    stored = {s.name: s for s in Signature.objects.filter(name__in=names)}
+    missing = sorted(set(names) - set(stored))
+    if missing:
+        raise ValidationError({"signatures": [f"No signature named {', '.join(missing)}."]})
+    snapshots = {name: signature_snapshot(signature) for name, signature in stored.items()}
+    named: set[str] = set()
+    for i, values in enumerate(drafts, start=1):
+        if not isinstance(values, dict):
+            raise ValidationError({"signature_drafts": [f"Draft {i}: give a signature as a JSON object."]})
+        label = f"Draft {i}" + (f" ({values['name']})" if values.get("name") else "")
+        try:
+            snap = draft_snapshot(values)
+        except ValidationError as exc:
+            raise ValidationError({"signature_drafts": [f"{label}: {field}: {message}" for field, messages in
+                                                        exc.message_dict.items() for message in messages]}) from None
+        if snap["name"] in named:
+            raise ValidationError({"signature_drafts": [f"{label}: name: two drafts are named {snap['name']}."]})
+        named.add(snap["name"])
+        snapshots[snap["name"]] = snap
+    return [snapshots[name] for name in sorted(snapshots)]
+
 
 class _Tally:
     """One signature's replay: its hits, the threshold's recent hits, its would-be alerts."""

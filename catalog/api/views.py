@@ -18,7 +18,7 @@ from catalog.api.serializers import (
     VersionSerializer,
 )
 from catalog.cfn.diff import parameter_diff
-from catalog.cfn.parameters import ParameterSpec
+from catalog.cfn.parameter_spec import ParameterSpec
 from catalog.launch_form import launch_form_build
 from catalog.models import Constraint, ProductVersion
 from portal.api.permissions import IsAdminOrReadOnly

@@ -7,7 +7,8 @@ Importing this package is cheap: cfn-lint (~0.5 s to import) loads on first use.
 from .analysis import TemplateAnalysis, analyze
 from .diff import ParameterChange, parameter_diff
 from .loader import LoadedTemplate, TemplateError, TemplateMessage, load_template
-from .parameters import ParameterSpec, extract_parameters, find_defects
+from .parameter_spec import ParameterSpec
+from .parameters import extract_parameters, find_defects
 from .values import coerce, validate_value
 
 __all__ = [

@@ -11,7 +11,8 @@ from typing import Any
 
 from .lint import lint_template
 from .loader import TemplateError, TemplateMessage, content_hash, load_template
-from .parameters import ParameterSpec, extract_parameters, find_defects, interface_groups
+from .parameter_spec import ParameterSpec
+from .parameters import extract_parameters, find_defects, interface_groups
 
 # Our defects that say the same as a cfn-lint finding at the same path; we keep cfn-lint's. (E2015
 # checks AllowedPattern with a prefix match, so a Default only our whole-match check refuses stays.)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from .parameters import ParameterSpec
+from .parameter_spec import ParameterSpec
 
 # `order` is left out: one added parameter would otherwise "change" every one after it.
 COMPARED = tuple(f.name for f in fields(ParameterSpec) if f.name not in ("key", "order"))

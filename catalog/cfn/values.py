@@ -17,14 +17,12 @@ import re
 import time
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING
 
 # The `regex` module (a cfn-lint dependency) rather than `re`: it has Unicode properties (\p{L})
 # like Java, and a timeout, so a catastrophic pattern cannot stall a web request.
 import regex
 
-if TYPE_CHECKING:
-    from .parameters import ParameterSpec
+from .parameter_spec import ParameterSpec
 
 # CloudFormation's quota for one parameter value. Also bounds the work a (hostile) pattern can do.
 MAX_VALUE_BYTES = 4096

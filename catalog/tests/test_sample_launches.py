@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from catalog import services
-from catalog.cfn.parameters import ParameterSpec
+from catalog.cfn.parameter_spec import ParameterSpec
 from catalog.cfn.values import validate_value
 from catalog.models import LaunchRequest, LaunchStatus, Product
 from conftest import SAMPLES

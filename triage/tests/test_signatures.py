@@ -90,7 +90,7 @@ def test_the_index_only_tries_signatures_that_name_the_event():
     loose = compile_signature("any-root", {"detail": {"userIdentity": {"type": ["Root"]}}})
     index = SignatureIndex.build(many + [loose])
     assert len(index) == 1001
-    from remediation.patterns import as_event
+    from audit.cloudtrail.patterns import as_event
 
     plain, root = {"eventName": "Call7"}, {"eventName": "Call7", "userIdentity": {"type": "Root"}}
     assert [s.name for s in index.candidates("Call7", as_event(plain))] == ["s7"]

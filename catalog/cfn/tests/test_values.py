@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from catalog.cfn.parameters import ParameterSpec
+from catalog.cfn.parameter_spec import ParameterSpec
 from catalog.cfn.values import PATTERN_TIMEOUT, PatternError, coerce, java_pattern, validate_value
 
 

@@ -30,7 +30,7 @@ Matching:
 
 "Open to the world" means a rule whose prefix length is 0 -- 0.0.0.0/0, ::/0, but also 208.236.235.254/0,
 which AWS accepts and logs as written. {"cidr": "0.0.0.0/0"} contains *every* IPv4 range, so it says "any
-IPv4 range", not "the world": say prefix length 0 with {"suffix": "/0"}, as SEEDED_PATTERNS does.
+IPv4 range", not "the world": say prefix length 0 with {"suffix": "/0"}, as remediation's seeded patterns do.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from typing import Any
 
 from portal.json_text import json_parse
 
-__all__ = ["MAX_DEPTH", "MAX_PATTERN_CHARS", "SEEDED_PATTERNS", "Pattern", "PatternError", "as_event",
+__all__ = ["MAX_DEPTH", "MAX_PATTERN_CHARS", "Pattern", "PatternError", "as_event",
            "compile_pattern", "envelope", "matches"]
 
 MAX_PATTERN_CHARS = 2048
@@ -60,23 +60,6 @@ _DETAIL_TYPES = {
     "AwsServiceEvent": "AWS Service Event via CloudTrail",
     "AwsCloudTrailInsight": "AWS Insight via CloudTrail",
 }
-
-_WORLD = [{"suffix": "/0"}]
-# The event rules the portal seeds. "To the world" looks at both ways an ingress rule is logged: the flat
-# CidrIp parameter and each ipPermissions item's IPv4 and IPv6 ranges.
-SEEDED_PATTERNS: dict[str, dict[str, Any]] = {
-    "config-recorder-stopped": {"source": ["aws.config"], "detail": {"eventName": ["StopConfigurationRecorder"]}},
-    "cloudtrail-stopped": {"source": ["aws.cloudtrail"], "detail": {"eventName": ["StopLogging", "DeleteTrail"]}},
-    "flow-logs-deleted": {"source": ["aws.ec2"], "detail": {"eventName": ["DeleteFlowLogs"]}},
-    "security-group-open-to-world": {"source": ["aws.ec2"], "detail": {
-        "eventName": ["AuthorizeSecurityGroupIngress"],
-        "requestParameters": {"$or": [
-            {"cidrIp": _WORLD},
-            {"ipPermissions": {"items": {"ipRanges": {"items": {"cidrIp": _WORLD}}}}},
-            {"ipPermissions": {"items": {"ipv6Ranges": {"items": {"cidrIpv6": _WORLD}}}}},
-        ]}}},
-}
-
 
 class PatternError(ValueError):
     """`path` says where in the pattern (``detail.eventName``; "" for the whole), `message` what is wrong."""

@@ -2,7 +2,7 @@
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, permissions, serializers, viewsets
+from rest_framework import mixins, permissions, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
@@ -10,30 +10,8 @@ from rest_framework.response import Response
 from portal.roles import is_admin, is_developer
 from portal.validation import bad_filter
 from triage import selectors, services
-from triage.models import Alert, AlertStatus, Signature
-
-
-class AlertSerializer(serializers.ModelSerializer):
-    signature = serializers.SlugRelatedField(slug_field="name", read_only=True)
-    team = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
-    status_changed_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
-    ticket = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Alert
-        fields = ["id", "signature", "severity", "title", "event_ids", "count", "first_seen", "last_seen",
-                  "account_id", "region", "identity", "resource_type", "resource_id", "team", "owner", "status",
-                  "status_changed", "status_changed_by", "ticket"]
-        read_only_fields = [f for f in fields if f != "status"]
-
-    def get_ticket(self, alert) -> dict | None:
-        from triage.tickets import ticket_of
-
-        return ticket_of(alert)
-
-
-class AlertStatusSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=AlertStatus.choices)
+from triage.api.serializers import AlertSerializer, AlertStatusSerializer, SignatureSerializer
+from triage.models import Signature
 
 
 @extend_schema_view(list=extend_schema(parameters=[
@@ -67,22 +45,6 @@ class AlertViewSet(mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
 class AdminWrites(permissions.BasePermission):
     def has_permission(self, request, view) -> bool:
         return request.method in permissions.SAFE_METHODS or is_admin(request.user)
-
-
-class SignatureSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Signature
-        fields = ["id", "name", "title", "description", "pattern", "conditions", "severity", "tags", "actions",
-                  "dedup_minutes", "tests", "status", "builtin", "version", "staged_since", "updated"]
-        read_only_fields = ["builtin", "version", "staged_since", "updated"]
-
-    def save(self, **kwargs) -> Signature:
-        try:
-            self.instance = services.signature_save(signature=self.instance, user=self.context["request"].user,
-                                                    **self.validated_data)
-        except DjangoValidationError as exc:
-            raise ValidationError(exc.message_dict) from None
-        return self.instance
 
 
 class SignatureViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
