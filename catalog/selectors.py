@@ -2,7 +2,7 @@
 
 from django.db.models import Prefetch, Q, QuerySet
 
-from catalog.models import Constraint, Guidance, Portfolio, Product, ProductVersion
+from catalog.models import Constraint, Guidance, LaunchRequest, Portfolio, Product, ProductVersion
 from portal.models import Team
 from portal.roles import User, is_developer, sees_everything
 
@@ -45,6 +45,13 @@ def version_for_user(*, user: User, version_id: int) -> ProductVersion | None:
     return version
 
 
+def constraints_visible_to(*, user: User) -> QuerySet[Constraint]:
+    """Admins and auditors see every constraint; developers none."""
+    if not sees_everything(user):
+        return Constraint.objects.none()
+    return Constraint.objects.all()
+
+
 def versions_in_launch_order(*, product: Product) -> list[ProductVersion]:
     """DEFAULT versions first (newest first), then DEPRECATED, then INACTIVE."""
     rank = {Guidance.DEFAULT: 0, Guidance.DEPRECATED: 1, Guidance.INACTIVE: 2}
@@ -63,3 +70,14 @@ def constraints_for(*, product: Product, teams: QuerySet[Team] | list[Team] | No
 
 def teams_granted(*, product: Product) -> QuerySet[Team]:
     return Team.objects.filter(portfolios__products=product).distinct().order_by("name")
+
+
+def launches_visible_to(*, user: User) -> QuerySet[LaunchRequest]:
+    """Admins and auditors see every launch; developers their own."""
+    launches_ = LaunchRequest.objects.select_related("owner", "team", "version", "product").prefetch_related(
+        "transitions")
+    if sees_everything(user):
+        return launches_
+    if is_developer(user):
+        return launches_.filter(owner=user)
+    return launches_.none()

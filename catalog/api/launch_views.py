@@ -5,18 +5,7 @@ from rest_framework.response import Response
 
 from catalog import launches
 from catalog.api.launch_serializers import LaunchCreateSerializer, LaunchSerializer, LaunchStatusSerializer
-from catalog.models import LaunchRequest
-from portal.roles import is_developer, sees_everything
-
-
-def launches_visible_to(user):
-    launches_ = LaunchRequest.objects.select_related("owner", "team", "version", "product").prefetch_related(
-        "transitions")
-    if sees_everything(user):
-        return launches_
-    if is_developer(user):
-        return launches_.filter(owner=user)
-    return launches_.none()
+from catalog.selectors import launches_visible_to
 
 
 class LaunchUpdateSerializer(serializers.Serializer):
@@ -33,7 +22,7 @@ class LaunchViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
-        return launches_visible_to(self.request.user)
+        return launches_visible_to(user=self.request.user)
 
     @extend_schema(request=LaunchCreateSerializer,
                    responses={201: LaunchStatusSerializer,

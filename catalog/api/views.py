@@ -187,9 +187,7 @@ class ConstraintViewSet(mixins.RetrieveModelMixin, mixins.DestroyModelMixin, vie
     lookup_value_regex = r"\d+"
 
     def get_queryset(self):
-        if not sees_everything(self.request.user):
-            return Constraint.objects.none()
-        return Constraint.objects.all()
+        return selectors.constraints_visible_to(user=self.request.user)
 
     def perform_destroy(self, instance: Constraint) -> None:
         services.constraint_delete(user=self.request.user, constraint=instance)

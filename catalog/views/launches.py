@@ -1,6 +1,6 @@
 """Pages for developers: launch a product, watch it come up, see their launches, terminate."""
 
-import secrets as random
+import secrets
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -10,10 +10,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from catalog import launches, selectors, stacks
-from catalog.api.launch_views import launches_visible_to
 from catalog.launch_form import launch_form_build
 from catalog.models import Guidance, LaunchRequest, LaunchStatus
 from catalog.provisioning.progress import progress_from
+from catalog.selectors import launches_visible_to
 from portal import aws
 
 
@@ -73,12 +73,12 @@ def launch_new(request: HttpRequest, pk: int) -> HttpResponse:
     ctx = {"product": product, "team": team, "account": account, "region": region, "versions": versions,
            "version": version, "form": form, "errors": errors, "posted": request.POST,
            # One key per form shown: a double click or a resubmission is the same launch.
-           "idempotency_key": request.POST.get("idempotency_key") or random.token_hex(16)}
+           "idempotency_key": request.POST.get("idempotency_key") or secrets.token_hex(16)}
     return render(request, "catalog/launch_new.html", ctx)
 
 
 def _launch_or_404(request: HttpRequest, pk: int) -> LaunchRequest:
-    launch = launches_visible_to(request.user).filter(pk=pk).first()
+    launch = launches_visible_to(user=request.user).filter(pk=pk).first()
     if launch is None:
         raise Http404("No such launch")
     return launch
@@ -86,7 +86,7 @@ def _launch_or_404(request: HttpRequest, pk: int) -> LaunchRequest:
 
 @login_required
 def launch_list(request: HttpRequest) -> HttpResponse:
-    rows = list(launches_visible_to(request.user).select_related("product"))
+    rows = list(launches_visible_to(user=request.user).select_related("product"))
     newest = {}
     for launch in rows:
         if launch.product_id not in newest:
