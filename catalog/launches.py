@@ -3,7 +3,7 @@
 import json
 import logging
 import re
-import secrets as random
+import secrets
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -28,7 +28,7 @@ from catalog.models import (
     Product,
     ProductVersion,
 )
-from catalog.secrets import secrets_open, secrets_seal
+from catalog.noecho import secrets_open, secrets_seal
 from portal.models import Account, Team
 from portal.request_values import as_id
 from portal.roles import is_admin
@@ -98,7 +98,7 @@ def launch_create(*, user: AbstractBaseUser, product_id, version_id, name: str, 
         raise ValidationError({"product": "This product has no launch constraint: an admin must name the role "
                                           "the portal launches it as."})
     verdict = _guardrails(version, checked, account, region)
-    key = (idempotency_key or random.token_hex(16))[:64]
+    key = (idempotency_key or secrets.token_hex(16))[:64]
     try:
         with transaction.atomic():
             launch = LaunchRequest.objects.create(

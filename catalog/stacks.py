@@ -7,7 +7,7 @@ from typing import Any
 from portal import aws
 from catalog.cfn.loader import content_hash
 from catalog.models import LaunchRequest
-from catalog.secrets import secrets_open
+from catalog.noecho import secrets_open
 
 TEMPLATE_BUCKET = "guardrail-templates-{account_id}"
 TERMINAL_OK = {"CREATE_COMPLETE", "UPDATE_COMPLETE"}

@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
                 ('status', models.CharField(choices=[('CREATED', 'Created'), ('IN_PROGRESS', 'In Progress'), ('SUCCEEDED', 'Succeeded'), ('FAILED', 'Failed'), ('TERMINATING', 'Terminating'), ('TERMINATED', 'Terminated')], default='CREATED', max_length=12)),
                 ('status_reason', models.TextField(blank=True)),
                 ('parameters', models.JSONField(default=dict, help_text='Values as launched; NoEcho values are never here.')),
-                ('secrets', models.TextField(blank=True, help_text='NoEcho values, encrypted (catalog.secrets).')),
+                ('secrets', models.TextField(blank=True, help_text='NoEcho values, encrypted (catalog.noecho).')),
                 ('tags', models.JSONField(default=dict)),
                 ('outputs', models.JSONField(default=dict)),
                 ('stack_resources', models.JSONField(default=list, help_text="The stack's resources, noted before deletion.")),
