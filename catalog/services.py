@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 
 from catalog.cfn.analysis import analyze
 from catalog.cfn.loader import content_hash
-from catalog.constraints import constraint_definition_clean
+from catalog.constraint_definitions import constraint_definition_clean
 from catalog.models import Constraint, Guidance, Portfolio, Product, ProductVersion, TemplateDocument
 from portal.models import Team
 
