@@ -9,7 +9,7 @@ Posted values are the forms' to check (Django's CharField refuses NUL); JSON bod
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from portal.errors import bad_input
+from portal.views.errors import bad_input
 
 QUERY_VALUE_LIMIT = 1_000
 

@@ -2,13 +2,13 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from portal import views
 from portal.auth_forms import LoginForm
+from portal.views import accounts, home, notifications, teams
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("healthz", views.healthz, name="healthz"),
-    path("health/panel/", views.health_panel, name="health-panel"),
+    path("", home.home, name="home"),
+    path("healthz", home.healthz, name="healthz"),
+    path("health/panel/", home.health_panel, name="health-panel"),
     path(
         "login/",
         auth_views.LoginView.as_view(template_name="portal/login.html", authentication_form=LoginForm,
@@ -16,13 +16,13 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("notifications/", views.notifications, name="notifications"),
-    path("teams/", views.team_list, name="team-list"),
-    path("teams/<slug:slug>/", views.team_detail, name="team-detail"),
-    path("accounts/", views.account_list, name="account-list"),
-    path("accounts/new/", views.account_create, name="account-create"),
-    path("accounts/<str:account_id>/", views.account_detail, name="account-detail"),
-    path("accounts/<str:account_id>/edit/", views.account_edit, name="account-edit"),
+    path("notifications/", notifications.notifications, name="notifications"),
+    path("teams/", teams.team_list, name="team-list"),
+    path("teams/<slug:slug>/", teams.team_detail, name="team-detail"),
+    path("accounts/", accounts.account_list, name="account-list"),
+    path("accounts/new/", accounts.account_create, name="account-create"),
+    path("accounts/<str:account_id>/", accounts.account_detail, name="account-detail"),
+    path("accounts/<str:account_id>/edit/", accounts.account_edit, name="account-edit"),
     path("catalog/", include("catalog.urls")),
     path("audit/", include("audit.urls")),
     path("compliance/", include("remediation.urls")),
@@ -38,7 +38,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
-handler400 = "portal.errors.bad_request"
-handler403 = "portal.errors.forbidden"
-handler404 = "portal.errors.not_found"
-handler500 = "portal.errors.server_error"
+handler400 = "portal.views.errors.bad_request"
+handler403 = "portal.views.errors.forbidden"
+handler404 = "portal.views.errors.not_found"
+handler500 = "portal.views.errors.server_error"

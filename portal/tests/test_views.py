@@ -58,7 +58,7 @@ def test_it_renders_the_403_page(client, people):
 def test_it_renders_the_500_page_without_context():
     from django.test import RequestFactory
 
-    from portal.errors import server_error
+    from portal.views.errors import server_error
 
     response = server_error(RequestFactory().get("/boom"))
     assert response.status_code == 500
