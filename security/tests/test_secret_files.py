@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from portal.config import Settings
+from portal.environment import Settings
 from security.tests.test_headers import ROOT
 
 SECRETS = ["SECRET_KEY", "DATABASE_URL", "CELERY_BROKER_URL", "EMAIL_URL", "TICKETS_JIRA_TOKEN",
