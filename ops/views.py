@@ -1,5 +1,3 @@
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -10,7 +8,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from ops import access, selectors
 from ops.metrics import metrics_text
 from portal.health import HEARTBEAT_STALE_AFTER
-from portal.roles import is_admin
+from portal.roles import admin_check, admin_required
 from portal.selectors import heartbeat_get
 
 
@@ -25,15 +23,12 @@ def metrics(request: HttpRequest) -> HttpResponse:
                                     "METRICS_TOKEN as a bearer token.\n", status=401, content_type="text/plain")
             response["WWW-Authenticate"] = 'Bearer realm="metrics"'
             return response
-        if not is_admin(user):
-            raise PermissionDenied
+        admin_check(user)
     return HttpResponse(metrics_text(), content_type=CONTENT_TYPE_LATEST)
 
 
-@login_required
+@admin_required
 def overview(request: HttpRequest) -> HttpResponse:
-    if not is_admin(request.user):
-        raise PermissionDenied
     try:
         depths, broker_error = selectors.queue_depths(), ""
     except Exception as exc:  # noqa: BLE001 — the page shows a broker that is down
