@@ -2,7 +2,13 @@ from django.apps import AppConfig
 
 
 class OpsConfig(AppConfig):
-    """Operations: /metrics for Prometheus, request ids in logs and tasks, a row for every periodic run."""
+    """Operations: /metrics for Prometheus, request ids in logs and tasks, a row for every periodic run.
+
+    models and services (the rows of periodic task runs); selectors (reads for /metrics and the operations page);
+    metrics (the Prometheus collector) and access (who may read /metrics); views (/metrics and the operations page,
+    routed by metrics_urls and urls); request_id, middleware and logs (the request id in every log line);
+    task_signals (the request id carried into tasks, a row per periodic run).
+    """
 
     default_auto_field = "django.db.models.BigAutoField"
     name = "ops"

@@ -3,6 +3,17 @@ from django.db.models.signals import post_migrate
 
 
 class PortalConfig(AppConfig):
+    """People, teams and AWS accounts, and what every app stands on.
+
+    models; services (writes) and selectors (reads scoped to the caller); roles (the three roles, `admin_required`
+    and `admin_check`); forms and auth_forms (the login form); views/ (home with the health pages, notifications,
+    teams, accounts, errors: Django's error handlers); api/ (serializers, views, urls, and the API's shared
+    routers, parsers, permissions, renderers, exceptions and schema hooks); aws (the one boto3 boundary);
+    notifications (telling people); health; settings read through environment (typed reads of the environment);
+    request_values, json_text and validation (input refused or explained, never a 500); seeding and demo; celery
+    and tasks.
+    """
+
     name = "portal"
     verbose_name = "Portal: people, teams and accounts"
 
