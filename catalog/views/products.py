@@ -32,7 +32,8 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "versions": versions,
         "diagram": diagram,
         "newest": newest,
-        "constraints": product.constraints.select_related("portfolio") if sees_everything(request.user) else [],
+        "constraints": selectors.constraints_visible_to(user=request.user).filter(product=product).select_related(
+            "portfolio"),
         "teams": selectors.teams_granted(product=product),
     }
     return render(request, "catalog/product_detail.html", ctx)
