@@ -9,7 +9,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -18,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from portal.json_text import json_parse
 from portal.roles import is_admin
 from portal.validation import error_sentence, errors_to_form
-from remediation import dryrun, dryrun_signatures, services
+from remediation import dryrun, dryrun_signatures, selectors, services
 from remediation.forms import DryRunForm, PolicyForm
 from remediation.models import ActionStatus, DryRun, Policy, PolicyMode
 
@@ -41,24 +40,13 @@ def _admin(request: HttpRequest) -> None:
 
 @login_required
 def policy_list(request: HttpRequest) -> HttpResponse:
-    since = timezone.now() - timedelta(days=1)
-    policies = Policy.objects.select_related("rule").annotate(
-        done=Count("runs", filter=Q(runs__created__gte=since, runs__status=ActionStatus.SUCCEEDED)),
-        dry=Count("runs", filter=Q(runs__created__gte=since, runs__status=ActionStatus.DRY_RUN)),
-        failed=Count("runs", filter=Q(runs__created__gte=since, runs__status__in=[
-            ActionStatus.FAILED, ActionStatus.HELD])))
     kind = request.GET.get("kind")
-    if kind == "event":
-        policies = policies.exclude(event_pattern=None)
-    elif kind == "rule":
-        policies = policies.filter(event_pattern=None)
+    policies = selectors.policies_with_recent_runs(kind=kind)
     return render(request, "remediation/policy_list.html", {"policies": policies, "kind": kind})
 
 
 @login_required
 def policy_detail(request: HttpRequest, name: str) -> HttpResponse:
-    from remediation.remediate import actions_visible_to
-
     policy = _policy(name)
     history = list(policy.history.all()[:20])
     versions = []
@@ -70,7 +58,7 @@ def policy_detail(request: HttpRequest, name: str) -> HttpResponse:
     return render(request, "remediation/policy_detail.html", {
         "policy": policy, "pattern": json.dumps(policy.event_pattern, indent=2) if policy.event_pattern else "",
         "actions": json.dumps(policy.actions, indent=2), "versions": versions, "modes": MODE_BUTTONS,
-        "runs": actions_visible_to(user=request.user).filter(policy=policy)[:50]})
+        "runs": selectors.actions_visible_to(user=request.user).filter(policy=policy)[:50]})
 
 
 def _pattern_in_address(request: HttpRequest) -> dict | None:
@@ -186,15 +174,8 @@ def pattern_test(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def action_list(request: HttpRequest) -> HttpResponse:
-    from remediation.remediate import actions_visible_to
-
-    runs = actions_visible_to(user=request.user)
-    filters = {k: request.GET[k] for k in ("status", "policy", "resource_id", "action", "mode") if request.GET.get(k)}
-    if "policy" in filters:
-        runs = runs.filter(policy__name=filters["policy"])
-    for key in ("status", "resource_id", "action", "mode"):
-        if key in filters:
-            runs = runs.filter(**{key: filters[key]})
+    filters = {k: request.GET[k] for k in selectors.ACTION_FILTERS if request.GET.get(k)}
+    runs = selectors.actions_filter(selectors.actions_visible_to(user=request.user), filters)
     page = Paginator(runs, 50).get_page(request.GET.get("page"))
     return render(request, "remediation/action_list.html", {
         "page": page, "filters": filters, "statuses": ActionStatus.choices,
@@ -222,12 +203,12 @@ def dry_run_list(request: HttpRequest) -> HttpResponse:
                 errors_to_form(form, exc)
             else:
                 return redirect(dry_run)
-    page = Paginator(dryrun.dry_runs_visible_to(user=request.user), 25).get_page(request.GET.get("page"))
+    page = Paginator(selectors.dry_runs_visible_to(user=request.user), 25).get_page(request.GET.get("page"))
     return render(request, "remediation/dry_run_list.html", {"form": form, "page": page})
 
 
 def _dry_run(request: HttpRequest, pk: int) -> DryRun:
-    found = dryrun.dry_runs_visible_to(user=request.user).filter(pk=pk).first()
+    found = selectors.dry_runs_visible_to(user=request.user).filter(pk=pk).first()
     if found is None:
         raise Http404("No such dry run")
     return found
@@ -236,7 +217,7 @@ def _dry_run(request: HttpRequest, pk: int) -> DryRun:
 @login_required
 def dry_run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     dry_run = _dry_run(request, pk)
-    report = dryrun.report_for(dry_run, user=request.user)
+    report = selectors.dry_run_report_for(dry_run, user=request.user)
     chains: dict[int, list] = {}
     for entry in report.get("actions", []):
         entry["parameters_json"] = json.dumps(entry["parameters"], indent=1) if entry["parameters"] else ""

@@ -187,17 +187,6 @@ RULE_FIXES = {
 }
 
 
-def actions_visible_to(*, user: Any):
-    from portal.roles import is_developer, sees_everything
-
-    runs = ActionRun.objects.select_related("policy", "requested_by")
-    if sees_everything(user):
-        return runs
-    if is_developer(user):
-        return runs.filter(account_id__in=user.teams.values("accounts__account_id"))
-    return runs.none()
-
-
 def fix_request(*, finding: Finding, action_name: str, user: Any) -> ActionRun:
     """An admin's one-click fix of a finding: one enforce run, by hand (a second click on the same finding and
     action is the same run)."""

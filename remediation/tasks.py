@@ -15,10 +15,10 @@ def evaluate_resources(resource_ids: list[int]) -> int:
 @shared_task(name="remediation.tasks.evaluate_periodic", ignore_result=True)
 def evaluate_periodic() -> int:
     """Account-level rules, every resource again with the IAM credential report, then a trend sample."""
-    from remediation import compliance, dashboard
+    from remediation import compliance, services
 
     count = compliance.accounts_evaluate()
-    dashboard.sample_record()
+    services.sample_record()
     return count
 
 

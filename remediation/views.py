@@ -16,15 +16,15 @@ from audit.models import ConfigResource, ItemStatus
 from portal.json_text import json_parse
 from portal.roles import is_admin
 from portal.validation import errors_to_form
-from remediation import dashboard, services
+from remediation import dashboard, selectors, services
 from remediation.compliance import account_context, view_of
 from remediation.forms import ExceptionForm, RuleForm
 from remediation.models import Rule
 
 
 def _findings(request: HttpRequest):
-    findings = dashboard.findings_visible_to(user=request.user)
-    return dashboard.findings_filter(findings, request.GET)
+    findings = selectors.findings_visible_to(user=request.user)
+    return selectors.findings_filter(findings, request.GET)
 
 
 @login_required
@@ -33,7 +33,7 @@ def compliance_dashboard(request: HttpRequest) -> HttpResponse:
         findings = _findings(request)
     except ValueError as exc:
         messages.error(request, str(exc))
-        findings = dashboard.findings_visible_to(user=request.user).none()
+        findings = selectors.findings_visible_to(user=request.user).none()
     fmt = request.GET.get("format")
     if fmt == "csv":
         response = HttpResponse(dashboard.export_csv(findings), content_type="text/csv")
@@ -56,7 +56,7 @@ def finding_list(request: HttpRequest) -> HttpResponse:
     try:
         findings = _findings(request)
     except ValueError as exc:
-        error, findings = str(exc), dashboard.findings_visible_to(user=request.user).none()
+        error, findings = str(exc), selectors.findings_visible_to(user=request.user).none()
     page = Paginator(findings, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -67,7 +67,7 @@ def finding_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def rule_list(request: HttpRequest) -> HttpResponse:
-    rows = {r["key"]: r for r in dashboard.summary(dashboard.findings_visible_to(user=request.user))["by_rule"]}
+    rows = {r["key"]: r for r in dashboard.summary(selectors.findings_visible_to(user=request.user))["by_rule"]}
     rules = [(rule, rows.get(rule.name)) for rule in Rule.objects.all()]
     return render(request, "remediation/rule_list.html", {"rules": rules})
 
@@ -77,7 +77,7 @@ def rule_detail(request: HttpRequest, name: str) -> HttpResponse:
     rule = Rule.objects.filter(name=name).first()
     if rule is None:
         raise Http404("No such rule")
-    findings = dashboard.findings_visible_to(user=request.user).filter(rule=rule).order_by("status", "resource_id")
+    findings = selectors.findings_visible_to(user=request.user).filter(rule=rule).order_by("status", "resource_id")
     return render(request, "remediation/rule_detail.html", {
         "rule": rule, "findings": findings[:200], "definition": json.dumps(rule.definition, indent=2),
         "parameters": json.dumps(rule.parameters, indent=2), "history": rule.history.all()[:20]})
@@ -146,7 +146,7 @@ def rule_test(request: HttpRequest) -> HttpResponse:
 @login_required
 def exception_list(request: HttpRequest) -> HttpResponse:
     return render(request, "remediation/exception_list.html",
-                  {"exceptions": dashboard.exceptions_visible_to(user=request.user), "now": timezone.now()})
+                  {"exceptions": selectors.exceptions_visible_to(user=request.user), "now": timezone.now()})
 
 
 @login_required
