@@ -18,7 +18,7 @@ class RemediationConfig(AppConfig):
             if source not in TIMELINE_SOURCES:
                 TIMELINE_SOURCES.append(source)
         from catalog.launch_checks import LAUNCH_CHECKS
-        from remediation.guardrails import launch_guardrails
+        from remediation.launch_guardrails import launch_guardrails
 
         if launch_guardrails not in LAUNCH_CHECKS:
             LAUNCH_CHECKS.append(launch_guardrails)

@@ -35,7 +35,7 @@ from remediation.models import (
     PolicyMode,
 )
 from remediation import dryrun_signatures
-from remediation.replay import OUTCOMES, WOULD_RUN, Replay
+from remediation.dryrun_replay import OUTCOMES, WOULD_RUN, Replay
 
 log = logging.getLogger(__name__)
 

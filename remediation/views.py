@@ -183,13 +183,13 @@ def finding_fix(request: HttpRequest, pk: int) -> HttpResponse:
     from remediation.actions import actions_for
     from remediation.actions.base import Target
     from remediation.models import Finding
-    from remediation.remediate import fix_request
+    from remediation.policy_runs import fix_request
     from remediation.tasks import action_chain
 
     finding = Finding.objects.select_related("rule").filter(pk=pk, status="NON_COMPLIANT").first()
     if finding is None:
         raise Http404("No such non-compliant finding")
-    from remediation.remediate import RULE_FIXES
+    from remediation.policy_runs import RULE_FIXES
 
     preferred = RULE_FIXES.get(finding.rule.source)
     choices = sorted((a for a in actions_for(finding.resource_type) if a.name != "notify"),

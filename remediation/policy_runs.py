@@ -1,4 +1,4 @@
-"""Remediation: policies turn non-compliant findings and matching CloudTrail events into action runs.
+"""Policy runs: policies turn non-compliant findings and matching CloudTrail events into action runs.
 
 Each run is a row claimed by a conditional update (the same trigger twice is one run: a unique dedupe key), runs
 as the account's portal role through the AWS boundary, and in dry_run records its plan without changing
