@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from audit import inventory, selectors
+from audit import selectors, timeline
 from audit.models import LogFile, LogFileStatus
 from audit.tasks import cloudtrail_ingest_file
 from portal.roles import sees_everything
@@ -36,11 +36,11 @@ def event_detail(request: HttpRequest, event_id: str) -> HttpResponse:
     if event is None:
         raise Http404("No such event")
     pretty = json.dumps(event.raw, indent=2, sort_keys=True, default=str)
-    links = inventory.event_configuration_links(event)
+    links = selectors.event_configuration_links(event)
     touched = []
     for r in event.resources.all():
         resource, item = links.get(r.resource_id, (None, None))
-        touched.append((r, resource, item, inventory.item_url(resource, item) if resource else ""))
+        touched.append((r, resource, item, timeline.item_url(resource, item) if resource else ""))
     return render(request, "audit/event_detail.html", {"event": event, "pretty": pretty, "touched": touched})
 
 

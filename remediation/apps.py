@@ -7,7 +7,7 @@ class RemediationConfig(AppConfig):
     name = "remediation"
 
     def ready(self) -> None:
-        from audit.inventory import TIMELINE_SOURCES
+        from audit.timeline import TIMELINE_SOURCES
         from audit import handoffs
         from audit.signals import configuration_recorded
         from remediation import receivers, timeline

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from audit.config.base import Snapshot
-from audit.inventory import resource_timeline
+from audit.selectors import resource_timeline
 from audit.models import ConfigResource
 from audit.recorder import snapshots_record
 from portal.models import Account

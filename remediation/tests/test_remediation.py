@@ -2,7 +2,7 @@
 
 import pytest
 
-from audit.inventory import resource_timeline
+from audit.selectors import resource_timeline
 from audit.models import ConfigResource
 from portal import aws
 from portal.models import Notification
