@@ -1,4 +1,5 @@
-"""Inventory pages: the resource list with counts, a resource's timeline, and the recorder's own state."""
+"""Inventory pages: the resource list with counts, a resource's timeline and past states, and the recorder's own
+state with its scans."""
 
 import json
 
@@ -18,7 +19,7 @@ from audit.config.registry import recorded_types
 from audit.models import RecorderRun, RecorderState
 from audit.tasks import recorder_run
 from portal.models import Account
-from portal.roles import is_admin, sees_everything
+from portal.roles import admin_required, sees_everything
 
 
 @login_required
@@ -89,11 +90,9 @@ def recorder_status(request: HttpRequest) -> HttpResponse:
     return render(request, template, ctx)
 
 
-@login_required
+@admin_required
 @require_POST
 def recorder_scan(request: HttpRequest, account_id: str) -> HttpResponse:
-    if not is_admin(request.user):
-        raise PermissionDenied
     account = get_object_or_404(Account, account_id=account_id)
     run = recorder_runs.scan_request(account=account, user=request.user)
     if run is None:
