@@ -1,4 +1,4 @@
-"""Rules, findings, signatures, alerts, remediation policies and actions (issues 7 to 9)."""
+"""Where remediation plugs into the others' registries (the app itself: see remediation/__init__.py)."""
 
 from django.apps import AppConfig
 
