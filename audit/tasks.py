@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import IntegrityError
 from django.utils import timezone
 
-from audit import services, sources
+from audit import cloudtrail_delivery, services
 from audit.models import LogFile, LogFileStatus
 from portal import aws
 from portal.models import Account
@@ -28,11 +28,11 @@ def cloudtrail_poll() -> int:
     for account_id in sorted(account_ids):
         try:
             for _ in range(POLL_ROUNDS):  # a backlog drains at up to POLL_ROUNDS × 10 files per poll
-                batch = list(sources.new_files(account_id=account_id))
+                batch = list(cloudtrail_delivery.new_files(account_id=account_id))
                 for new in batch:
                     LogFile.objects.get_or_create(bucket=new.bucket, key=new.key, defaults={"account_id": account_id})
                     cloudtrail_ingest_file.delay(account_id, new.bucket, new.key)
-                    sources.forget_message(account_id=account_id, receipt=new.receipt)
+                    cloudtrail_delivery.forget_message(account_id=account_id, receipt=new.receipt)
                     found += 1
                 if not batch:
                     break
@@ -48,7 +48,7 @@ def cloudtrail_ingest_file(account_id: str, bucket: str, key: str) -> None:
     if log_file is None:
         return  # done already, or another worker has it
     try:  # what is stored is handed on batch by batch (audit.handoffs), so a broken read loses nothing
-        stream = sources.open_object(account_id=account_id, bucket=bucket, key=key)
+        stream = cloudtrail_delivery.open_object(account_id=account_id, bucket=bucket, key=key)
         services.logfile_ingest(log_file=log_file, stream=stream, act_on_writes=True)
     except aws.ClientError as exc:  # AWS refused (the object is gone, access denied): nothing to retry
         services.logfile_quarantine(log_file=log_file, reason=f"cannot read the object: {aws.error_code(exc)}")
@@ -86,7 +86,7 @@ def events_purge() -> int:
 @shared_task(name="audit.tasks.cloudtrail_lookup_poll", ignore_result=True)
 def cloudtrail_lookup_poll() -> int:
     """For accounts read through LookupEvents: everything since the newest event stored for them."""
-    from audit.lookup import lookup_records
+    from audit.cloudtrail.lookup import lookup_records
     from audit.models import CloudTrailEvent
 
     stored = 0

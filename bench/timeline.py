@@ -26,7 +26,7 @@ from django.test import Client
 from django.test.utils import override_settings
 from django.urls import include, path
 
-from audit import inventory
+from audit import selectors
 from audit.config.base import Relationship, Snapshot
 from audit.models import CloudTrailEvent, ConfigResource, EventResource
 from audit.recorder import snapshots_record
@@ -123,12 +123,12 @@ def _phases(resource: ConfigResource) -> tuple[float, float, float, float]:
 
     from audit.api.serializers import TimelineEntrySerializer
 
-    entries = inventory.resource_timeline(resource, limit=1000)[0]
+    entries = selectors.resource_timeline(resource, limit=1000)[0]
     data = TimelineEntrySerializer(entries, many=True).data
-    return (_median_ms(lambda: inventory.resource_timeline(resource, limit=1000)),
+    return (_median_ms(lambda: selectors.resource_timeline(resource, limit=1000)),
             _median_ms(lambda: TimelineEntrySerializer(entries, many=True).data),
             _median_ms(lambda: JSONRenderer().render(data)),
-            _median_ms(lambda: inventory.related_resources(resource)))
+            _median_ms(lambda: selectors.related_resources(resource)))
 
 
 class _GcMeter:

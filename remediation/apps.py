@@ -1,4 +1,4 @@
-"""Rules, findings, signatures, alerts, remediation policies and actions (issues 7 to 9)."""
+"""Where remediation plugs into the others' registries (the app itself: see remediation/__init__.py)."""
 
 from django.apps import AppConfig
 
@@ -7,7 +7,7 @@ class RemediationConfig(AppConfig):
     name = "remediation"
 
     def ready(self) -> None:
-        from audit.inventory import TIMELINE_SOURCES
+        from audit.timeline import TIMELINE_SOURCES
         from audit import handoffs
         from audit.signals import configuration_recorded
         from remediation import receivers, timeline
@@ -18,7 +18,7 @@ class RemediationConfig(AppConfig):
             if source not in TIMELINE_SOURCES:
                 TIMELINE_SOURCES.append(source)
         from catalog.launch_checks import LAUNCH_CHECKS
-        from remediation.guardrails import launch_guardrails
+        from remediation.launch_guardrails import launch_guardrails
 
         if launch_guardrails not in LAUNCH_CHECKS:
             LAUNCH_CHECKS.append(launch_guardrails)

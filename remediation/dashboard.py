@@ -1,4 +1,5 @@
-"""Reads for the compliance dashboard: counts by rule, account, team and type, the trend, and HIPAA safeguards."""
+"""The compliance dashboard's figures: counts by rule, account, team and type, HIPAA safeguards, the trend and its
+SVG chart, the CSV and JSON exports."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet, Value
 from django.utils import timezone
 
-from portal.roles import User, is_developer, sees_everything
-from remediation.models import Compliance, ComplianceSample, Finding, Rule, RuleException
+from remediation.models import Compliance, ComplianceSample, Finding
+from remediation.selectors import active_exception
 
 # HIPAA Security Rule safeguards (45 CFR 164.308 administrative, 164.312 technical) and the rules that give
 # evidence for each, in the spirit of AWS's "Operational Best Practices for HIPAA Security" conformance pack
@@ -38,68 +39,15 @@ HIPAA: list[tuple[str, str, tuple[str, ...]]] = [
     ("164.312(e)(1)", "Transmission security", ("restricted-ssh", "restricted-common-ports",
                                                 "vpc-sg-open-only-to-authorized-ports")),
 ]
-FILTERS = ("rule", "status", "resource_id", "account_id", "resource_type", "team", "excepted")
 
 
-def findings_visible_to(*, user: User) -> QuerySet[Finding]:
-    findings = Finding.objects.select_related("rule", "team", "excepted_by")
-    if sees_everything(user):
-        return findings
-    if is_developer(user):
-        return findings.filter(account_id__in=user.teams.values("accounts__account_id"))
-    return findings.none()
-
-
-def exceptions_visible_to(*, user: User) -> QuerySet[RuleException]:
-    """Developers see the exceptions that concern their teams: their accounts, their teams, resources recorded in
-    their accounts, and tag exceptions (which apply everywhere)."""
-    from audit.models import ConfigResource
-
-    exceptions = RuleException.objects.select_related("rule", "created_by")
-    if sees_everything(user):
-        return exceptions
-    if not is_developer(user):
-        return exceptions.none()
-    accounts = user.teams.values("accounts__account_id")
-    S = RuleException.Scope
-    return exceptions.filter(
-        Q(scope=S.TAG) | Q(scope=S.ACCOUNT, value__in=accounts) | Q(scope=S.TEAM, value__in=user.teams.values("slug"))
-        | Q(scope=S.RESOURCE, value__in=ConfigResource.objects.filter(account_id__in=accounts).values("resource_id")))
-
-
-def findings_filter(findings: QuerySet[Finding], params) -> QuerySet[Finding]:
-    get = lambda name: (params.get(name) or "").strip()  # noqa: E731
-    if get("rule"):
-        findings = findings.filter(rule__name=get("rule"))
-    if get("status"):
-        if get("status") not in Compliance.values:
-            raise ValueError(f"status: give one of {', '.join(Compliance.values)}")
-        findings = findings.filter(status=get("status"))
-    for name in ("resource_id", "account_id", "resource_type"):
-        if get(name):
-            findings = findings.filter(**{name: get(name)})
-    if get("team"):
-        findings = findings.filter(team__slug=get("team"))
-    if get("excepted") == "true":
-        findings = findings.filter(_active_exception())
-    elif get("excepted") == "false":
-        findings = findings.exclude(_active_exception())
-    elif get("excepted"):
-        raise ValueError("excepted: give true or false")
-    return findings
-
-
-def _active_exception() -> Q:
-    """An exception counts only until it expires (the next evaluation then drops it)."""
-    return Q(excepted_by__isnull=False, excepted_by__expires__gt=timezone.now())
-
-
-def _counts(findings: QuerySet[Finding], field: str) -> list[dict[str, Any]]:
+def counts_by(findings: QuerySet[Finding], field: str) -> list[dict[str, Any]]:
+    """Compliant, non-compliant, excepted and insufficient-data findings and the share compliant, per `field`."""
     violating = Q(status=Compliance.NON_COMPLIANT)
     rows = findings.order_by().values(field).annotate(
         compliant=Count("pk", filter=Q(status=Compliance.COMPLIANT)),
-        non_compliant=Count("pk", filter=violating & ~_active_exception()),
-        excepted=Count("pk", filter=violating & _active_exception()),
+        non_compliant=Count("pk", filter=violating & ~active_exception()),
+        excepted=Count("pk", filter=violating & active_exception()),
         insufficient=Count("pk", filter=Q(status=Compliance.INSUFFICIENT_DATA)),
     ).order_by(field)
     out = []
@@ -112,18 +60,18 @@ def _counts(findings: QuerySet[Finding], field: str) -> list[dict[str, Any]]:
 
 
 def summary(findings: QuerySet[Finding]) -> dict[str, Any]:
-    return {"by_rule": _counts(findings, "rule__name"), "by_account": _counts(findings, "account_id"),
-            "by_team": _counts(findings, "team__name"), "by_type": _counts(findings, "resource_type"),
+    return {"by_rule": counts_by(findings, "rule__name"), "by_account": counts_by(findings, "account_id"),
+            "by_team": counts_by(findings, "team__name"), "by_type": counts_by(findings, "resource_type"),
             "totals": totals(findings)}
 
 
 def totals(findings: QuerySet[Finding]) -> dict[str, Any]:
-    rows = _counts(findings.annotate(everything=Value(1)), "everything")
+    rows = counts_by(findings.annotate(everything=Value(1)), "everything")
     return rows[0] if rows else {"compliant": 0, "non_compliant": 0, "excepted": 0, "insufficient": 0, "share": None}
 
 
 def hipaa(findings: QuerySet[Finding]) -> list[dict[str, Any]]:
-    by_rule = {row["key"]: row for row in _counts(findings, "rule__name")}
+    by_rule = {row["key"]: row for row in counts_by(findings, "rule__name")}
     out = []
     for safeguard, title, rules in HIPAA:
         rows = [by_rule[name] for name in rules if name in by_rule]
@@ -161,17 +109,6 @@ def trend_svg_points(points: list[dict[str, Any]], width: int = 1000, height: in
                        "non_compliant": p["non_compliant"]})
     return {"line": " ".join(f"{c['x']},{c['y']}" for c in coords), "dots": coords, "width": width,
             "height": height}
-
-
-def sample_record() -> int:
-    """Counts per rule now, for the trend."""
-    now = timezone.now()
-    rows = _counts(Finding.objects.all(), "rule__name")
-    rules = dict(Rule.objects.values_list("name", "pk"))
-    ComplianceSample.objects.bulk_create([
-        ComplianceSample(time=now, rule_id=rules[r["key"]], compliant=r["compliant"],
-                         non_compliant=r["non_compliant"], excepted=r["excepted"]) for r in rows if r["key"] in rules])
-    return len(rows)
 
 
 EXPORT_FIELDS = ("rule", "status", "excepted", "annotation", "resource_type", "resource_id", "account_id", "region",

@@ -27,7 +27,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from portal.models import Account
 from remediation.models import (
     ActionRun,
     ActionStatus,
@@ -36,7 +35,7 @@ from remediation.models import (
     PolicyMode,
 )
 from remediation import dryrun_signatures
-from remediation.replay import OUTCOMES, WOULD_RUN, Replay
+from remediation.dryrun_replay import OUTCOMES, WOULD_RUN, Replay
 
 log = logging.getLogger(__name__)
 
@@ -179,35 +178,8 @@ def dry_run_apply(*, dry_run: DryRun, user: Any) -> list[int]:
 
 # --- reading one ------------------------------------------------------------------------------------------
 
-def dry_runs_visible_to(*, user: Any):
-    """Everyone signed in sees dry runs; a developer's view of a report is cut to their teams' accounts."""
-    return DryRun.objects.select_related("requested_by", "applied_by").prefetch_related("policies")
-
-
-def report_for(dry_run: DryRun, *, user: Any) -> dict[str, Any]:
-    """The report as this person may read it: a developer sees the actions and the example alerts on their teams'
-    accounts only, and not the portal-wide compliance figures."""
-    from portal.roles import sees_everything
-
-    report = dict(dry_run.report or {})
-    if not report or sees_everything(user):
-        return report
-    mine = set(Account.objects.filter(team__in=user.teams.all()).values_list("account_id", flat=True))
-    report["actions"] = [a for a in report.get("actions", []) if a["target"]["account_id"] in mine]
-    kept = {(a["policy"], a["action"], a["target"]["resource_id"]) for a in report["actions"]}
-    differences = dict(report.get("differences") or {})
-    for key in ("same", "only_dry_run"):
-        differences[key] = [d for d in differences.get(key, []) if (d["policy"], d["action"], d["resource_id"]) in kept]
-    differences["only_active"] = [d for d in differences.get("only_active", []) if ActionRun.objects.filter(
-        pk=d["run"], account_id__in=mine).exists()]
-    report["differences"] = differences
-    report["compliance"] = []
-    report["signatures"] = [{**row, "examples": [e for e in row["examples"] if e["account_id"] in mine]}
-                            for row in report.get("signatures", [])]
-    return report
-
-
 def counts(report: dict[str, Any]) -> dict[str, int]:
+    """How many of the report's actions had each outcome."""
     out = {outcome: 0 for outcome in OUTCOMES}
     for entry in report.get("actions", []):
         out[entry["outcome"]] = out.get(entry["outcome"], 0) + 1

@@ -1,4 +1,5 @@
-"""Writes: rules (validated before they are stored) and exceptions."""
+"""Writes: rules (validated before they are stored), exceptions, the trend's samples, policies (a new version per
+change)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from audit.models import ConfigResource, ItemStatus
-from remediation.models import Rule, RuleException
+from remediation.dashboard import counts_by
+from remediation.models import ComplianceSample, Finding, Rule, RuleException
 
 
 def _check(kind: str, source: str, parameters: dict[str, Any], definition: dict[str, Any]) -> None:
@@ -94,6 +96,17 @@ def exception_create(*, rule: Rule | None, scope: str, value: str, reason: str, 
 
 def current_resource_ids() -> list[int]:
     return list(ConfigResource.objects.exclude(status=ItemStatus.DELETED).values_list("pk", flat=True))
+
+
+def sample_record() -> int:
+    """Counts per rule now, for the trend."""
+    now = timezone.now()
+    rows = counts_by(Finding.objects.all(), "rule__name")
+    rules = dict(Rule.objects.values_list("name", "pk"))
+    ComplianceSample.objects.bulk_create([
+        ComplianceSample(time=now, rule_id=rules[r["key"]], compliant=r["compliant"],
+                         non_compliant=r["non_compliant"], excepted=r["excepted"]) for r in rows if r["key"] in rules])
+    return len(rows)
 
 
 # --- remediation policies ---

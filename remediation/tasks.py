@@ -15,10 +15,10 @@ def evaluate_resources(resource_ids: list[int]) -> int:
 @shared_task(name="remediation.tasks.evaluate_periodic", ignore_result=True)
 def evaluate_periodic() -> int:
     """Account-level rules, every resource again with the IAM credential report, then a trend sample."""
-    from remediation import compliance, dashboard
+    from remediation import compliance, services
 
     count = compliance.accounts_evaluate()
-    dashboard.sample_record()
+    services.sample_record()
     return count
 
 
@@ -37,9 +37,9 @@ def evaluate_rule(rule_id: int | None) -> int:
 
 @shared_task(name="remediation.tasks.remediate_findings", ignore_result=True)
 def remediate_findings(finding_ids: list[int]) -> int:
-    from remediation import remediate
+    from remediation import policy_runs
 
-    runs = remediate.findings_remediate(finding_ids)
+    runs = policy_runs.findings_remediate(finding_ids)
     for run_id in runs:
         action_chain.delay(run_id)
     return len(runs)
@@ -49,12 +49,12 @@ def remediate_findings(finding_ids: list[int]) -> int:
 def remediate_events(handoff_id: int) -> int:
     """New writes handed on by ingest, against the event rules."""
     from audit import handoffs
-    from remediation import remediate
+    from remediation import policy_runs
 
     handoff = handoffs.handoff_claim(handoff_id)
     if handoff is None:
         return 0
-    runs = remediate.events_remediate(list(handoff.event_ids))
+    runs = policy_runs.events_remediate(list(handoff.event_ids))
     handoffs.handoff_done(handoff)
     for run_id in runs:
         action_chain.delay(run_id)
@@ -71,10 +71,10 @@ def action_chain(run_id: int) -> int:
 @shared_task(name="remediation.tasks.actions_reconcile", ignore_result=True)
 def actions_reconcile() -> int:
     """Runs a stopped worker left RUNNING, or whose message was lost, handed out again; violations whose request
-    was lost, asked for (see recovery)."""
-    from remediation import recovery
+    was lost, asked for (see run_recovery)."""
+    from remediation import run_recovery
 
-    run_ids = recovery.runs_reconcile() + recovery.findings_unremediated()
+    run_ids = run_recovery.runs_reconcile() + run_recovery.findings_unremediated()
     for run_id in run_ids:
         action_chain.delay(run_id)
     return len(run_ids)

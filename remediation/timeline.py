@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from audit.inventory import Entry
+from audit.timeline import Entry
 from audit.models import ConfigResource
 from remediation.models import FindingChange
 

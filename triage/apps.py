@@ -11,7 +11,7 @@ class TriageConfig(AppConfig):
         from audit import handoffs
 
         handoffs.register("triage.tasks.match_events", writes_only=False)
-        from audit.inventory import TIMELINE_SOURCES
+        from audit.timeline import TIMELINE_SOURCES
         from triage.timeline import alert_entries
 
         if alert_entries not in TIMELINE_SOURCES:

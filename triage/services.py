@@ -180,7 +180,7 @@ def _who(event: CloudTrailEvent, view: EventView) -> tuple[Team | None, str]:
 def _remediate(alert: Alert, occurrence: Occurrence) -> None:
     """The chain's remediation steps (any step that is not an output), when the alert is new or comes back:
     enforced action runs on what the event touched, carried out by the remediation worker once committed."""
-    from remediation.remediate import alert_actions_request
+    from remediation.policy_runs import alert_actions_request
     from remediation.tasks import action_chain
 
     steps = [s["action"] for s in alert.signature.actions if s.get("action") not in OUTPUT_ACTIONS]

@@ -8,7 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
-from audit import inventory, selectors
+from audit import selectors
 from audit.api.serializers import (
     ConfigurationItemSerializer,
     EventDetailSerializer,
@@ -45,7 +45,8 @@ class EventViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 @extend_schema_view(list=extend_schema(parameters=[
-    OpenApiParameter(name, str, description=f"Filter by {name.replace('_', ' ')}") for name in inventory.FILTERS]))
+    OpenApiParameter(name, str, description=f"Filter by {name.replace('_', ' ')}")
+    for name in selectors.RESOURCE_FILTERS]))
 class ResourceViewSet(viewsets.ReadOnlyModelViewSet):
     """The recorded inventory; developers see their teams' accounts only."""
 
@@ -53,11 +54,11 @@ class ResourceViewSet(viewsets.ReadOnlyModelViewSet):
         return ResourceDetailSerializer if self.action == "retrieve" else ResourceSerializer
 
     def get_queryset(self):
-        resources = inventory.resources_visible_to(user=self.request.user)
+        resources = selectors.resources_visible_to(user=self.request.user)
         if self.action != "list":
             return resources
         try:
-            return inventory.resources_filter(resources, self.request.query_params)
+            return selectors.resources_filter(resources, self.request.query_params)
         except ValueError as exc:
             raise bad_filter(exc) from None
 
@@ -79,7 +80,7 @@ class ResourceViewSet(viewsets.ReadOnlyModelViewSet):
         limit = params.get("limit", "100")
         if as_id(limit) is None or not 1 <= as_id(limit) <= 1000:
             raise ValidationError({"limit": ["give a whole number from 1 to 1000"]})
-        entries, older = inventory.resource_timeline(resource, before=before, limit=as_id(limit))
+        entries, older = selectors.resource_timeline(resource, before=before, limit=as_id(limit))
         response = Response(TimelineEntrySerializer(entries, many=True).data)
         if older is not None:
             query = urlencode({"before": older.isoformat(), "limit": limit})
@@ -93,7 +94,7 @@ class ResourceViewSet(viewsets.ReadOnlyModelViewSet):
         """The configuration item in effect at `at`: what the resource looked like then."""
         resource = self.get_object()
         try:
-            item = inventory.item_at(resource, request.query_params.get("at") or timezone.now())
+            item = selectors.item_at(resource, request.query_params.get("at") or timezone.now())
         except ValueError as exc:
             raise bad_filter(exc) from None
         if item is None:

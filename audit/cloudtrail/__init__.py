@@ -1,5 +1,5 @@
 """Django-free CloudTrail log handling: object keys, streaming file reader,
-record normalisation and resource extraction."""
+record normalisation and resource extraction, event patterns, LookupEvents paging."""
 
 from .files import BadLogFile, LogKey, iter_records, parse_key
 from .records import BadRecord, NormalizedEvent, normalize, unwrap, unwrap_all

@@ -8,7 +8,7 @@ import pytest
 from botocore.exceptions import ResponseStreamingError
 from django.utils import timezone
 
-from audit import handoffs, sources
+from audit import cloudtrail_delivery, handoffs
 from audit.models import CloudTrailEvent, EventHandoff, RunStatus
 from audit.services import records_ingest
 from audit.tasks import cloudtrail_ingest_file, handoffs_reconcile
@@ -104,7 +104,7 @@ def test_writes_go_to_the_recorder_and_the_event_rules_only_from_the_trail(peopl
 
 def test_a_file_broken_mid_way_has_every_stored_batch_handed_on(people, lost, monkeypatch):
     body = _body(3000)
-    monkeypatch.setattr(sources, "open_object", lambda **kwargs: _BreaksAfter(body, len(body) // 2))
+    monkeypatch.setattr(cloudtrail_delivery, "open_object", lambda **kwargs: _BreaksAfter(body, len(body) // 2))
     with pytest.raises(ResponseStreamingError):
         cloudtrail_ingest_file("111111111111", "guardrail-cloudtrail-111111111111", KEY.format("cut"))
     stored = set(CloudTrailEvent.objects.values_list("event_id", flat=True))

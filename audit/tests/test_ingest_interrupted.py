@@ -10,7 +10,7 @@ import pytest
 from botocore.exceptions import ResponseStreamingError
 from django.utils import timezone
 
-from audit import sources
+from audit import cloudtrail_delivery
 from audit.models import CloudTrailEvent, LogFile, LogFileStatus
 from audit.tasks import cloudtrail_ingest_file, logfiles_reconcile
 
@@ -47,7 +47,7 @@ def test_it_reads_a_file_again_when_the_connection_breaks_mid_file(people, monke
         opened.append(kwargs["key"])
         return _BreaksAfter(body, len(body) // 2) if len(opened) == 1 else io.BytesIO(body)
 
-    monkeypatch.setattr(sources, "open_object", open_object)
+    monkeypatch.setattr(cloudtrail_delivery, "open_object", open_object)
     with pytest.raises(ResponseStreamingError):  # in a worker, autoretry sends it again with a backoff
         cloudtrail_ingest_file("111111111111", BUCKET, KEY.format("cut"))
     log_file = LogFile.objects.get(key=KEY.format("cut"))
@@ -61,7 +61,7 @@ def test_it_reads_a_file_again_when_the_connection_breaks_mid_file(people, monke
 
 
 def test_the_reconciler_sends_again_a_file_whose_message_was_lost(people, monkeypatch):
-    monkeypatch.setattr(sources, "open_object", lambda **kwargs: io.BytesIO(_body(10)))
+    monkeypatch.setattr(cloudtrail_delivery, "open_object", lambda **kwargs: io.BytesIO(_body(10)))
     LogFile.objects.create(bucket=BUCKET, key=KEY.format("lost"), account_id="111111111111")
     LogFile.objects.filter(key=KEY.format("lost")).update(updated=timezone.now() - timedelta(minutes=10))
     assert logfiles_reconcile() == 1

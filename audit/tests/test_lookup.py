@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 import botocore.session
 from botocore.stub import Stubber
 
-from audit.lookup import PAGE_SIZE, Throttle, lookup_records
+from audit.cloudtrail.lookup import PAGE_SIZE, Throttle, lookup_records
 from audit.models import CloudTrailEvent
 from audit.services import records_ingest
 

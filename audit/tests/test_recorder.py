@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from audit.inventory import event_configuration_links, related_resources, resource_timeline
+from audit.selectors import event_configuration_links, related_resources, resource_timeline
 from audit.models import CloudTrailEvent, ConfigResource, ItemStatus, RecorderRun, RecorderState
 from audit.recorder import account_scan
 from audit.tasks import cloudtrail_poll

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from audit.config.base import Relationship, Snapshot
-from audit.inventory import item_at, related_resources, resources_filter, resources_visible_to
+from audit.selectors import item_at, related_resources, resources_filter, resources_visible_to
 from audit.models import ConfigResource, ItemStatus, RecorderState
 from audit.recorder import snapshots_record
 from portal.models import Account
@@ -118,7 +118,7 @@ def test_each_change_has_the_same_causes_on_a_short_page_and_a_long_one(payments
     same calls either way, each counted for the change it led to (and for both, in the capture's own second)."""
     from datetime import UTC, datetime
 
-    from audit.inventory import resource_timeline
+    from audit.selectors import resource_timeline
     from audit.services import records_ingest
 
     start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -208,11 +208,11 @@ class DryRunSerializer(serializers.ModelSerializer):
                   "signatures", "applied", "applied_by"]
 
     def _report(self, dry_run) -> dict:
-        from remediation.dryrun import report_for
+        from remediation.selectors import dry_run_report_for
 
         cache = self.context.setdefault("_reports", {})
         if dry_run.pk not in cache:
-            cache[dry_run.pk] = report_for(dry_run, user=self.context["request"].user)
+            cache[dry_run.pk] = dry_run_report_for(dry_run, user=self.context["request"].user)
         return cache[dry_run.pk]
 
     @extend_schema_field(DryRunActionSerializer(many=True))

@@ -7,7 +7,7 @@ from rest_framework.response import Response
 
 from portal.roles import is_admin
 from portal.validation import bad_filter
-from remediation import dashboard
+from remediation import selectors
 from remediation.api.serializers import (
     ActionRunSerializer,
     DryRunCreateSerializer,
@@ -28,18 +28,19 @@ class AdminWrites(permissions.BasePermission):
 
 
 @extend_schema_view(list=extend_schema(parameters=[
-    OpenApiParameter(name, str, description=f"Filter by {name.replace('_', ' ')}") for name in dashboard.FILTERS]))
+    OpenApiParameter(name, str, description=f"Filter by {name.replace('_', ' ')}")
+    for name in selectors.FINDING_FILTERS]))
 class FindingViewSet(viewsets.ReadOnlyModelViewSet):
     """Compliance findings; developers see their teams' accounts only."""
 
     serializer_class = FindingSerializer
 
     def get_queryset(self):
-        findings = dashboard.findings_visible_to(user=self.request.user)
+        findings = selectors.findings_visible_to(user=self.request.user)
         if self.action != "list":
             return findings
         try:
-            return dashboard.findings_filter(findings, self.request.query_params)
+            return selectors.findings_filter(findings, self.request.query_params)
         except ValueError as exc:
             raise bad_filter(exc) from None
 
@@ -61,7 +62,7 @@ class RuleExceptionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSe
     queryset = RuleException.objects.select_related("rule")  # the schema's model; each request is scoped below
 
     def get_queryset(self):
-        return dashboard.exceptions_visible_to(user=self.request.user)
+        return selectors.exceptions_visible_to(user=self.request.user)
 
 
 class PolicyViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
@@ -80,9 +81,7 @@ class ActionRunViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ActionRunSerializer
 
     def get_queryset(self):
-        from remediation.remediate import actions_visible_to
-
-        runs = actions_visible_to(user=self.request.user)
+        runs = selectors.actions_visible_to(user=self.request.user)
         for name in ("resource_id", "account_id", "status", "action"):
             if self.request.query_params.get(name):
                 runs = runs.filter(**{name: self.request.query_params[name]})
@@ -104,9 +103,7 @@ class DryRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = DryRunSerializer
 
     def get_queryset(self):
-        from remediation.dryrun import dry_runs_visible_to
-
-        return dry_runs_visible_to(user=self.request.user)
+        return selectors.dry_runs_visible_to(user=self.request.user)
 
     @extend_schema(request=DryRunCreateSerializer, responses={201: DryRunCreatedSerializer})
     def create(self, request, *args, **kwargs):

@@ -6,11 +6,11 @@ import pytest
 from django.utils import timezone
 
 from audit.config.base import Snapshot
-from audit.inventory import resource_timeline
+from audit.selectors import resource_timeline
 from audit.models import ConfigResource
 from audit.recorder import snapshots_record
 from portal.models import Account
-from remediation import compliance, dashboard
+from remediation import compliance, dashboard, selectors
 from remediation.demo import rules_demo_seed
 from remediation.models import Finding, Rule, RuleException
 
@@ -60,7 +60,7 @@ def test_exceptions_count_as_such_until_they_expire(payments, people, django_cap
     compliance.resources_evaluate(ConfigResource.objects.values_list("pk", flat=True))
     finding = Finding.objects.get(rule=rule, resource_id="sg-1")
     assert finding.excepted_by == exception and finding.excepted
-    mine = dashboard.findings_visible_to(user=people.auditor).filter(rule=rule)
+    mine = selectors.findings_visible_to(user=people.auditor).filter(rule=rule)
     assert (dashboard.totals(mine)["non_compliant"], dashboard.totals(mine)["excepted"]) == (0, 1)
     RuleException.objects.filter(pk=exception.pk).update(expires=timezone.now() - timedelta(seconds=1))
     # Expired: it stops counting at once, and the next evaluation drops it.

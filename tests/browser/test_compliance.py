@@ -28,7 +28,7 @@ def _groups():
 
 def test_the_dashboard_renders_its_trend_chart(page, live_server, live_people):
     from remediation.compliance import resources_evaluate
-    from remediation.dashboard import sample_record
+    from remediation.services import sample_record
     from remediation.demo import rules_demo_seed
 
     rules_demo_seed()

@@ -39,6 +39,6 @@ def test_a_worker_records_daisys_widened_rule_on_postgresql(sandbox, workers):
     assert item.cause == "EVENT"
     assert any(c["change_type"] == "ADDED" and "0.0.0.0/0" in json.dumps(c["after"]) for c in item.diff), item.diff
     # The inventory's JSON lookups work on PostgreSQL too.
-    from audit.inventory import resources_filter
+    from audit.selectors import resources_filter
 
     assert list(resources_filter(ConfigResource.objects.all(), {"tag": "owner", "resource_id": group})) == []

@@ -1,4 +1,4 @@
-"""Remediation: policies turn non-compliant findings and matching CloudTrail events into action runs.
+"""Policy runs: policies turn non-compliant findings and matching CloudTrail events into action runs.
 
 Each run is a row claimed by a conditional update (the same trigger twice is one run: a unique dedupe key), runs
 as the account's portal role through the AWS boundary, and in dry_run records its plan without changing
@@ -185,17 +185,6 @@ RULE_FIXES = {
     "vpc-flow-logs-enabled": "enable_vpc_flow_logs", "config-recorder-recording": "start_config_recorder",
     "desired-instance-type": "stop_instance", "approved-amis-by-id": "stop_instance",
 }
-
-
-def actions_visible_to(*, user: Any):
-    from portal.roles import is_developer, sees_everything
-
-    runs = ActionRun.objects.select_related("policy", "requested_by")
-    if sees_everything(user):
-        return runs
-    if is_developer(user):
-        return runs.filter(account_id__in=user.teams.values("accounts__account_id"))
-    return runs.none()
 
 
 def fix_request(*, finding: Finding, action_name: str, user: Any) -> ActionRun:

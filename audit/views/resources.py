@@ -1,4 +1,5 @@
-"""Inventory pages: the resource list with counts, a resource's timeline, and the recorder's own state."""
+"""Inventory pages: the resource list with counts, a resource's timeline and past states, and the recorder's own
+state with its scans."""
 
 import json
 
@@ -13,33 +14,33 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
-from audit import inventory, recorder_runs
+from audit import recorder_runs, selectors
 from audit.config.registry import recorded_types
 from audit.models import RecorderRun, RecorderState
 from audit.tasks import recorder_run
 from portal.models import Account
-from portal.roles import is_admin, sees_everything
+from portal.roles import admin_required, sees_everything
 
 
 @login_required
 def resource_list(request: HttpRequest) -> HttpResponse:
-    visible = inventory.resources_visible_to(user=request.user)
+    visible = selectors.resources_visible_to(user=request.user)
     error = ""
     try:
-        resources = inventory.resources_filter(visible, request.GET)
+        resources = selectors.resources_filter(visible, request.GET)
     except ValueError as exc:
         error, resources = str(exc), visible.none()
     page = Paginator(resources, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    counts = inventory.counts_by_type(resources)
+    counts = selectors.counts_by_type(resources)
     ctx = {"page": page, "filters": request.GET, "error": error, "query": query.urlencode(), "counts": counts,
            "top": max([c["count"] for c in counts], default=0), "types": recorded_types()}
     return render(request, "audit/_resource_rows.html" if request.htmx else "audit/resource_list.html", ctx)
 
 
 def _visible_resource(request: HttpRequest, pk: int):
-    resource = inventory.resources_visible_to(user=request.user).filter(pk=pk).first()
+    resource = selectors.resources_visible_to(user=request.user).filter(pk=pk).first()
     if resource is None:
         raise Http404("No such resource")
     return resource
@@ -49,12 +50,12 @@ def _visible_resource(request: HttpRequest, pk: int):
 def resource_detail(request: HttpRequest, pk: int) -> HttpResponse:
     resource = _visible_resource(request, pk)
     before = parse_datetime(request.GET.get("before", "")) if request.GET.get("before") else None
-    timeline, older = inventory.resource_timeline(resource, before=before)
+    timeline, older = selectors.resource_timeline(resource, before=before)
     if request.htmx and before is not None:
         return render(request, "audit/_timeline_entries.html", {"resource": resource, "timeline": timeline,
                                                                 "older": older, "before": before})
     ctx = {"resource": resource, "timeline": timeline, "older": older, "before": before,
-           "related": inventory.related_resources(resource),
+           "related": selectors.related_resources(resource),
            "configuration": json.dumps(resource.configuration, indent=2, sort_keys=True, default=str)}
     return render(request, "audit/resource_detail.html", ctx)
 
@@ -65,7 +66,7 @@ def resource_at(request: HttpRequest, pk: int) -> HttpResponse:
     resource = _visible_resource(request, pk)
     at, error, item = request.GET.get("at", "").strip(), "", None
     try:
-        item = inventory.item_at(resource, at) if at else None
+        item = selectors.item_at(resource, at) if at else None
     except ValueError:
         error = "at: give a date and time, such as 2026-11-28T14:00"
     if at and not error and item is None:
@@ -89,11 +90,9 @@ def recorder_status(request: HttpRequest) -> HttpResponse:
     return render(request, template, ctx)
 
 
-@login_required
+@admin_required
 @require_POST
 def recorder_scan(request: HttpRequest, account_id: str) -> HttpResponse:
-    if not is_admin(request.user):
-        raise PermissionDenied
     account = get_object_or_404(Account, account_id=account_id)
     run = recorder_runs.scan_request(account=account, user=request.user)
     if run is None:

@@ -24,7 +24,7 @@ from remediation.models import (
     RuleException,
 )
 from remediation import dryrun_signatures
-from remediation.remediate import event_targets, in_scope
+from remediation.policy_runs import event_targets, in_scope
 
 MAX_ACTIONS = 5000  # a report lists at most this many actions (and says it stopped there)
 PROGRESS_EVERY = 500
@@ -325,7 +325,7 @@ class Replay:
             "active_versions": dict(versions)}
 
     def _compliance(self) -> list[dict[str, Any]]:
-        from remediation.remediate import RULE_FIXES
+        from remediation.policy_runs import RULE_FIXES
 
         fixed: dict[str, set[str]] = defaultdict(set)  # action -> resource ids it would have fixed
         for a in self.actions:

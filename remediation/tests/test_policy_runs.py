@@ -2,7 +2,7 @@
 
 import pytest
 
-from audit.inventory import resource_timeline
+from audit.selectors import resource_timeline
 from audit.models import ConfigResource
 from portal import aws
 from portal.models import Notification
@@ -76,7 +76,7 @@ def test_in_dry_run_nothing_changes_and_the_run_names_the_action(world, sandbox)
 
 def test_the_same_trigger_twice_is_one_run(world, sandbox):
     from remediation.models import Finding
-    from remediation.remediate import findings_remediate
+    from remediation.policy_runs import findings_remediate
 
     ec2 = world("ec2")
     group = ec2.create_security_group(GroupName="web3", Description="web")["GroupId"]

@@ -1,4 +1,5 @@
-"""Where CloudTrail files come from, through the AWS boundary: each account's queue and bucket."""
+"""CloudTrail's log delivery, through the AWS boundary: each account's queue of new-file notifications and the
+bucket the files are read from."""
 
 import json
 from collections.abc import Iterator

@@ -65,7 +65,7 @@ def _goes_on(run: ActionRun) -> bool:
 
 def findings_unremediated() -> list[int]:
     """The first runs asked for now for violations whose request was lost (ids, for `action_chain`)."""
-    from remediation.remediate import findings_remediate
+    from remediation.policy_runs import findings_remediate
 
     stale = timezone.now() - STALE_AFTER
     found: set[int] = set()

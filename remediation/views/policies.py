@@ -1,4 +1,4 @@
-"""Remediation pages: policies and event rules (with the pattern tester), the actions taken, dry runs."""
+"""Policy pages: policies and event rules (their versions, mode, form) and the event-pattern tester."""
 
 from __future__ import annotations
 
@@ -7,20 +7,18 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.json_text import json_parse
-from portal.roles import is_admin
+from portal.roles import admin_check, admin_required
 from portal.validation import error_sentence, errors_to_form
-from remediation import dryrun, dryrun_signatures, services
-from remediation.forms import DryRunForm, PolicyForm
-from remediation.models import ActionStatus, DryRun, Policy, PolicyMode
+from remediation import selectors, services
+from remediation.forms import PolicyForm
+from remediation.models import Policy, PolicyMode
 
 PATTERN_EVENTS = 5000  # the tester looks at most at this many past events
 PATTERN_SHOWN = 50
@@ -34,31 +32,15 @@ def _policy(name: str) -> Policy:
     return policy
 
 
-def _admin(request: HttpRequest) -> None:
-    if not is_admin(request.user):
-        raise PermissionDenied
-
-
 @login_required
 def policy_list(request: HttpRequest) -> HttpResponse:
-    since = timezone.now() - timedelta(days=1)
-    policies = Policy.objects.select_related("rule").annotate(
-        done=Count("runs", filter=Q(runs__created__gte=since, runs__status=ActionStatus.SUCCEEDED)),
-        dry=Count("runs", filter=Q(runs__created__gte=since, runs__status=ActionStatus.DRY_RUN)),
-        failed=Count("runs", filter=Q(runs__created__gte=since, runs__status__in=[
-            ActionStatus.FAILED, ActionStatus.HELD])))
     kind = request.GET.get("kind")
-    if kind == "event":
-        policies = policies.exclude(event_pattern=None)
-    elif kind == "rule":
-        policies = policies.filter(event_pattern=None)
+    policies = selectors.policies_with_recent_runs(kind=kind)
     return render(request, "remediation/policy_list.html", {"policies": policies, "kind": kind})
 
 
 @login_required
 def policy_detail(request: HttpRequest, name: str) -> HttpResponse:
-    from remediation.remediate import actions_visible_to
-
     policy = _policy(name)
     history = list(policy.history.all()[:20])
     versions = []
@@ -70,7 +52,7 @@ def policy_detail(request: HttpRequest, name: str) -> HttpResponse:
     return render(request, "remediation/policy_detail.html", {
         "policy": policy, "pattern": json.dumps(policy.event_pattern, indent=2) if policy.event_pattern else "",
         "actions": json.dumps(policy.actions, indent=2), "versions": versions, "modes": MODE_BUTTONS,
-        "runs": actions_visible_to(user=request.user).filter(policy=policy)[:50]})
+        "runs": selectors.actions_visible_to(user=request.user).filter(policy=policy)[:50]})
 
 
 def _pattern_in_address(request: HttpRequest) -> dict | None:
@@ -89,7 +71,7 @@ def _pattern_in_address(request: HttpRequest) -> dict | None:
 
 
 def _policy_form(request: HttpRequest, policy: Policy | None) -> HttpResponse:
-    _admin(request)
+    admin_check(request.user)
     initial = {"name": policy.name, "description": policy.description, "mode": policy.mode,
                "rule": policy.rule.name if policy.rule else None, "event_pattern": policy.event_pattern,
                "actions": policy.actions, "scope": policy.scope, "max_resources": policy.max_resources} if policy \
@@ -119,11 +101,10 @@ def policy_edit(request: HttpRequest, name: str) -> HttpResponse:
     return _policy_form(request, _policy(name))
 
 
-@login_required
+@admin_required
 @require_POST
 def policy_mode(request: HttpRequest, name: str) -> HttpResponse:
     """Switch a policy off, to dry_run or to enforce (a new version)."""
-    _admin(request)
     policy = _policy(name)
     try:
         policy = services.policy_save(policy=policy, user=request.user, mode=request.POST.get("mode", ""))
@@ -182,86 +163,3 @@ def pattern_test(request: HttpRequest) -> HttpResponse:
     ctx.update(single=False, checked=checked, found=found[:PATTERN_SHOWN], total=len(found),
                limit=PATTERN_EVENTS)
     return render(request, "remediation/_pattern_result.html", ctx)
-
-
-@login_required
-def action_list(request: HttpRequest) -> HttpResponse:
-    from remediation.remediate import actions_visible_to
-
-    runs = actions_visible_to(user=request.user)
-    filters = {k: request.GET[k] for k in ("status", "policy", "resource_id", "action", "mode") if request.GET.get(k)}
-    if "policy" in filters:
-        runs = runs.filter(policy__name=filters["policy"])
-    for key in ("status", "resource_id", "action", "mode"):
-        if key in filters:
-            runs = runs.filter(**{key: filters[key]})
-    page = Paginator(runs, 50).get_page(request.GET.get("page"))
-    return render(request, "remediation/action_list.html", {
-        "page": page, "filters": filters, "statuses": ActionStatus.choices,
-        "policies": Policy.objects.values_list("name", flat=True)})
-
-
-# --- dry runs ---
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def dry_run_list(request: HttpRequest) -> HttpResponse:
-    form = DryRunForm(request.POST or None, initial={"policies": Policy.objects.filter(
-        name__in=request.GET.getlist("policy"))})
-    if request.method == "POST":
-        _admin(request)
-        if form.is_valid():
-            try:
-                data = form.cleaned_data
-                dry_run = dryrun.dry_run_create(policy_ids=[p.pk for p in data["policies"]], since=data["since"],
-                                                until=data["until"], user=request.user,
-                                                signature_names=data["signatures"],
-                                                signature_drafts=[data["signature_drafts"]]
-                                                if data["signature_drafts"] else [])
-            except ValidationError as exc:
-                errors_to_form(form, exc)
-            else:
-                return redirect(dry_run)
-    page = Paginator(dryrun.dry_runs_visible_to(user=request.user), 25).get_page(request.GET.get("page"))
-    return render(request, "remediation/dry_run_list.html", {"form": form, "page": page})
-
-
-def _dry_run(request: HttpRequest, pk: int) -> DryRun:
-    found = dryrun.dry_runs_visible_to(user=request.user).filter(pk=pk).first()
-    if found is None:
-        raise Http404("No such dry run")
-    return found
-
-
-@login_required
-def dry_run_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    dry_run = _dry_run(request, pk)
-    report = dryrun.report_for(dry_run, user=request.user)
-    chains: dict[int, list] = {}
-    for entry in report.get("actions", []):
-        entry["parameters_json"] = json.dumps(entry["parameters"], indent=1) if entry["parameters"] else ""
-        chains.setdefault(entry["chain"], []).append(entry)
-    plugin = dryrun_signatures.registered()
-    for row in report.get("signatures", []) if plugin else []:
-        row["svg"] = plugin.chart(row["chart"])
-    ctx = {"dry_run": dry_run, "report": report, "chains": list(chains.values()),
-           "counts": dryrun.counts(report), "applied_runs": dry_run.applied_runs.order_by("id"),
-           "can_apply": is_admin(request.user) and dry_run.status == DryRun.Status.SUCCEEDED
-           and dry_run.applied is None and dryrun.counts(report)[dryrun.WOULD_RUN] > 0}
-    template = "remediation/_dry_run_body.html" if request.htmx else "remediation/dry_run_detail.html"
-    return render(request, template, ctx)
-
-
-@login_required
-@require_POST
-def dry_run_apply(request: HttpRequest, pk: int) -> HttpResponse:
-    _admin(request)
-    dry_run = _dry_run(request, pk)
-    try:
-        first = dryrun.dry_run_apply(dry_run=dry_run, user=request.user)
-    except ValidationError as exc:
-        messages.error(request, error_sentence(exc))
-    else:
-        messages.success(request, f"Approved: {len(first)} plan{'s' if len(first) != 1 else ''} applying; each action "
-                                  "reads its target again and is skipped if it changed since the report.")
-    return redirect(dry_run)

@@ -9,7 +9,7 @@ from django.utils import timezone
 from portal import aws
 from remediation import runner
 from remediation.models import ActionRun, Policy
-from remediation.remediate import _request
+from remediation.policy_runs import _request
 from remediation.tasks import actions_reconcile
 from sandbox.testing import trail_records
 

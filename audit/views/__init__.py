@@ -1,0 +1,1 @@
+"""The audit pages, one module per page group: events, log files, resources (their timelines and the recorder)."""
