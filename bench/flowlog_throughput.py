@@ -31,7 +31,7 @@ def _best(fn, rounds: int = ROUNDS) -> float:
 
 
 def run():
-    from triage import flows
+    from triage import flowlog_files
     from triage.builtin import builtin_seed
     from triage.flowlogs.detect import Detector
     from triage.flowlogs.parse import parse_file, render_file
@@ -66,13 +66,13 @@ def run():
 
     builtin_seed()
     if not ThreatList.objects.filter(name="bench-list").exists():
-        flows.threat_list_save(name="bench-list", entries=synth.THREAT_TEXT)
+        flowlog_files.threat_list_save(name="bench-list", entries=synth.THREAT_TEXT)
     started = time.perf_counter()
     for i, body in enumerate(bodies):
         flow_file = FlowLogFile.objects.create(bucket="bench", key=f"bench/{time.time_ns()}-{i}.log.gz",
                                                account_id="111111111111", region="us-east-1",
                                                status=FlowLogFile.Status.INGESTING)
-        flows.file_ingest(flow_file, io.BytesIO(body))
+        flowlog_files.file_ingest(flow_file, io.BytesIO(body))
     portal = records / (time.perf_counter() - started)
     found = FlowDetection.objects.filter(file__bucket="bench").count()
     alerts = Alert.objects.filter(signature__name__startswith="flowlog-").count()

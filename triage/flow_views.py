@@ -17,20 +17,20 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.roles import is_admin
-from triage import flows
+from triage import flowlog_files
 from triage.models import FlowLogFile, ThreatList
 
-UPLOAD_LIMIT = flows.MAX_LIST_BYTES
+UPLOAD_LIMIT = flowlog_files.MAX_LIST_BYTES
 
 
 @login_required
 def flowlog_overview(request: HttpRequest) -> HttpResponse:
     since = timezone.now() - timedelta(hours=24)
-    files = flows.files_visible_to(user=request.user)
-    detections = flows.detections_visible_to(user=request.user)
+    files = flowlog_files.files_visible_to(user=request.user)
+    detections = flowlog_files.detections_visible_to(user=request.user)
     kind = request.GET.get("kind", "")
-    if kind and kind not in flows.KIND_LABELS:
-        messages.error(request, f"kind: give one of {', '.join(flows.KIND_LABELS)}")
+    if kind and kind not in flowlog_files.KIND_LABELS:
+        messages.error(request, f"kind: give one of {', '.join(flowlog_files.KIND_LABELS)}")
         kind = ""
     recent = files.filter(created__gte=since)
     by_status = dict(recent.values_list("status").annotate(n=Count("id")))
@@ -43,11 +43,11 @@ def flowlog_overview(request: HttpRequest) -> HttpResponse:
     shown = detections.filter(kind=kind) if kind else detections
     return render(request, "triage/flowlogs.html", {
         "by_status": by_status, "records": recent.aggregate(n=Sum("records"))["n"] or 0,
-        "kinds": [(k, label, by_kind.get(k, 0)) for k, label in flows.KIND_LABELS.items()], "kind": kind,
+        "kinds": [(k, label, by_kind.get(k, 0)) for k, label in flowlog_files.KIND_LABELS.items()], "kind": kind,
         "bars": [{"x": i * 20, "h": round(60 * n / peak), "y": 64 - round(60 * n / peak), "when": when, "n": n}
                  for i, (when, n) in enumerate(bars)],
         "page": Paginator(shown, 50).get_page(request.GET.get("page")), "files": files[:20],
-        "destinations": flows.destinations() if is_admin(request.user) else [],
+        "destinations": flowlog_files.destinations() if is_admin(request.user) else [],
         "threat_lists": ThreatList.objects.all()})
 
 
@@ -81,7 +81,7 @@ def threat_list_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         _admin(request)
         try:
-            saved = flows.threat_list_save(user=request.user, **_posted(request))
+            saved = flowlog_files.threat_list_save(user=request.user, **_posted(request))
         except ValidationError as exc:
             errors = exc.message_dict
         else:
@@ -107,7 +107,7 @@ def threat_list_detail(request: HttpRequest, name: str) -> HttpResponse:
             if values["entries"] is None and values["source"] == ThreatList.Source.UPLOAD \
                     and threat_list.source == ThreatList.Source.URL:
                 raise ValidationError({"entries": ["Paste or upload the addresses, one a line."]})
-            saved = flows.threat_list_save(threat_list=threat_list, user=request.user, **values)
+            saved = flowlog_files.threat_list_save(threat_list=threat_list, user=request.user, **values)
         except ValidationError as exc:
             errors = exc.message_dict
         else:
@@ -134,7 +134,7 @@ def threat_list_action(request: HttpRequest, name: str, action: str) -> HttpResp
         if threat_list.source != ThreatList.Source.URL:
             messages.error(request, f"{name} is uploaded, not fetched from a URL.")
         else:
-            fetched = flows.threat_list_fetch(threat_list.pk)
+            fetched = flowlog_files.threat_list_fetch(threat_list.pk)
             if fetched.fetch_error:
                 messages.error(request, f"{name}: {fetched.fetch_error}; the {fetched.entry_count:,} entries kept.")
             else:
@@ -148,7 +148,7 @@ def threat_list_action(request: HttpRequest, name: str, action: str) -> HttpResp
 
 
 def _file_visible(request: HttpRequest, pk: int) -> FlowLogFile:
-    found = flows.files_visible_to(user=request.user).filter(pk=pk).first()
+    found = flowlog_files.files_visible_to(user=request.user).filter(pk=pk).first()
     if found is None:
         raise Http404("No such file")
     return found

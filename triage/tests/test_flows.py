@@ -15,7 +15,7 @@ from portal import aws
 from portal.models import Account
 from remediation.models import Policy
 from sandbox.testing import deliver
-from triage import flows, tasks
+from triage import flowlog_files, tasks
 from triage.builtin import builtin_seed
 from triage.flowlogs.parse import FlowRecord, file_key, render_file
 from triage.models import Alert, FlowDetection, FlowLogFile, SignatureHit, ThreatList
@@ -91,7 +91,7 @@ def _now() -> dt.datetime:
 
 def test_a_file_with_attacks_is_read_once_and_raises_the_alerts(net, people):
     ThreatList.objects.create(name="blocklist", entries="198.51.100.0/24", entry_count=1)
-    assert flows.destinations() == [flows.Destination(ACCOUNT, REGION, "flows-111111111111", "")]
+    assert flowlog_files.destinations() == [flowlog_files.Destination(ACCOUNT, REGION, "flows-111111111111", "")]
     start = int(_now().timestamp()) - 600
     key = _put(net, _records(net, start), _now())
 
@@ -118,9 +118,9 @@ def test_a_file_with_attacks_is_read_once_and_raises_the_alerts(net, people):
 
     # Polled again: nothing new to read. Read again by hand (a second delivery of the task): nothing twice.
     assert tasks.flowlogs_poll() == 0
-    assert flows.file_read(flow_file.pk) == "not claimed"
+    assert flowlog_files.file_read(flow_file.pk) == "not claimed"
     FlowLogFile.objects.filter(pk=flow_file.pk).update(status="PENDING")
-    flows.file_read(flow_file.pk)
+    flowlog_files.file_read(flow_file.pk)
     assert FlowDetection.objects.count() == 5
     assert SignatureHit.objects.filter(signature__name__startswith="flowlog-").count() == 5
     assert Alert.objects.get(pk=brute_alert.pk).count == 1
@@ -157,10 +157,10 @@ def test_normal_traffic_raises_nothing_and_a_bad_file_is_quarantined(net):
 
 def test_a_vanished_object_is_quarantined_naming_why(net):
     key = _put(net, _records(net, int(_now().timestamp()) - 600), _now())
-    assert flows.files_discover() and FlowLogFile.objects.get(key=key).status == "PENDING"
+    assert flowlog_files.files_discover() and FlowLogFile.objects.get(key=key).status == "PENDING"
     net["s3"].delete_object(Bucket="flows-111111111111", Key=key)
     flow_file = FlowLogFile.objects.get(key=key)
-    assert flows.file_read(flow_file.pk) == "QUARANTINED"
+    assert flowlog_files.file_read(flow_file.pk) == "QUARANTINED"
     assert FlowLogFile.objects.get(pk=flow_file.pk).reason == "cannot read the object: NoSuchKey"
 
 
@@ -177,16 +177,16 @@ def test_a_staged_flow_signature_counts_and_alerts_nobody(net, people):
 
 def test_a_worker_that_died_mid_file_leaves_it_to_the_next_poll(net):
     key = _put(net, _records(net, int(_now().timestamp()) - 600), _now())
-    flows.files_discover()
+    flowlog_files.files_discover()
     flow_file = FlowLogFile.objects.get(key=key)
-    assert flows.file_claim(flow_file.pk) is not None  # ... and the worker is killed here
-    FlowLogFile.objects.filter(pk=flow_file.pk).update(updated=flows.timezone.now() - dt.timedelta(minutes=10))
+    assert flowlog_files.file_claim(flow_file.pk) is not None  # ... and the worker is killed here
+    FlowLogFile.objects.filter(pk=flow_file.pk).update(updated=flowlog_files.timezone.now() - dt.timedelta(minutes=10))
     assert tasks.flowlogs_poll() == 1
     assert FlowLogFile.objects.get(pk=flow_file.pk).status == "DONE" and _flow_alerts().count() == 4
 
 
 def test_security_group_rules_decide_what_is_disallowed(net):
-    network = flows.Network(ACCOUNT, REGION)
+    network = flowlog_files.Network(ACCOUNT, REGION)
     ip = net["ip"]
 
     def record(src, dport, sport=40000, protocol=6):
@@ -206,28 +206,28 @@ def test_a_destination_with_a_prefix_lists_under_it(net):
     flow_log = ConfigResource.objects.get(resource_type="AWS::EC2::FlowLog")
     flow_log.configuration["logDestination"] = "arn:aws:s3:::flows-111111111111/vpc/logs"
     flow_log.save()
-    assert flows.destinations() == [flows.Destination(ACCOUNT, REGION, "flows-111111111111", "vpc/logs/")]
+    assert flowlog_files.destinations() == [flowlog_files.Destination(ACCOUNT, REGION, "flows-111111111111", "vpc/logs/")]
     net["s3"].put_object(Bucket="flows-111111111111", Body=render_file(_records(net, 0)), Key=file_key(
         ACCOUNT, REGION, net["flow_log"], _now(), prefix="vpc/logs"))
     _put(net, [], _now())  # outside the prefix: not this destination's
-    assert len(flows.files_discover()) == 1
+    assert len(flowlog_files.files_discover()) == 1
     assert FlowLogFile.objects.get().key.startswith("vpc/logs/AWSLogs/111111111111/vpcflowlogs/us-east-1/")
 
 
 # --- threat lists ---
 
 def test_an_uploaded_list_is_checked_and_stored_one_entry_a_line(people):
-    saved = flows.threat_list_save(name="tor", entries="# exits\n192.0.2.1\n198.51.100.0/24  # a block\n\n2001:db8::/32",
+    saved = flowlog_files.threat_list_save(name="tor", entries="# exits\n192.0.2.1\n198.51.100.0/24  # a block\n\n2001:db8::/32",
                                    user=people.admin)
     assert (saved.entry_count, saved.entries) == (3, "192.0.2.1\n198.51.100.0/24\n2001:db8::/32")
     with pytest.raises(ValidationError) as bad:
-        flows.threat_list_save(name="bad", entries="192.0.2.1\nnot-an-ip\n10.0.0.0/33")
+        flowlog_files.threat_list_save(name="bad", entries="192.0.2.1\nnot-an-ip\n10.0.0.0/33")
     assert "line 2: 'not-an-ip'" in str(bad.value) and "line 3" in str(bad.value)
     with pytest.raises(ValidationError) as clash:
-        flows.threat_list_save(name="tor", entries="192.0.2.2")
+        flowlog_files.threat_list_save(name="tor", entries="192.0.2.2")
     assert "exists already" in str(clash.value)
     with pytest.raises(ValidationError) as no_url:
-        flows.threat_list_save(name="remote", source="url", url="ftp://x")
+        flowlog_files.threat_list_save(name="remote", source="url", url="ftp://x")
     assert "url" in no_url.value.message_dict
 
 
@@ -253,18 +253,18 @@ def list_server():
 
 
 def test_a_url_list_is_fetched_and_a_failed_fetch_keeps_the_entries(people, list_server, monkeypatch):
-    saved = flows.threat_list_save(name="feed", source="url", url=list_server, refresh_hours=6)
+    saved = flowlog_files.threat_list_save(name="feed", source="url", url=list_server, refresh_hours=6)
     assert (saved.entry_count, saved.fetch_error) == (1, "")
-    assert flows.threat_lists_due() == []
+    assert flowlog_files.threat_lists_due() == []
     monkeypatch.setattr(_Lists, "status", 503)
-    again = flows.threat_list_fetch(saved.pk)
+    again = flowlog_files.threat_list_fetch(saved.pk)
     assert again.entry_count == 1 and again.fetch_error == "cannot fetch the list: HTTPError (HTTP 503)"
     monkeypatch.setattr(_Lists, "status", 200)
     monkeypatch.setattr(_Lists, "body", b"203.0.113.0/24\nnonsense\n")
-    again = flows.threat_list_fetch(saved.pk)
+    again = flowlog_files.threat_list_fetch(saved.pk)
     assert again.entry_count == 1 and "line 2: 'nonsense'" in again.fetch_error
-    ThreatList.objects.filter(pk=saved.pk).update(fetched=flows.timezone.now() - dt.timedelta(hours=7))
-    assert flows.threat_lists_due() == [saved.pk]
+    ThreatList.objects.filter(pk=saved.pk).update(fetched=flowlog_files.timezone.now() - dt.timedelta(hours=7))
+    assert flowlog_files.threat_lists_due() == [saved.pk]
 
 
 # --- the pages ---
@@ -330,5 +330,5 @@ def test_a_signature_chain_can_stop_the_attacked_instance(net, people):
     # The same detection read again (another delivery of the file) makes no second run.
     flow_file = FlowLogFile.objects.get()
     FlowLogFile.objects.filter(pk=flow_file.pk).update(status="PENDING")
-    flows.file_read(flow_file.pk)
+    flowlog_files.file_read(flow_file.pk)
     assert ActionRun.objects.filter(action="stop_instance").count() == 1
