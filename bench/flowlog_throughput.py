@@ -31,7 +31,7 @@ def _best(fn, rounds: int = ROUNDS) -> float:
 
 
 def run():
-    from triage import flowlog_files
+    from triage import flowlog_files, threat_lists
     from triage.builtin import builtin_seed
     from triage.flowlogs.detect import Detector
     from triage.flowlogs.parse import parse_file, render_file
@@ -66,7 +66,7 @@ def run():
 
     builtin_seed()
     if not ThreatList.objects.filter(name="bench-list").exists():
-        flowlog_files.threat_list_save(name="bench-list", entries=synth.THREAT_TEXT)
+        threat_lists.threat_list_save(name="bench-list", entries=synth.THREAT_TEXT)
     started = time.perf_counter()
     for i, body in enumerate(bodies):
         flow_file = FlowLogFile.objects.create(bucket="bench", key=f"bench/{time.time_ns()}-{i}.log.gz",

@@ -17,17 +17,17 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.roles import is_admin
-from triage import flowlog_files
+from triage import flowlog_files, selectors, threat_lists
 from triage.models import FlowLogFile, ThreatList
 
-UPLOAD_LIMIT = flowlog_files.MAX_LIST_BYTES
+UPLOAD_LIMIT = threat_lists.MAX_LIST_BYTES
 
 
 @login_required
 def flowlog_overview(request: HttpRequest) -> HttpResponse:
     since = timezone.now() - timedelta(hours=24)
-    files = flowlog_files.files_visible_to(user=request.user)
-    detections = flowlog_files.detections_visible_to(user=request.user)
+    files = selectors.flowlog_files_visible_to(user=request.user)
+    detections = selectors.detections_visible_to(user=request.user)
     kind = request.GET.get("kind", "")
     if kind and kind not in flowlog_files.KIND_LABELS:
         messages.error(request, f"kind: give one of {', '.join(flowlog_files.KIND_LABELS)}")
@@ -81,7 +81,7 @@ def threat_list_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         _admin(request)
         try:
-            saved = flowlog_files.threat_list_save(user=request.user, **_posted(request))
+            saved = threat_lists.threat_list_save(user=request.user, **_posted(request))
         except ValidationError as exc:
             errors = exc.message_dict
         else:
@@ -107,7 +107,7 @@ def threat_list_detail(request: HttpRequest, name: str) -> HttpResponse:
             if values["entries"] is None and values["source"] == ThreatList.Source.UPLOAD \
                     and threat_list.source == ThreatList.Source.URL:
                 raise ValidationError({"entries": ["Paste or upload the addresses, one a line."]})
-            saved = flowlog_files.threat_list_save(threat_list=threat_list, user=request.user, **values)
+            saved = threat_lists.threat_list_save(threat_list=threat_list, user=request.user, **values)
         except ValidationError as exc:
             errors = exc.message_dict
         else:
@@ -134,7 +134,7 @@ def threat_list_action(request: HttpRequest, name: str, action: str) -> HttpResp
         if threat_list.source != ThreatList.Source.URL:
             messages.error(request, f"{name} is uploaded, not fetched from a URL.")
         else:
-            fetched = flowlog_files.threat_list_fetch(threat_list.pk)
+            fetched = threat_lists.threat_list_fetch(threat_list.pk)
             if fetched.fetch_error:
                 messages.error(request, f"{name}: {fetched.fetch_error}; the {fetched.entry_count:,} entries kept.")
             else:
@@ -148,7 +148,7 @@ def threat_list_action(request: HttpRequest, name: str, action: str) -> HttpResp
 
 
 def _file_visible(request: HttpRequest, pk: int) -> FlowLogFile:
-    found = flowlog_files.files_visible_to(user=request.user).filter(pk=pk).first()
+    found = selectors.flowlog_files_visible_to(user=request.user).filter(pk=pk).first()
     if found is None:
         raise Http404("No such file")
     return found

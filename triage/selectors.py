@@ -1,10 +1,11 @@
-"""Triage reads, scoped to what the caller may see: developers see their teams' alerts."""
+"""Triage reads, scoped to what the caller may see: developers see their teams' alerts, alarms, org context and
+flow logs."""
 
 from django.db.models import QuerySet
 
 from audit.selectors import when_param
 from portal.roles import User, is_developer, sees_everything
-from triage.models import Alert, AlertStatus, Severity
+from triage.models import Alert, AlertStatus, FlowDetection, FlowLogFile, Severity
 
 ALERT_FILTERS = ("signature", "severity", "since", "until", "status", "team", "resource_id", "account_id")
 
@@ -68,3 +69,21 @@ def org_visible_to(*, user: User) -> dict:
         sync.changes = [c for c in sync.changes or [] if any(a in str(c.get("what", "")) for a in mine)]
     return {"accounts": accounts.filter(account_id__in=mine), "principals": principals.filter(account_id__in=mine),
             "recent": recent}
+
+
+def flowlog_files_visible_to(*, user: User) -> QuerySet[FlowLogFile]:
+    files = FlowLogFile.objects.all()
+    if sees_everything(user):
+        return files
+    if is_developer(user):
+        return files.filter(account_id__in=user.teams.values("accounts__account_id"))
+    return files.none()
+
+
+def detections_visible_to(*, user: User) -> QuerySet[FlowDetection]:
+    return FlowDetection.objects.filter(
+        account_id__in=flowlog_files_visible_to(user=user).values("account_id")).select_related("alert", "file")
+
+
+def alert_detections(alert: Alert) -> list[FlowDetection]:
+    return list(alert.detections.select_related("file").order_by("-first")[:50])

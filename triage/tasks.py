@@ -69,9 +69,9 @@ def alarms_evaluate() -> int:
 def flowlogs_poll() -> int:
     """New flow-log files each read by a task of their own; files a dead worker left go again; URL threat lists
     fetched when due."""
-    from triage import flowlog_files
+    from triage import flowlog_files, threat_lists
 
-    for threat_list_id in flowlog_files.threat_lists_due():
+    for threat_list_id in threat_lists.threat_lists_due():
         threat_list_fetch.delay(threat_list_id)
     ids = flowlog_files.files_stale() + flowlog_files.files_discover()
     for file_id in ids:
@@ -95,6 +95,6 @@ def flowlog_ingest_file(self, file_id: int) -> str:
 
 @shared_task(name="triage.tasks.threat_list_fetch", ignore_result=True)
 def threat_list_fetch(threat_list_id: int) -> str:
-    from triage import flowlog_files
+    from triage import threat_lists
 
-    return flowlog_files.threat_list_fetch(threat_list_id).fetch_error
+    return threat_lists.threat_list_fetch(threat_list_id).fetch_error

@@ -20,7 +20,7 @@ from portal.models import Account
 from portal.request_values import as_id
 from portal.roles import is_admin, is_developer
 from portal.validation import error_sentence, errors_to_form
-from triage import flowlog_files, selectors, services
+from triage import selectors, services
 from triage.forms import SignatureForm
 from triage.models import AlertStatus, Severity, Signature
 
@@ -57,7 +57,7 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
     alert = _alert(request, pk)
     events = CloudTrailEvent.objects.filter(event_id__in=alert.event_ids).order_by("-event_time")
     return render(request, "triage/alert_detail.html", {
-        "alert": alert, "events": events, "detections": flowlog_files.alert_detections(alert), "statuses": AlertStatus.values, "history": alert.history.all()[:20],
+        "alert": alert, "events": events, "detections": selectors.alert_detections(alert), "statuses": AlertStatus.values, "history": alert.history.all()[:20],
         "can_change": is_admin(request.user) or is_developer(request.user)})
 
 

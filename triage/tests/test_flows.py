@@ -15,7 +15,7 @@ from portal import aws
 from portal.models import Account
 from remediation.models import Policy
 from sandbox.testing import deliver
-from triage import flowlog_files, tasks
+from triage import flowlog_files, tasks, threat_lists
 from triage.builtin import builtin_seed
 from triage.flowlogs.parse import FlowRecord, file_key, render_file
 from triage.models import Alert, FlowDetection, FlowLogFile, SignatureHit, ThreatList
@@ -217,17 +217,17 @@ def test_a_destination_with_a_prefix_lists_under_it(net):
 # --- threat lists ---
 
 def test_an_uploaded_list_is_checked_and_stored_one_entry_a_line(people):
-    saved = flowlog_files.threat_list_save(name="tor", entries="# exits\n192.0.2.1\n198.51.100.0/24  # a block\n\n2001:db8::/32",
+    saved = threat_lists.threat_list_save(name="tor", entries="# exits\n192.0.2.1\n198.51.100.0/24  # a block\n\n2001:db8::/32",
                                    user=people.admin)
     assert (saved.entry_count, saved.entries) == (3, "192.0.2.1\n198.51.100.0/24\n2001:db8::/32")
     with pytest.raises(ValidationError) as bad:
-        flowlog_files.threat_list_save(name="bad", entries="192.0.2.1\nnot-an-ip\n10.0.0.0/33")
+        threat_lists.threat_list_save(name="bad", entries="192.0.2.1\nnot-an-ip\n10.0.0.0/33")
     assert "line 2: 'not-an-ip'" in str(bad.value) and "line 3" in str(bad.value)
     with pytest.raises(ValidationError) as clash:
-        flowlog_files.threat_list_save(name="tor", entries="192.0.2.2")
+        threat_lists.threat_list_save(name="tor", entries="192.0.2.2")
     assert "exists already" in str(clash.value)
     with pytest.raises(ValidationError) as no_url:
-        flowlog_files.threat_list_save(name="remote", source="url", url="ftp://x")
+        threat_lists.threat_list_save(name="remote", source="url", url="ftp://x")
     assert "url" in no_url.value.message_dict
 
 
@@ -253,18 +253,18 @@ def list_server():
 
 
 def test_a_url_list_is_fetched_and_a_failed_fetch_keeps_the_entries(people, list_server, monkeypatch):
-    saved = flowlog_files.threat_list_save(name="feed", source="url", url=list_server, refresh_hours=6)
+    saved = threat_lists.threat_list_save(name="feed", source="url", url=list_server, refresh_hours=6)
     assert (saved.entry_count, saved.fetch_error) == (1, "")
-    assert flowlog_files.threat_lists_due() == []
+    assert threat_lists.threat_lists_due() == []
     monkeypatch.setattr(_Lists, "status", 503)
-    again = flowlog_files.threat_list_fetch(saved.pk)
+    again = threat_lists.threat_list_fetch(saved.pk)
     assert again.entry_count == 1 and again.fetch_error == "cannot fetch the list: HTTPError (HTTP 503)"
     monkeypatch.setattr(_Lists, "status", 200)
     monkeypatch.setattr(_Lists, "body", b"203.0.113.0/24\nnonsense\n")
-    again = flowlog_files.threat_list_fetch(saved.pk)
+    again = threat_lists.threat_list_fetch(saved.pk)
     assert again.entry_count == 1 and "line 2: 'nonsense'" in again.fetch_error
-    ThreatList.objects.filter(pk=saved.pk).update(fetched=flowlog_files.timezone.now() - dt.timedelta(hours=7))
-    assert flowlog_files.threat_lists_due() == [saved.pk]
+    ThreatList.objects.filter(pk=saved.pk).update(fetched=threat_lists.timezone.now() - dt.timedelta(hours=7))
+    assert threat_lists.threat_lists_due() == [saved.pk]
 
 
 # --- the pages ---
