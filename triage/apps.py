@@ -24,8 +24,8 @@ class TriageConfig(AppConfig):
                          message="Demo signatures: {signatures} built-in signature(s) added.")
         seeding.register("threat-lists", threat_lists_demo_seed, order=50, message="Demo threat lists: {lists} added.")
         from remediation import dryrun_signatures
-        from triage import replay
+        from triage import signature_replay
 
         dryrun_signatures.register(dryrun_signatures.SignatureReplay(
-            names=replay.signature_names, snapshots=replay.dry_run_snapshots, replay=replay.signatures_replay,
-            chart=replay.chart_bars))
+            names=signature_replay.signature_names, snapshots=signature_replay.dry_run_snapshots,
+            replay=signature_replay.signatures_replay, chart=signature_replay.chart_bars))
