@@ -21,10 +21,10 @@ from django.utils import timezone
 from audit.models import ConfigResource, ItemStatus
 from portal import aws
 from portal.models import Account, Team
-from triage.engine import EventView
 from triage.flowlogs.detect import Detection, DetectionConfig, Detector
 from triage.flowlogs.parse import FlowRecord, ParseStats, iter_records, parse_key
 from triage.models import FLOW_KINDS, FlowDetection, FlowLogFile
+from triage.signature_matching import EventView
 from triage.threat_lists import Threats, threats_current
 
 log = logging.getLogger(__name__)
