@@ -32,7 +32,7 @@ def _best(fn, rounds: int = ROUNDS) -> float:
 
 def run():
     from triage import flowlog_files, threat_lists
-    from triage.builtin import builtin_seed
+    from triage.builtin_signatures import builtin_seed
     from triage.flowlogs.detect import Detector
     from triage.flowlogs.parse import parse_file, render_file
     from triage.flowlogs.tests import synth

@@ -22,7 +22,7 @@ import time
 
 from bench.figures import line
 from audit.cloudtrail.patterns import as_event
-from triage.builtin import BUILTIN
+from triage.builtin_signatures import BUILTIN
 from triage.signature_matching import EventView, SignatureIndex, compile_signature
 
 SAMPLES = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "samples", "cloudtrail", "stratus-red-team")

@@ -17,8 +17,8 @@ class TriageConfig(AppConfig):
         if alert_entries not in TIMELINE_SOURCES:
             TIMELINE_SOURCES.append(alert_entries)
         from portal import seeding
-        from triage.builtin import builtin_seed
-        from triage.demo import threat_lists_demo_seed
+        from triage.builtin_signatures import builtin_seed
+        from triage.demo_threat_list import threat_lists_demo_seed
 
         seeding.register("signatures", builtin_seed, order=40,
                          message="Demo signatures: {signatures} built-in signature(s) added.")

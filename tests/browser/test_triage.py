@@ -15,7 +15,7 @@ ENABLE = {"eventSource": "iam.amazonaws.com", "eventName": "EnableMFADevice"}
 
 
 def test_an_admin_edits_tests_stages_and_promotes_a_signature(page, live_server, live_people):
-    from triage.builtin import builtin_seed
+    from triage.builtin_signatures import builtin_seed
 
     builtin_seed()
     login(page, live_server.url, "adam")
@@ -47,7 +47,7 @@ def test_an_admin_reads_flow_log_detections_and_adds_a_threat_list(page, live_se
     import io
 
     from triage import flowlog_files
-    from triage.builtin import builtin_seed
+    from triage.builtin_signatures import builtin_seed
     from triage.flowlogs.parse import FlowRecord, render_file
     from triage.models import FlowLogFile, ThreatList
 

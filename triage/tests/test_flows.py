@@ -16,7 +16,7 @@ from portal.models import Account
 from remediation.models import Policy
 from sandbox.testing import deliver
 from triage import flowlog_files, tasks, threat_lists
-from triage.builtin import builtin_seed
+from triage.builtin_signatures import builtin_seed
 from triage.flowlogs.parse import FlowRecord, file_key, render_file
 from triage.models import Alert, FlowDetection, FlowLogFile, SignatureHit, ThreatList
 

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from audit.services import records_ingest
-from triage.builtin import builtin_seed
+from triage.builtin_signatures import builtin_seed
 from triage.models import Alert, Signature
 from triage.signature_replay import draft_snapshot, signature_snapshot, signatures_replay
 

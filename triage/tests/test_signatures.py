@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from triage.builtin import BUILTIN, FLOW_BUILTIN
+from triage.builtin_signatures import BUILTIN, FLOW_BUILTIN
 from triage.signature_matching import (
     EventView,
     SignatureIndex,

@@ -9,18 +9,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from portal.models import Team
 from portal.roles import admin_check
 from portal.validation import error_sentence
-from triage import selectors
+from triage import alarms, selectors
+from triage.models import Alarm
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def alarm_list(request: HttpRequest) -> HttpResponse:
-    from portal.models import Team
-    from triage import alarms
-    from triage.models import Alarm
-
     if request.method == "POST":
         admin_check(request.user)
         try:

@@ -12,13 +12,11 @@ from django.views.decorators.http import require_POST
 
 from portal.models import Account
 from portal.roles import admin_required
-from triage import selectors
+from triage import org, selectors
 
 
 @login_required
 def org_context(request: HttpRequest) -> HttpResponse:
-    from triage import org
-
     visible = selectors.org_visible_to(user=request.user)
     principals = visible["principals"]
     if request.GET.get("q"):
@@ -34,8 +32,6 @@ def org_context(request: HttpRequest) -> HttpResponse:
 @require_POST
 def org_sync(request: HttpRequest) -> HttpResponse:
     """Sync now (by hand), or import a CSV."""
-    from triage import org
-
     upload = request.FILES.get("csv")
     if upload is not None:
         try:
