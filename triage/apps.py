@@ -2,7 +2,13 @@ from django.apps import AppConfig
 
 
 class TriageConfig(AppConfig):
-    """Triage: org context, signatures over enriched events, alerts, outputs and tickets, flow-log detection."""
+    """Triage: signatures over enriched CloudTrail events and flow-log detections, the alerts they raise, and where
+    the alerts go. `models`; `services` (events matched, alerts raised, signatures saved, staged and promoted) over
+    the pure `signature_matching` and the shipped `builtin_signatures`; `signature_replay` (the dry run's part);
+    `selectors` (every team-scoped read); `flowlog_files` (flow-log files found from the recorder and read) and
+    `threat_lists` (with their HTTP fetch) over the Django-free `flowlogs`; `org` (org context synced); `tickets` over
+    the Django-free `outputs`; `alarms`; `alert_stats` (the dashboard's figures, a team's report); `timeline`;
+    `demo_threat_list`; `tasks`; `forms`; `api/`; `views/` (one module per page group)."""
 
     default_auto_field = "django.db.models.BigAutoField"
     name = "triage"
