@@ -17,13 +17,13 @@ from triage import org, selectors
 
 @login_required
 def org_context(request: HttpRequest) -> HttpResponse:
-    visible = selectors.org_visible_to(user=request.user)
-    principals = visible["principals"]
+    principals = selectors.principals_visible_to(user=request.user)
     if request.GET.get("q"):
         principals = principals.filter(Q(name__icontains=request.GET["q"]) | Q(team__icontains=request.GET["q"]) |
                                        Q(owner_email__icontains=request.GET["q"]))
     return render(request, "triage/org.html", {
-        "syncs": org.last_syncs(), "recent": visible["recent"], "accounts": visible["accounts"],
+        "syncs": org.last_syncs(), "recent": selectors.org_syncs_visible_to(user=request.user),
+        "accounts": selectors.org_accounts_visible_to(user=request.user),
         "principals": Paginator(principals, 50).get_page(request.GET.get("page")), "q": request.GET.get("q", ""),
         "portal_accounts": set(Account.objects.values_list("account_id", flat=True)), "columns": org.CSV_COLUMNS})
 
