@@ -31,8 +31,8 @@ def _best(fn, rounds: int = ROUNDS) -> float:
 
 
 def run():
-    from triage import flows
-    from triage.builtin import builtin_seed
+    from triage import flowlog_files, threat_lists
+    from triage.builtin_signatures import builtin_seed
     from triage.flowlogs.detect import Detector
     from triage.flowlogs.parse import parse_file, render_file
     from triage.flowlogs.tests import synth
@@ -66,13 +66,13 @@ def run():
 
     builtin_seed()
     if not ThreatList.objects.filter(name="bench-list").exists():
-        flows.threat_list_save(name="bench-list", entries=synth.THREAT_TEXT)
+        threat_lists.threat_list_save(name="bench-list", entries=synth.THREAT_TEXT)
     started = time.perf_counter()
     for i, body in enumerate(bodies):
         flow_file = FlowLogFile.objects.create(bucket="bench", key=f"bench/{time.time_ns()}-{i}.log.gz",
                                                account_id="111111111111", region="us-east-1",
                                                status=FlowLogFile.Status.INGESTING)
-        flows.file_ingest(flow_file, io.BytesIO(body))
+        flowlog_files.file_ingest(flow_file, io.BytesIO(body))
     portal = records / (time.perf_counter() - started)
     found = FlowDetection.objects.filter(file__bucket="bench").count()
     alerts = Alert.objects.filter(signature__name__startswith="flowlog-").count()

@@ -4,7 +4,7 @@ The events are the real Stratus Red Team detonation records in ../shared/samples
 names), repeated to 20,000 events. The signatures are the 11 built-ins plus generated ones: each names a few
 event names exactly (some that occur in the events, most that do not) with a condition on its request
 parameters, and one in ten names no event at all (a pattern on userIdentity), so the index must try it on every
-event. Matching goes through `triage.engine.SignatureIndex`, as ingest does, on views built once.
+event. Matching goes through `triage.signature_matching.SignatureIndex`, as ingest does, on views built once.
 
 The anchor, in the same run, is the same events matched by 10 signatures: the figure that matters is how the
 cost per event grows from 10 to 100 to 1,000 signatures (it must grow far slower than the count). Also the cost
@@ -22,8 +22,8 @@ import time
 
 from bench.figures import line
 from audit.cloudtrail.patterns import as_event
-from triage.builtin import BUILTIN
-from triage.engine import EventView, SignatureIndex, compile_signature
+from triage.builtin_signatures import BUILTIN
+from triage.signature_matching import EventView, SignatureIndex, compile_signature
 
 SAMPLES = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "samples", "cloudtrail", "stratus-red-team")
 EVENTS = 20_000

@@ -12,8 +12,8 @@ compliance it would have produced. An admin may approve a report and apply it as
 each read again and skipped when its target changed since (``Action.apply`` does the check).
 
 Signatures (stored ones, whatever their status, and drafts not saved yet) take part too: replayed over the same
-events (``triage.replay``), the report says what each would have hit and the alerts it would have raised, against
-what the stored one really did.
+events (``triage.signature_replay``), the report says what each would have hit and the alerts it would have raised,
+against what the stored one really did.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The replay behind a dry run (see remediation.dryrun): each policy's triggers in the window, the plan of each
 action from the configuration recorded at that moment, the differences from what the active versions did, and
-the compliance it would have produced; the signatures' would-be alerts (triage.replay)."""
+the compliance it would have produced; the signatures' would-be alerts (triage.signature_replay)."""
 
 from __future__ import annotations
 

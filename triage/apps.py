@@ -2,7 +2,13 @@ from django.apps import AppConfig
 
 
 class TriageConfig(AppConfig):
-    """Triage: org context, signatures over enriched events, alerts, outputs and tickets, flow-log detection."""
+    """Triage: signatures over enriched CloudTrail events and flow-log detections, the alerts they raise, and where
+    the alerts go. `models`; `services` (events matched, alerts raised, signatures saved, staged and promoted) over
+    the pure `signature_matching` and the shipped `builtin_signatures`; `signature_replay` (the dry run's part);
+    `selectors` (every team-scoped read); `flowlog_files` (flow-log files found from the recorder and read) and
+    `threat_lists` (with their HTTP fetch) over the Django-free `flowlogs`; `org` (org context synced); `tickets` over
+    the Django-free `outputs`; `alarms`; `alert_stats` (the dashboard's figures, a team's report); `timeline`;
+    `demo_threat_list`; `tasks`; `forms`; `api/`; `views/` (one module per page group)."""
 
     default_auto_field = "django.db.models.BigAutoField"
     name = "triage"
@@ -17,15 +23,15 @@ class TriageConfig(AppConfig):
         if alert_entries not in TIMELINE_SOURCES:
             TIMELINE_SOURCES.append(alert_entries)
         from portal import seeding
-        from triage.builtin import builtin_seed
-        from triage.demo import threat_lists_demo_seed
+        from triage.builtin_signatures import builtin_seed
+        from triage.demo_threat_list import threat_lists_demo_seed
 
         seeding.register("signatures", builtin_seed, order=40,
                          message="Demo signatures: {signatures} built-in signature(s) added.")
         seeding.register("threat-lists", threat_lists_demo_seed, order=50, message="Demo threat lists: {lists} added.")
         from remediation import dryrun_signatures
-        from triage import replay
+        from triage import signature_replay
 
         dryrun_signatures.register(dryrun_signatures.SignatureReplay(
-            names=replay.signature_names, snapshots=replay.dry_run_snapshots, replay=replay.signatures_replay,
-            chart=replay.chart_bars))
+            names=signature_replay.signature_names, snapshots=signature_replay.dry_run_snapshots,
+            replay=signature_replay.signatures_replay, chart=signature_replay.chart_bars))

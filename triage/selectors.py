@@ -1,10 +1,21 @@
-"""Triage reads, scoped to what the caller may see: developers see their teams' alerts."""
+"""Triage reads, scoped to what the caller may see: developers see their teams' alerts, alarms, org context and
+flow logs."""
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from audit.selectors import when_param
 from portal.roles import User, is_developer, sees_everything
-from triage.models import Alert, AlertStatus, Severity
+from triage.models import (
+    Alarm,
+    Alert,
+    AlertStatus,
+    FlowDetection,
+    FlowLogFile,
+    OrgAccount,
+    OrgSync,
+    Principal,
+    Severity,
+)
 
 ALERT_FILTERS = ("signature", "severity", "since", "until", "status", "team", "resource_id", "account_id")
 
@@ -43,28 +54,55 @@ def alerts_filter(alerts: QuerySet[Alert], params) -> QuerySet[Alert]:
     return alerts
 
 
-def alarms_visible_to(*, user: User):
+def alarms_visible_to(*, user: User) -> QuerySet[Alarm]:
     """Developers see the alarms for everyone and for their own teams."""
-    from django.db.models import Q
-
-    from triage.models import Alarm
-
     alarms = Alarm.objects.select_related("team")
     if sees_everything(user):
         return alarms
     return alarms.filter(Q(team=None) | Q(team__in=user.teams.all())) if is_developer(user) else alarms.none()
 
 
-def org_visible_to(*, user: User) -> dict:
-    """The org context as this person may read it: developers see their teams' accounts, the principals in them,
-    and only the sync changes that name one of those accounts."""
-    from triage.models import OrgAccount, OrgSync, Principal
+# The org context as this person may read it: developers see their teams' accounts, the principals in them, and
+# only the sync changes that name one of those accounts.
 
-    accounts, principals, recent = OrgAccount.objects.all(), Principal.objects.all(), list(OrgSync.objects.all()[:15])
+def _team_account_ids(user: User) -> list[str]:
+    return [a for a in user.teams.values_list("accounts__account_id", flat=True) if a] if is_developer(user) else []
+
+
+def org_accounts_visible_to(*, user: User) -> QuerySet[OrgAccount]:
+    accounts = OrgAccount.objects.all()
+    return accounts if sees_everything(user) else accounts.filter(account_id__in=_team_account_ids(user))
+
+
+def principals_visible_to(*, user: User) -> QuerySet[Principal]:
+    principals = Principal.objects.all()
+    return principals if sees_everything(user) else principals.filter(account_id__in=_team_account_ids(user))
+
+
+def org_syncs_visible_to(*, user: User) -> list[OrgSync]:
+    """The last 15 syncs."""
+    recent = list(OrgSync.objects.all()[:15])
     if sees_everything(user):
-        return {"accounts": accounts, "principals": principals, "recent": recent}
-    mine = [a for a in user.teams.values_list("accounts__account_id", flat=True) if a] if is_developer(user) else []
+        return recent
+    mine = _team_account_ids(user)
     for sync in recent:
         sync.changes = [c for c in sync.changes or [] if any(a in str(c.get("what", "")) for a in mine)]
-    return {"accounts": accounts.filter(account_id__in=mine), "principals": principals.filter(account_id__in=mine),
-            "recent": recent}
+    return recent
+
+
+def flowlog_files_visible_to(*, user: User) -> QuerySet[FlowLogFile]:
+    files = FlowLogFile.objects.all()
+    if sees_everything(user):
+        return files
+    if is_developer(user):
+        return files.filter(account_id__in=user.teams.values("accounts__account_id"))
+    return files.none()
+
+
+def detections_visible_to(*, user: User) -> QuerySet[FlowDetection]:
+    return FlowDetection.objects.filter(
+        account_id__in=flowlog_files_visible_to(user=user).values("account_id")).select_related("alert", "file")
+
+
+def alert_detections(alert: Alert) -> list[FlowDetection]:
+    return list(alert.detections.select_related("file").order_by("-first")[:50])

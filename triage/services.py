@@ -19,8 +19,8 @@ from django.utils.text import slugify
 from audit.models import CloudTrailEvent
 from portal.models import Account, Team
 from portal.notifications import notify
-from triage.engine import EventView, SignatureIndex, compile_signature, conditions_check, run_examples
 from triage.models import Alert, AlertStatus, Severity, Signature, SignatureHit
+from triage.signature_matching import EventView, SignatureIndex, compile_signature, conditions_check, run_examples
 
 log = logging.getLogger(__name__)
 OUTPUT_ACTIONS = ("alert", "notify", "ticket", "webhook")  # besides these, a chain may name remediation actions

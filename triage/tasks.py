@@ -69,11 +69,11 @@ def alarms_evaluate() -> int:
 def flowlogs_poll() -> int:
     """New flow-log files each read by a task of their own; files a dead worker left go again; URL threat lists
     fetched when due."""
-    from triage import flows
+    from triage import flowlog_files, threat_lists
 
-    for threat_list_id in flows.threat_lists_due():
+    for threat_list_id in threat_lists.threat_lists_due():
         threat_list_fetch.delay(threat_list_id)
-    ids = flows.files_stale() + flows.files_discover()
+    ids = flowlog_files.files_stale() + flowlog_files.files_discover()
     for file_id in ids:
         flowlog_ingest_file.delay(file_id)
     return len(ids)
@@ -83,10 +83,10 @@ def flowlogs_poll() -> int:
 def flowlog_ingest_file(self, file_id: int) -> str:
     """One file, once: claimed by a conditional update, so a second delivery of the task does nothing."""
     from portal import aws
-    from triage import flows
+    from triage import flowlog_files
 
     try:
-        return flows.file_read(file_id)
+        return flowlog_files.file_read(file_id)
     except aws.AWS_ERRORS as exc:
         if self.request.is_eager:
             raise
@@ -95,6 +95,6 @@ def flowlog_ingest_file(self, file_id: int) -> str:
 
 @shared_task(name="triage.tasks.threat_list_fetch", ignore_result=True)
 def threat_list_fetch(threat_list_id: int) -> str:
-    from triage import flows
+    from triage import threat_lists
 
-    return flows.threat_list_fetch(threat_list_id).fetch_error
+    return threat_lists.threat_list_fetch(threat_list_id).fetch_error

@@ -13,7 +13,7 @@ from audit.models import CloudTrailEvent, EventHandoff, RunStatus
 from audit.services import records_ingest
 from audit.tasks import cloudtrail_ingest_file, handoffs_reconcile
 from audit.tests.test_ingest_interrupted import KEY, _body, _BreaksAfter
-from triage.builtin import builtin_seed
+from triage.builtin_signatures import builtin_seed
 from triage.models import SignatureHit
 from triage.tasks import match_events
 

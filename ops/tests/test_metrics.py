@@ -33,7 +33,7 @@ def world(people):
     from audit.services import records_ingest
     from catalog.models import LaunchRequest, Product
     from remediation.models import ActionRun, Finding, Rule
-    from triage.builtin import builtin_seed
+    from triage.builtin_signatures import builtin_seed
     from triage.models import Alert, FlowLogFile, Signature
 
     product = Product.objects.get(name="LAMP web server")

@@ -264,7 +264,7 @@ def ids(people):
     from remediation.models import DryRun
 
     dry_run = DryRun.objects.create(since="2026-01-01T00:00:00Z", until="2026-01-01T01:00:00Z")
-    from triage.builtin import builtin_seed
+    from triage.builtin_signatures import builtin_seed
     from triage.models import Alert, FlowLogFile, Signature, ThreatList
 
     builtin_seed()

@@ -43,7 +43,7 @@ def test_no_secret_reaches_a_log_a_table_or_an_answer(people, sandbox, settings,
                                                       webhook_fake):  # noqa: F811
     from catalog.models import LaunchRequest, Product
     from triage import services
-    from triage.builtin import builtin_seed
+    from triage.builtin_signatures import builtin_seed
     from triage.models import Signature, Ticket
 
     caplog.set_level(logging.DEBUG)

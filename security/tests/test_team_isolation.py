@@ -49,7 +49,7 @@ def payments_world(people):
     from remediation.compliance import resources_evaluate
     from remediation.demo import policies_demo_seed, rules_demo_seed
     from remediation.models import ActionRun, RuleException
-    from triage.builtin import builtin_seed
+    from triage.builtin_signatures import builtin_seed
     from triage.models import (
         Alarm,
         Alert,

@@ -45,7 +45,7 @@ def _pages():
 
 
 def test_every_main_page_has_a_title_landmarks_a_heading_and_named_controls(page, live_server, live_people):
-    from triage.builtin import builtin_seed
+    from triage.builtin_signatures import builtin_seed
 
     builtin_seed()
     SHOTS.mkdir(parents=True, exist_ok=True)

@@ -25,7 +25,7 @@ def _world() -> dict:
     from remediation.compliance import resources_evaluate
     from remediation.demo import policies_demo_seed, rules_demo_seed
     from remediation.models import DryRun
-    from triage.builtin import builtin_seed
+    from triage.builtin_signatures import builtin_seed
     from triage.models import Alert, FlowLogFile, Signature
 
     rules_demo_seed()

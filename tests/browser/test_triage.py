@@ -15,7 +15,7 @@ ENABLE = {"eventSource": "iam.amazonaws.com", "eventName": "EnableMFADevice"}
 
 
 def test_an_admin_edits_tests_stages_and_promotes_a_signature(page, live_server, live_people):
-    from triage.builtin import builtin_seed
+    from triage.builtin_signatures import builtin_seed
 
     builtin_seed()
     login(page, live_server.url, "adam")
@@ -46,8 +46,8 @@ def test_an_admin_edits_tests_stages_and_promotes_a_signature(page, live_server,
 def test_an_admin_reads_flow_log_detections_and_adds_a_threat_list(page, live_server, live_people):
     import io
 
-    from triage import flows
-    from triage.builtin import builtin_seed
+    from triage import flowlog_files
+    from triage.builtin_signatures import builtin_seed
     from triage.flowlogs.parse import FlowRecord, render_file
     from triage.models import FlowLogFile, ThreatList
 
@@ -60,7 +60,7 @@ def test_an_admin_reads_flow_log_detections_and_adds_a_threat_list(page, live_se
                            start + 60 + i, start + 90 + i, "ACCEPT") for i in range(60)]
     flow_file = FlowLogFile.objects.create(bucket="flows", key="AWSLogs/111111111111/vpcflowlogs/us-east-1/x.log.gz",
                                            account_id="111111111111", region="us-east-1", status="INGESTING")
-    flows.file_ingest(flow_file, io.BytesIO(render_file(records)))
+    flowlog_files.file_ingest(flow_file, io.BytesIO(render_file(records)))
 
     login(page, live_server.url, "adam")
     page.get_by_role("link", name="Alerts", exact=True).click()

@@ -15,7 +15,7 @@ def _alert(signature, fingerprint, team):
 
 
 def test_an_alarm_crosses_then_clears_and_says_so_each_time(people):
-    from triage.builtin import builtin_seed
+    from triage.builtin_signatures import builtin_seed
 
     builtin_seed()
     payments = Team.objects.get(slug="payments")

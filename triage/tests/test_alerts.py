@@ -8,7 +8,7 @@ from portal.models import Notification
 from remediation.models import Policy
 from sandbox.testing import deliver as _deliver
 from triage import services
-from triage.builtin import builtin_seed
+from triage.builtin_signatures import builtin_seed
 from triage.models import Alert, Signature, SignatureHit
 
 ACCOUNT = "111111111111"

@@ -6,8 +6,15 @@ import os
 
 import pytest
 
-from triage.builtin import BUILTIN, FLOW_BUILTIN
-from triage.engine import EventView, SignatureIndex, compile_signature, conditions_check, records_in, run_examples
+from triage.builtin_signatures import BUILTIN, FLOW_BUILTIN
+from triage.signature_matching import (
+    EventView,
+    SignatureIndex,
+    compile_signature,
+    conditions_check,
+    records_in,
+    run_examples,
+)
 
 SAMPLES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "samples", "cloudtrail")
 STRATUS = os.path.join(SAMPLES, "stratus-red-team")

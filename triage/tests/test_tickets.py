@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from audit.services import records_ingest
 from triage import services
-from triage.builtin import builtin_seed
+from triage.builtin_signatures import builtin_seed
 from triage.models import Alert, Signature, Ticket
 from triage.outputs.tests.conftest import github_fake, jira_fake, webhook_fake  # noqa: F401  (the stand-ins)
 from triage.outputs.tests.fake_github import FakeGitHub, FakeWebhook

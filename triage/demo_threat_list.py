@@ -10,7 +10,7 @@ DEMO_LIST = """# Demo blocklist (RFC 5737 documentation ranges stand in for a re
 
 def threat_lists_demo_seed() -> dict[str, int]:
     """Add the demo list if it is missing (an admin's edits are kept)."""
-    from triage.flows import threat_list_save
+    from triage.threat_lists import threat_list_save
     from triage.models import ThreatList
 
     if ThreatList.objects.filter(name="demo-blocklist").exists():

@@ -20,7 +20,7 @@ def _call(source: str, name: str, **fields: Any) -> dict[str, Any]:
 
 
 def _flow(name: str, **parameters: Any) -> dict[str, Any]:
-    """A flow-log detection as the signatures see it (see triage.flows.detection_record)."""
+    """A flow-log detection as the signatures see it (see triage.flowlog_files.detection_record)."""
     return {"eventVersion": "1.08", "eventSource": "vpc-flow-logs.amazonaws.com", "eventName": name,
             "eventType": "FlowLogDetection", "awsRegion": "us-east-1", "recipientAccountId": "111111111111",
             "sourceIPAddress": "203.0.113.66", "userIdentity": {"type": "Network", "principalId": "203.0.113.66"},

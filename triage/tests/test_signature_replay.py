@@ -1,5 +1,5 @@
-"""Signatures replayed over stored events (triage.replay): hits, the threshold counted in memory, would-be alerts
-deduplicated by fingerprint, and what the stored signature really did in the window."""
+"""Signatures replayed over stored events (triage.signature_replay): hits, the threshold counted in memory, would-be
+alerts deduplicated by fingerprint, and what the stored signature really did in the window."""
 
 from datetime import timedelta
 
@@ -8,9 +8,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from audit.services import records_ingest
-from triage.builtin import builtin_seed
+from triage.builtin_signatures import builtin_seed
 from triage.models import Alert, Signature
-from triage.replay import draft_snapshot, signature_snapshot, signatures_replay
+from triage.signature_replay import draft_snapshot, signature_snapshot, signatures_replay
 
 pytestmark = pytest.mark.usefixtures("commit_now")  # the live matching runs at once (tasks are eager)
 

@@ -4,6 +4,7 @@ and matched against the flow-log signatures, which raise the alerts (so severity
 are the signatures' as for CloudTrail).
 
 Parsing and detection themselves are pure (`triage.flowlogs`); this module adds the database and AWS around them.
+The threat lists are kept by `triage.threat_lists`, the pages' reads by `triage.selectors`.
 """
 
 from __future__ import annotations
@@ -14,22 +15,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import requests
-from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.text import slugify
 
 from audit.models import ConfigResource, ItemStatus
 from portal import aws
 from portal.models import Account, Team
-from triage.engine import EventView
 from triage.flowlogs.detect import Detection, DetectionConfig, Detector
 from triage.flowlogs.parse import FlowRecord, ParseStats, iter_records, parse_key
-from triage.flowlogs.threats import ThreatList as Addresses
-from triage.flowlogs.threats import ThreatListError
-from triage.models import FLOW_KINDS, Alert, FlowDetection, FlowLogFile, ThreatList
+from triage.models import FLOW_KINDS, FlowDetection, FlowLogFile
+from triage.signature_matching import EventView
+from triage.threat_lists import Threats, threats_current
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +35,6 @@ EVENT_NAMES = {"port_scan": "PortScan", "brute_force": "BruteForce", "reject_spi
 KIND_LABELS = FLOW_KINDS
 STALE_AFTER = timedelta(minutes=5)
 DAYS_LISTED = 2  # today's and yesterday's folders are listed on each poll
-MAX_LIST_BYTES = 20 * 1024 * 1024
-MAX_LIST_ENTRIES = 500_000
-FETCH_TIMEOUT = 15
 _PROTOCOLS = {"tcp": 6, "udp": 17, "icmp": 1, "icmpv6": 58}
 
 
@@ -195,134 +188,6 @@ class Network:
                                         or [])
 
 
-# --- threat lists ---
-
-@dataclass
-class Threats:
-    """The enabled lists merged for the detector, and which list each entry came from."""
-
-    merged: Addresses | None
-    lists: dict[str, Addresses]
-
-    def list_of(self, entry: str) -> str:
-        return next((name for name, addresses in self.lists.items() if addresses.match(entry.split("/")[0])), "")
-
-
-def threats_current() -> Threats:
-    lists: dict[str, Addresses] = {}
-    for threat_list in ThreatList.objects.filter(enabled=True).exclude(entry_count=0):
-        try:
-            lists[threat_list.name] = Addresses.from_text(threat_list.entries, name=threat_list.name)
-        except ThreatListError as exc:  # stored lists were checked; a bad one is skipped, not fatal
-            log.warning("threat list %s cannot be read: %s", threat_list.name, exc)
-    if not lists:
-        return Threats(None, {})
-    merged = Addresses(name=", ".join(lists))
-    for text in ThreatList.objects.filter(name__in=list(lists)).values_list("entries", flat=True):
-        for line in text.splitlines():
-            if line.strip():
-                merged.add(line.strip())
-    return Threats(merged, lists)
-
-
-def _entries(text: str) -> tuple[str, int]:
-    """The list as stored (one entry a line, comments dropped, checked) and its size; ValidationError naming the
-    bad lines."""
-    if len(text.encode()) > MAX_LIST_BYTES:
-        raise ValidationError({"entries": [f"The list is over {MAX_LIST_BYTES // (1024 * 1024)} MB."]})
-    try:
-        Addresses.from_text(text)
-    except ThreatListError as exc:
-        raise ValidationError({"entries": [str(exc)]}) from exc
-    lines = [line.split("#", 1)[0].strip() for line in text.splitlines()]
-    kept = [line for line in lines if line]
-    if len(kept) > MAX_LIST_ENTRIES:
-        raise ValidationError({"entries": [f"The list has {len(kept):,} entries; at most {MAX_LIST_ENTRIES:,}."]})
-    return "\n".join(kept), len(kept)
-
-
-def threat_list_save(*, threat_list: ThreatList | None = None, user: Any = None, name: str, description: str = "",
-                     source: str = ThreatList.Source.UPLOAD, url: str = "", entries: str | None = None,
-                     refresh_hours: int = 24, enabled: bool = True) -> ThreatList:
-    """Create or change a list; an uploaded list needs entries, a URL list is fetched at once."""
-    errors: dict[str, list[str]] = {}
-    if not name or slugify(name) != name:
-        errors["name"] = ["Use lower-case letters, digits and dashes, like tor-exits."]
-    elif len(name) > 100:
-        errors["name"] = [f"At most 100 characters, not {len(name):,}."]
-    elif ThreatList.objects.filter(name=name).exclude(pk=getattr(threat_list, "pk", None)).exists():
-        errors["name"] = [f"A threat list named {name} exists already."]
-    for field, value in (("description", description), ("url", url)):
-        if "\x00" in value:
-            errors[field] = ["Remove the NUL character (U+0000): no text may hold one."]
-    if source not in ThreatList.Source.values:
-        errors["source"] = [f"Give one of {', '.join(ThreatList.Source.values)}."]
-    if source == ThreatList.Source.URL and not url.startswith(("https://", "http://")):
-        errors["url"] = ["Give the http(s) address the list is fetched from."]
-    elif len(url) > 500:
-        errors["url"] = [f"At most 500 characters, not {len(url):,}."]
-    if not isinstance(refresh_hours, int) or not 1 <= refresh_hours <= 24 * 30:
-        errors["refresh_hours"] = ["Give a whole number of hours from 1 to 720."]
-    stored = count = None
-    if source == ThreatList.Source.UPLOAD:
-        if entries is None and threat_list is None:
-            errors["entries"] = ["Paste or upload the addresses, one a line."]
-        elif entries is not None:
-            try:
-                stored, count = _entries(entries)
-            except ValidationError as exc:
-                errors.update(exc.message_dict)
-    if errors:
-        raise ValidationError(errors)
-    with transaction.atomic():
-        threat_list = threat_list or ThreatList()
-        threat_list.name, threat_list.description, threat_list.source = name, description[:300], source
-        threat_list.url = url if source == ThreatList.Source.URL else ""
-        threat_list.refresh_hours, threat_list.enabled, threat_list.updated_by = refresh_hours, enabled, user
-        if stored is not None:
-            threat_list.entries, threat_list.entry_count = stored, count
-        threat_list.save()
-    if source == ThreatList.Source.URL:
-        threat_list = threat_list_fetch(threat_list.pk)
-    return threat_list
-
-
-def threat_list_fetch(threat_list_id: int) -> ThreatList:
-    """Fetch a URL list again; on failure the entries are kept and the error recorded (never the URL's secrets)."""
-    threat_list = ThreatList.objects.get(pk=threat_list_id)
-    try:
-        with requests.get(threat_list.url, timeout=FETCH_TIMEOUT, stream=True) as answer:
-            answer.raise_for_status()
-            body = b""
-            for chunk in answer.iter_content(64 * 1024):
-                body += chunk
-                if len(body) > MAX_LIST_BYTES:
-                    raise ValidationError({"entries": [f"The list is over {MAX_LIST_BYTES // (1024 * 1024)} MB."]})
-        stored, count = _entries(body.decode("utf-8", "replace"))
-    except requests.RequestException as exc:
-        error = f"cannot fetch the list: {type(exc).__name__}" + (
-            f" (HTTP {exc.response.status_code})" if getattr(exc, "response", None) is not None else "")
-        ThreatList.objects.filter(pk=threat_list.pk).update(fetch_error=error, fetched=timezone.now())
-    except ValidationError as exc:
-        ThreatList.objects.filter(pk=threat_list.pk).update(
-            fetch_error="; ".join(exc.messages)[:500], fetched=timezone.now())
-    else:
-        ThreatList.objects.filter(pk=threat_list.pk).update(entries=stored, entry_count=count, fetch_error="",
-                                                            fetched=timezone.now())
-    threat_list.refresh_from_db()
-    return threat_list
-
-
-def threat_lists_due(*, now: datetime | None = None) -> list[int]:
-    """URL lists whose refresh is due."""
-    now = now or timezone.now()
-    due = []
-    for threat_list in ThreatList.objects.filter(source=ThreatList.Source.URL, enabled=True):
-        if threat_list.fetched is None or threat_list.fetched <= now - timedelta(hours=threat_list.refresh_hours):
-            due.append(threat_list.pk)
-    return due
-
-
 # --- reading one file ---
 
 def file_claim(file_id: int) -> FlowLogFile | None:
@@ -463,25 +328,3 @@ def _flow_who(detection: FlowDetection, account: Account | None) -> tuple[Team |
     team = (resource.team if resource is not None else None) or (account.team if account else None)
     owner = str((resource.tags or {}).get("owner") or "") if resource is not None else ""
     return team, owner
-
-
-# --- reads for the pages ---
-
-def files_visible_to(*, user: Any):
-    from portal.roles import is_developer, sees_everything
-
-    files = FlowLogFile.objects.all()
-    if sees_everything(user):
-        return files
-    if is_developer(user):
-        return files.filter(account_id__in=user.teams.values("accounts__account_id"))
-    return files.none()
-
-
-def detections_visible_to(*, user: Any):
-    return FlowDetection.objects.filter(
-        account_id__in=files_visible_to(user=user).values("account_id")).select_related("alert", "file")
-
-
-def alert_detections(alert: Alert) -> list[FlowDetection]:
-    return list(alert.detections.select_related("file").order_by("-first")[:50])

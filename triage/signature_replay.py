@@ -20,14 +20,14 @@ from django.core.exceptions import ValidationError
 
 from audit.models import CloudTrailEvent
 from portal.models import Account
-from triage.engine import (
+from triage.models import Alert, Severity, Signature, SignatureHit
+from triage.signature_matching import (
     Compiled,
     EventView,
     SignatureIndex,
     compile_signature,
     conditions_check,
 )
-from triage.models import Alert, Severity, Signature, SignatureHit
 from triage.services import SIGNATURE_FIELDS, event_view, fingerprint, signature_check
 
 CHUNK = 1000

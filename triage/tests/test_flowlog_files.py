@@ -1,13 +1,10 @@
 """VPC flow logs end to end on the sandbox: a flow log recorded by the portal, its files found in S3, read once,
 the detections (scan, brute force, threat list, a port the groups do not allow) turned into alerts by the
-flow-log signatures; bad files quarantined; threat lists uploaded and fetched."""
+flow-log signatures; bad files quarantined. (Threat lists themselves: test_threat_lists.)"""
 
 import datetime as dt
-import http.server
-import threading
 
 import pytest
-from django.core.exceptions import ValidationError
 
 from audit.models import ConfigResource
 from audit.recorder import account_scan
@@ -15,8 +12,8 @@ from portal import aws
 from portal.models import Account
 from remediation.models import Policy
 from sandbox.testing import deliver
-from triage import flows, tasks
-from triage.builtin import builtin_seed
+from triage import flowlog_files, tasks
+from triage.builtin_signatures import builtin_seed
 from triage.flowlogs.parse import FlowRecord, file_key, render_file
 from triage.models import Alert, FlowDetection, FlowLogFile, SignatureHit, ThreatList
 
@@ -91,7 +88,7 @@ def _now() -> dt.datetime:
 
 def test_a_file_with_attacks_is_read_once_and_raises_the_alerts(net, people):
     ThreatList.objects.create(name="blocklist", entries="198.51.100.0/24", entry_count=1)
-    assert flows.destinations() == [flows.Destination(ACCOUNT, REGION, "flows-111111111111", "")]
+    assert flowlog_files.destinations() == [flowlog_files.Destination(ACCOUNT, REGION, "flows-111111111111", "")]
     start = int(_now().timestamp()) - 600
     key = _put(net, _records(net, start), _now())
 
@@ -118,9 +115,9 @@ def test_a_file_with_attacks_is_read_once_and_raises_the_alerts(net, people):
 
     # Polled again: nothing new to read. Read again by hand (a second delivery of the task): nothing twice.
     assert tasks.flowlogs_poll() == 0
-    assert flows.file_read(flow_file.pk) == "not claimed"
+    assert flowlog_files.file_read(flow_file.pk) == "not claimed"
     FlowLogFile.objects.filter(pk=flow_file.pk).update(status="PENDING")
-    flows.file_read(flow_file.pk)
+    flowlog_files.file_read(flow_file.pk)
     assert FlowDetection.objects.count() == 5
     assert SignatureHit.objects.filter(signature__name__startswith="flowlog-").count() == 5
     assert Alert.objects.get(pk=brute_alert.pk).count == 1
@@ -157,10 +154,10 @@ def test_normal_traffic_raises_nothing_and_a_bad_file_is_quarantined(net):
 
 def test_a_vanished_object_is_quarantined_naming_why(net):
     key = _put(net, _records(net, int(_now().timestamp()) - 600), _now())
-    assert flows.files_discover() and FlowLogFile.objects.get(key=key).status == "PENDING"
+    assert flowlog_files.files_discover() and FlowLogFile.objects.get(key=key).status == "PENDING"
     net["s3"].delete_object(Bucket="flows-111111111111", Key=key)
     flow_file = FlowLogFile.objects.get(key=key)
-    assert flows.file_read(flow_file.pk) == "QUARANTINED"
+    assert flowlog_files.file_read(flow_file.pk) == "QUARANTINED"
     assert FlowLogFile.objects.get(pk=flow_file.pk).reason == "cannot read the object: NoSuchKey"
 
 
@@ -177,16 +174,16 @@ def test_a_staged_flow_signature_counts_and_alerts_nobody(net, people):
 
 def test_a_worker_that_died_mid_file_leaves_it_to_the_next_poll(net):
     key = _put(net, _records(net, int(_now().timestamp()) - 600), _now())
-    flows.files_discover()
+    flowlog_files.files_discover()
     flow_file = FlowLogFile.objects.get(key=key)
-    assert flows.file_claim(flow_file.pk) is not None  # ... and the worker is killed here
-    FlowLogFile.objects.filter(pk=flow_file.pk).update(updated=flows.timezone.now() - dt.timedelta(minutes=10))
+    assert flowlog_files.file_claim(flow_file.pk) is not None  # ... and the worker is killed here
+    FlowLogFile.objects.filter(pk=flow_file.pk).update(updated=flowlog_files.timezone.now() - dt.timedelta(minutes=10))
     assert tasks.flowlogs_poll() == 1
     assert FlowLogFile.objects.get(pk=flow_file.pk).status == "DONE" and _flow_alerts().count() == 4
 
 
 def test_security_group_rules_decide_what_is_disallowed(net):
-    network = flows.Network(ACCOUNT, REGION)
+    network = flowlog_files.Network(ACCOUNT, REGION)
     ip = net["ip"]
 
     def record(src, dport, sport=40000, protocol=6):
@@ -206,65 +203,13 @@ def test_a_destination_with_a_prefix_lists_under_it(net):
     flow_log = ConfigResource.objects.get(resource_type="AWS::EC2::FlowLog")
     flow_log.configuration["logDestination"] = "arn:aws:s3:::flows-111111111111/vpc/logs"
     flow_log.save()
-    assert flows.destinations() == [flows.Destination(ACCOUNT, REGION, "flows-111111111111", "vpc/logs/")]
+    assert flowlog_files.destinations() == [
+        flowlog_files.Destination(ACCOUNT, REGION, "flows-111111111111", "vpc/logs/")]
     net["s3"].put_object(Bucket="flows-111111111111", Body=render_file(_records(net, 0)), Key=file_key(
         ACCOUNT, REGION, net["flow_log"], _now(), prefix="vpc/logs"))
     _put(net, [], _now())  # outside the prefix: not this destination's
-    assert len(flows.files_discover()) == 1
+    assert len(flowlog_files.files_discover()) == 1
     assert FlowLogFile.objects.get().key.startswith("vpc/logs/AWSLogs/111111111111/vpcflowlogs/us-east-1/")
-
-
-# --- threat lists ---
-
-def test_an_uploaded_list_is_checked_and_stored_one_entry_a_line(people):
-    saved = flows.threat_list_save(name="tor", entries="# exits\n192.0.2.1\n198.51.100.0/24  # a block\n\n2001:db8::/32",
-                                   user=people.admin)
-    assert (saved.entry_count, saved.entries) == (3, "192.0.2.1\n198.51.100.0/24\n2001:db8::/32")
-    with pytest.raises(ValidationError) as bad:
-        flows.threat_list_save(name="bad", entries="192.0.2.1\nnot-an-ip\n10.0.0.0/33")
-    assert "line 2: 'not-an-ip'" in str(bad.value) and "line 3" in str(bad.value)
-    with pytest.raises(ValidationError) as clash:
-        flows.threat_list_save(name="tor", entries="192.0.2.2")
-    assert "exists already" in str(clash.value)
-    with pytest.raises(ValidationError) as no_url:
-        flows.threat_list_save(name="remote", source="url", url="ftp://x")
-    assert "url" in no_url.value.message_dict
-
-
-class _Lists(http.server.BaseHTTPRequestHandler):
-    body = b"203.0.113.0/24\n"
-    status = 200
-
-    def do_GET(self):  # noqa: N802
-        self.send_response(self.status)
-        self.end_headers()
-        self.wfile.write(self.body)
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def list_server():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Lists)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/list.txt"
-    server.shutdown()
-
-
-def test_a_url_list_is_fetched_and_a_failed_fetch_keeps_the_entries(people, list_server, monkeypatch):
-    saved = flows.threat_list_save(name="feed", source="url", url=list_server, refresh_hours=6)
-    assert (saved.entry_count, saved.fetch_error) == (1, "")
-    assert flows.threat_lists_due() == []
-    monkeypatch.setattr(_Lists, "status", 503)
-    again = flows.threat_list_fetch(saved.pk)
-    assert again.entry_count == 1 and again.fetch_error == "cannot fetch the list: HTTPError (HTTP 503)"
-    monkeypatch.setattr(_Lists, "status", 200)
-    monkeypatch.setattr(_Lists, "body", b"203.0.113.0/24\nnonsense\n")
-    again = flows.threat_list_fetch(saved.pk)
-    assert again.entry_count == 1 and "line 2: 'nonsense'" in again.fetch_error
-    ThreatList.objects.filter(pk=saved.pk).update(fetched=flows.timezone.now() - dt.timedelta(hours=7))
-    assert flows.threat_lists_due() == [saved.pk]
 
 
 # --- the pages ---
@@ -286,32 +231,6 @@ def test_the_flow_log_page_shows_each_team_its_own_detections(net, client, peopl
     assert "Flow-log detections" in detail and "port 22: 60 accepted, 0 rejected" in detail
 
 
-def test_admins_upload_threat_lists_and_bad_lines_are_named(client, people):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    client.force_login(people.admin)
-    bad = client.post("/triage/threat-lists/", {"name": "feed", "source": "upload", "entries": "192.0.2.1\n300.1.1.1",
-                                                "refresh_hours": "24", "enabled": "on"})
-    assert bad.status_code == 400 and "line 2: &#x27;300.1.1.1&#x27;" in bad.content.decode()
-    assert not ThreatList.objects.exists()
-    made = client.post("/triage/threat-lists/", {"name": "feed", "source": "upload", "enabled": "on",
-                                                 "refresh_hours": "24", "file": SimpleUploadedFile(
-                                                     "list.txt", b"192.0.2.1\n198.51.100.0/24\n")})
-    assert made.status_code == 302 and ThreatList.objects.get(name="feed").entry_count == 2
-    page = client.get("/triage/threat-lists/feed/").content.decode()
-    assert "198.51.100.0/24" in page and "Created" in page
-    kept = client.post("/triage/threat-lists/feed/", {"name": "feed", "source": "upload", "refresh_hours": "12",
-                                                       "description": "partners' blocklist"})
-    assert kept.status_code == 302
-    assert (ThreatList.objects.get(name="feed").entry_count, ThreatList.objects.get(name="feed").refresh_hours) == (2, 12)
-    assert client.post("/triage/threat-lists/feed/", {"name": "feed", "refresh_hours": "x"}).status_code == 400
-    client.force_login(people.daisy)
-    assert client.post("/triage/threat-lists/", {"name": "mine", "entries": "192.0.2.9"}).status_code == 403
-    assert client.post("/triage/threat-lists/feed/delete/").status_code == 403
-    client.force_login(people.admin)
-    assert client.post("/triage/threat-lists/feed/delete/").status_code == 302 and not ThreatList.objects.exists()
-
-
 def test_a_signature_chain_can_stop_the_attacked_instance(net, people):
     from remediation.models import ActionRun
     from triage import services
@@ -330,5 +249,5 @@ def test_a_signature_chain_can_stop_the_attacked_instance(net, people):
     # The same detection read again (another delivery of the file) makes no second run.
     flow_file = FlowLogFile.objects.get()
     FlowLogFile.objects.filter(pk=flow_file.pk).update(status="PENDING")
-    flows.file_read(flow_file.pk)
+    flowlog_files.file_read(flow_file.pk)
     assert ActionRun.objects.filter(action="stop_instance").count() == 1

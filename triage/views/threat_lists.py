@@ -1,59 +1,19 @@
-"""Flow-log pages: what was read and found (files, detections by kind and hour), and the threat lists admins manage."""
+"""Threat-list pages: the lists, one list with its entries and history; (admins) add, change, fetch, delete."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.db import transaction
-from django.db.models import Count, Sum
-from django.db.models.functions import TruncHour
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from portal.roles import is_admin
-from triage import flows
-from triage.models import FlowLogFile, ThreatList
+from portal.roles import admin_check, admin_required
+from triage import threat_lists
+from triage.models import ThreatList
 
-UPLOAD_LIMIT = flows.MAX_LIST_BYTES
-
-
-@login_required
-def flowlog_overview(request: HttpRequest) -> HttpResponse:
-    since = timezone.now() - timedelta(hours=24)
-    files = flows.files_visible_to(user=request.user)
-    detections = flows.detections_visible_to(user=request.user)
-    kind = request.GET.get("kind", "")
-    if kind and kind not in flows.KIND_LABELS:
-        messages.error(request, f"kind: give one of {', '.join(flows.KIND_LABELS)}")
-        kind = ""
-    recent = files.filter(created__gte=since)
-    by_status = dict(recent.values_list("status").annotate(n=Count("id")))
-    by_kind = dict(detections.filter(first__gte=since).values_list("kind").annotate(n=Count("id")))
-    hours = {row["hour"]: row["n"] for row in detections.filter(first__gte=since).annotate(
-        hour=TruncHour("first")).values("hour").annotate(n=Count("id"))}
-    start = since.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-    bars = [(start + timedelta(hours=i), hours.get(start + timedelta(hours=i), 0)) for i in range(24)]
-    peak = max([n for _, n in bars] + [1])
-    shown = detections.filter(kind=kind) if kind else detections
-    return render(request, "triage/flowlogs.html", {
-        "by_status": by_status, "records": recent.aggregate(n=Sum("records"))["n"] or 0,
-        "kinds": [(k, label, by_kind.get(k, 0)) for k, label in flows.KIND_LABELS.items()], "kind": kind,
-        "bars": [{"x": i * 20, "h": round(60 * n / peak), "y": 64 - round(60 * n / peak), "when": when, "n": n}
-                 for i, (when, n) in enumerate(bars)],
-        "page": Paginator(shown, 50).get_page(request.GET.get("page")), "files": files[:20],
-        "destinations": flows.destinations() if is_admin(request.user) else [],
-        "threat_lists": ThreatList.objects.all()})
-
-
-def _admin(request: HttpRequest) -> None:
-    if not is_admin(request.user):
-        raise PermissionDenied
+UPLOAD_LIMIT = threat_lists.MAX_LIST_BYTES
 
 
 def _posted(request: HttpRequest) -> dict:
@@ -79,9 +39,9 @@ def _posted(request: HttpRequest) -> dict:
 def threat_list_list(request: HttpRequest) -> HttpResponse:
     errors: dict = {}
     if request.method == "POST":
-        _admin(request)
+        admin_check(request.user)
         try:
-            saved = flows.threat_list_save(user=request.user, **_posted(request))
+            saved = threat_lists.threat_list_save(user=request.user, **_posted(request))
         except ValidationError as exc:
             errors = exc.message_dict
         else:
@@ -101,13 +61,13 @@ def threat_list_detail(request: HttpRequest, name: str) -> HttpResponse:
         raise Http404("No such threat list")
     errors: dict = {}
     if request.method == "POST":
-        _admin(request)
+        admin_check(request.user)
         try:
             values = _posted(request)
             if values["entries"] is None and values["source"] == ThreatList.Source.UPLOAD \
                     and threat_list.source == ThreatList.Source.URL:
                 raise ValidationError({"entries": ["Paste or upload the addresses, one a line."]})
-            saved = flows.threat_list_save(threat_list=threat_list, user=request.user, **values)
+            saved = threat_lists.threat_list_save(threat_list=threat_list, user=request.user, **values)
         except ValidationError as exc:
             errors = exc.message_dict
         else:
@@ -123,10 +83,9 @@ def threat_list_detail(request: HttpRequest, name: str) -> HttpResponse:
         "history": threat_list.history.all()[:10]}, status=400 if errors else 200)
 
 
-@login_required
+@admin_required
 @require_POST
 def threat_list_action(request: HttpRequest, name: str, action: str) -> HttpResponse:
-    _admin(request)
     threat_list = ThreatList.objects.filter(name=name).first()
     if threat_list is None:
         raise Http404("No such threat list")
@@ -134,7 +93,7 @@ def threat_list_action(request: HttpRequest, name: str, action: str) -> HttpResp
         if threat_list.source != ThreatList.Source.URL:
             messages.error(request, f"{name} is uploaded, not fetched from a URL.")
         else:
-            fetched = flows.threat_list_fetch(threat_list.pk)
+            fetched = threat_lists.threat_list_fetch(threat_list.pk)
             if fetched.fetch_error:
                 messages.error(request, f"{name}: {fetched.fetch_error}; the {fetched.entry_count:,} entries kept.")
             else:
@@ -145,27 +104,3 @@ def threat_list_action(request: HttpRequest, name: str, action: str) -> HttpResp
         messages.success(request, f"Threat list {name} deleted.")
         return redirect("triage:threat-list-list")
     raise Http404("No such action")
-
-
-def _file_visible(request: HttpRequest, pk: int) -> FlowLogFile:
-    found = flows.files_visible_to(user=request.user).filter(pk=pk).first()
-    if found is None:
-        raise Http404("No such file")
-    return found
-
-
-@login_required
-@require_POST
-def flowlog_file_retry(request: HttpRequest, pk: int) -> HttpResponse:
-    """A quarantined file read again (after its object was fixed, or a list changed)."""
-    _admin(request)
-    flow_file = _file_visible(request, pk)
-    from triage.tasks import flowlog_ingest_file
-
-    if flow_file.status != FlowLogFile.Status.QUARANTINED:
-        messages.error(request, f"The file is {flow_file.status}: only a quarantined file is read again.")
-    else:
-        transaction.on_commit(lambda: flowlog_ingest_file.delay(flow_file.pk))
-        messages.success(request, "The file is being read again.")
-    return redirect("triage:flowlogs")
-
