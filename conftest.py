@@ -1,6 +1,7 @@
 """Fixtures shared by every app's tests: the demo people, and Chromium for the browser tests."""
 
 import os
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -32,6 +33,32 @@ def commit_now(monkeypatch):
     from django.db import transaction
 
     monkeypatch.setattr(transaction, "on_commit", lambda func, using=None, robust=False: func())
+
+
+class SteppedClock:
+    """The real time plus an offset the test moves on."""
+
+    def __init__(self, offset: timedelta) -> None:
+        self.offset = offset
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock(sandbox, monkeypatch):
+    """One clock for the sandbox's CloudTrail records (their eventTime) and the recorder's captures, a second
+    behind the real time until the test moves it on. eventTime has whole seconds: a test that needs a call in a
+    later second than a capture says `clock.advance(1)` instead of sleeping into the next one."""
+    from audit import recorder
+
+    shared = SteppedClock(timedelta(seconds=-1))
+    monkeypatch.setattr(recorder, "clock", shared)
+    monkeypatch.setattr(sandbox.app, "clock", shared)
+    return shared
 
 
 @pytest.fixture(scope="session")

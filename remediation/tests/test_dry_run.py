@@ -1,7 +1,6 @@
 """Dry-run against the past, on the sandbox through CloudTrail files: the report, the differences from what the
 active versions did, the compliance, approve-and-apply as a plan (re-checked), event rules replayed, the API."""
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -92,10 +91,10 @@ def test_an_approved_report_is_applied_as_a_plan_each_action_checked_again(world
         dryrun.dry_run_apply(dry_run=DryRun.objects.get(pk=report.pk), user=people.admin)
 
 
-def test_an_event_rule_is_replayed_with_the_name_the_event_gave(world, sandbox, people):
+def test_an_event_rule_is_replayed_with_the_name_the_event_gave(clock, world, sandbox, people):
     services.policy_save(policy=_policy("recorder-guard"), mode="off")
     _deliver(sandbox)  # the bootstrap's calls first: the recorder is recorded recording
-    time.sleep(1.1)  # eventTime has whole seconds: the stop comes in a later one, as it would
+    clock.advance(1)  # eventTime has whole seconds: the stop comes in a later one, as it would
     config = aws.client("config", account_id=ACCOUNT)
     name = config.describe_configuration_recorders()["ConfigurationRecorders"][0]["name"]
     config.stop_configuration_recorder(ConfigurationRecorderName=name)
@@ -110,9 +109,9 @@ def test_an_event_rule_is_replayed_with_the_name_the_event_gave(world, sandbox, 
     assert status["ConfigurationRecordersStatus"][0]["recording"] is False  # replayed, not run
 
 
-def test_replaying_an_enforced_event_rule_finds_what_it_did(world, sandbox, people):
+def test_replaying_an_enforced_event_rule_finds_what_it_did(clock, world, sandbox, people):
     _deliver(sandbox)
-    time.sleep(1.1)
+    clock.advance(1)
     config = aws.client("config", account_id=ACCOUNT)
     name = config.describe_configuration_recorders()["ConfigurationRecorders"][0]["name"]
     config.stop_configuration_recorder(ConfigurationRecorderName=name)
