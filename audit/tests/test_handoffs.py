@@ -39,35 +39,11 @@ def _authorize(event_id: str) -> dict:
                                                                     "security-group/sg-0123456789abcdef0"}]}
 
 
-class Broker:
-    """The test settings' in-memory broker with nobody consuming it: what ingest and the reconciler send stays in
-    the queue, as a message a broker lost would never be taken."""
-
-    def taken(self) -> list[tuple[str, int]]:
-        """The (task, handoff id) of every message waiting, oldest first; they are gone from the queue after."""
-        found = []
-        with celery_app.connection_for_read() as conn:
-            queue = conn.SimpleQueue(celery_app.conf.task_default_queue)
-            try:
-                while True:
-                    try:
-                        message = queue.get(block=False)
-                    except queue.Empty:
-                        return found
-                    args, _, _ = message.decode()
-                    found.append((message.headers["task"], *args))
-                    message.ack()
-            finally:
-                queue.close()
-
-
 @pytest.fixture
-def lost(monkeypatch):
+def lost(broker):
     """Tasks are sent to the broker (not run in process) and never taken: every hand-on message is lost."""
-    monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
-    broker = Broker()
-    yield broker
-    broker.taken()
+    with broker.holding():
+        yield broker
 
 
 def _age(minutes: int, **filters) -> None:
