@@ -97,9 +97,10 @@ class SteppedClock:
 
 @pytest.fixture
 def clock(sandbox, monkeypatch):
-    """One clock for the sandbox's CloudTrail records (their eventTime) and the recorder's captures, a second
-    behind the real time until the test moves it on. eventTime has whole seconds: a test that needs a call in a
-    later second than a capture says `clock.advance(1)` instead of sleeping into the next one."""
+    """One clock for the sandbox's CloudTrail records (their eventTime) and the recorder's captures. eventTime has
+    whole seconds: a test that needs a call in a later second than a capture says `clock.advance(1)` instead of
+    sleeping into the next one. It starts a second behind, so the advance brings it to the real time: the rest of
+    the portal (windows up to now, ingest) never sees a record from its future."""
     from audit import recorder
 
     shared = SteppedClock(timedelta(seconds=-1))
