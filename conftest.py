@@ -1,6 +1,9 @@
 """Fixtures shared by every app's tests: the demo people, and Chromium for the browser tests."""
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -32,6 +35,78 @@ def commit_now(monkeypatch):
     from django.db import transaction
 
     monkeypatch.setattr(transaction, "on_commit", lambda func, using=None, robust=False: func())
+
+
+class HeldBroker:
+    """The test settings' in-memory broker, with nobody taking from it while `holding()`: what is sent stays in
+    the queue, as a message a broker lost would never be taken."""
+
+    def __init__(self, monkeypatch) -> None:
+        self.monkeypatch = monkeypatch
+
+    @contextmanager
+    def holding(self) -> Iterator["HeldBroker"]:
+        """Tasks sent in here go to the broker instead of running in process; what was not read is lost after."""
+        from portal.celery import app
+
+        with self.monkeypatch.context() as held:
+            held.setitem(app.conf, "task_always_eager", False)
+            try:
+                yield self
+            finally:
+                self.taken()
+
+    def taken(self) -> list[tuple]:
+        """(task name, *args) of every message waiting, oldest first; they are gone from the queue after."""
+        from portal.celery import app
+
+        found = []
+        with app.connection_for_read() as conn:
+            queue = conn.SimpleQueue(app.conf.task_default_queue)
+            try:
+                while True:
+                    try:
+                        message = queue.get(block=False)
+                    except queue.Empty:
+                        return found
+                    args, _, _ = message.decode()
+                    found.append((message.headers["task"], *args))
+                    message.ack()
+            finally:
+                queue.close()
+
+
+@pytest.fixture
+def broker(monkeypatch):
+    """Lose messages for real: `with broker.holding(): ...` sends tasks to the broker, where nobody takes them."""
+    return HeldBroker(monkeypatch)
+
+
+class SteppedClock:
+    """The real time plus an offset the test moves on."""
+
+    def __init__(self, offset: timedelta) -> None:
+        self.offset = offset
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock(sandbox, monkeypatch):
+    """One clock for the sandbox's CloudTrail records (their eventTime) and the recorder's captures. eventTime has
+    whole seconds: a test that needs a call in a later second than a capture says `clock.advance(1)` instead of
+    sleeping into the next one. It starts a second behind, so the advance brings it to the real time: the rest of
+    the portal (windows up to now, ingest) never sees a record from its future."""
+    from audit import recorder
+
+    shared = SteppedClock(timedelta(seconds=-1))
+    monkeypatch.setattr(recorder, "clock", shared)
+    monkeypatch.setattr(sandbox.app, "clock", shared)
+    return shared
 
 
 @pytest.fixture(scope="session")

@@ -59,13 +59,18 @@ def _read_body(environ: dict[str, Any]) -> bytes:
     return data
 
 
+def utc_now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
 class CloudTrailMiddleware:
     def __init__(self, app: WSGIApp, *, resolver: IdentityResolver, writer: CloudTrailWriter,
-                 on_reset: Callable[[], None]) -> None:
+                 on_reset: Callable[[], None], clock: Callable[[], datetime.datetime] = utc_now) -> None:
         self.app = app
         self.resolver = resolver
         self.writer = writer
         self.on_reset = on_reset
+        self.clock = clock  # a call's eventTime (whole seconds): tests move it on instead of sleeping
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -130,7 +135,7 @@ class CloudTrailMiddleware:
         return _Plan(call, identity, recipient, headers, query_string, body, form or {})
 
     def _logged(self, environ: dict[str, Any], start_response: Callable[..., Any], plan: _Plan) -> Iterable[bytes]:
-        started = datetime.datetime.now(datetime.timezone.utc)
+        started = self.clock()
         before = self._trails(plan.recipient, plan.call.region)
         seen: dict[str, Any] = {}
 

@@ -9,6 +9,7 @@ from botocore.exceptions import ResponseStreamingError
 from django.utils import timezone
 
 from audit import cloudtrail_delivery, handoffs
+from portal.celery import app as celery_app
 from audit.models import CloudTrailEvent, EventHandoff, RunStatus
 from audit.services import records_ingest
 from audit.tasks import cloudtrail_ingest_file, handoffs_reconcile
@@ -39,11 +40,10 @@ def _authorize(event_id: str) -> dict:
 
 
 @pytest.fixture
-def lost(monkeypatch):
-    """The broker loses every hand-on message; the list says what would have been sent."""
-    sent: list[tuple[str, int]] = []
-    monkeypatch.setattr(handoffs, "_send", lambda task, pk: sent.append((task, pk)))
-    return sent
+def lost(broker):
+    """Tasks are sent to the broker (not run in process) and never taken: every hand-on message is lost."""
+    with broker.holding():
+        yield broker
 
 
 def _age(minutes: int, **filters) -> None:
@@ -57,12 +57,13 @@ def test_a_lost_message_is_sent_again_and_the_signatures_see_the_event(people, l
         records_ingest([_login("login-1")])
     handoff = EventHandoff.objects.get()
     assert (handoff.consumer, handoff.event_ids, handoff.status) == (MATCH, ["login-1"], RunStatus.PENDING)
-    assert lost == [(MATCH, handoff.pk)] and not SignatureHit.objects.exists()
-    assert handoffs_reconcile() == 0  # a message may still be on its way
+    assert lost.taken() == [(MATCH, handoff.pk)] and not SignatureHit.objects.exists()
+    assert handoffs_reconcile() == 0 and lost.taken() == []  # a message may still be on its way
     _age(3)
-    lost.clear()
-    assert handoffs_reconcile() == 1 and lost == [(MATCH, handoff.pk)]
-    match_events(handoff.pk)  # what the reconciler's message does, here in process
+    assert handoffs_reconcile() == 1
+    [(task, handoff_id)] = lost.taken()
+    assert (task, handoff_id) == (MATCH, handoff.pk)
+    celery_app.tasks[task].apply(args=[handoff_id])  # the reconciler's message, taken by a worker here in process
     handoff.refresh_from_db()
     assert (handoff.status, handoff.attempts) == (RunStatus.SUCCEEDED, 1)
     assert list(SignatureHit.objects.values_list("signature__name", "event_id")) == [
@@ -81,7 +82,7 @@ def test_the_reconciler_sends_pending_and_stopped_handoffs_again_and_forgets_old
     _age(6, pk=stopped.pk)
     _age(60 * 25, pk=done.pk)
     assert handoffs_reconcile() == 2
-    assert sorted(lost) == [(MATCH, waiting.pk), (MATCH, stopped.pk)]
+    assert sorted(lost.taken()) == [(MATCH, waiting.pk), (MATCH, stopped.pk)]
     assert dict(EventHandoff.objects.values_list("pk", "status")) == {
         waiting.pk: RunStatus.PENDING, stopped.pk: RunStatus.PENDING, busy.pk: RunStatus.RUNNING,
         unknown.pk: RunStatus.PENDING}
@@ -94,12 +95,12 @@ def test_writes_go_to_the_recorder_and_the_event_rules_only_from_the_trail(peopl
         records_ingest([_authorize("w-1"), _login("r-1")])  # a one-off import: signatures only
     assert list(EventHandoff.objects.values_list("consumer", "event_ids")) == [(MATCH, ["w-1", "r-1"])]
     EventHandoff.objects.all().delete()
-    lost.clear()
+    lost.taken()
     with django_capture_on_commit_callbacks(execute=True):
         records_ingest([_authorize("w-2"), _login("r-2"), _authorize("w-1")], act_on_writes=True)
     assert sorted(EventHandoff.objects.values_list("consumer", "event_ids")) == [
         (RECORD, ["w-2"]), (REMEDIATE, ["w-2"]), (MATCH, ["w-2", "r-2"])]  # w-1 was stored already
-    assert [task for task, _ in lost] == [REMEDIATE, MATCH, RECORD]  # the recorder's snapshot last
+    assert [task for task, _ in lost.taken()] == [REMEDIATE, MATCH, RECORD]  # the recorder's snapshot last
 
 
 def test_a_file_broken_mid_way_has_every_stored_batch_handed_on(people, lost, monkeypatch):
@@ -118,7 +119,7 @@ def test_a_batch_its_consumer_keeps_stopping_on_is_left_failed_not_sent_for_ever
     again = EventHandoff.objects.create(consumer=MATCH, event_ids=["q"], status=RunStatus.RUNNING,
                                         attempts=handoffs.MAX_ATTEMPTS - 1)
     _age(6)
-    assert handoffs_reconcile() == 1 and lost == [(MATCH, again.pk)]
+    assert handoffs_reconcile() == 1 and lost.taken() == [(MATCH, again.pk)]
     poison.refresh_from_db()
     assert poison.status == RunStatus.FAILED
     assert f"stopped on the same 1 events {handoffs.MAX_ATTEMPTS} times" in caplog.text
@@ -127,10 +128,10 @@ def test_a_batch_its_consumer_keeps_stopping_on_is_left_failed_not_sent_for_ever
 def test_the_broker_away_does_not_stop_ingest_and_the_rows_wait(people, monkeypatch, django_capture_on_commit_callbacks):
     from kombu.exceptions import OperationalError
 
-    def away(task, pk):
+    def away(*args, **kwargs):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
-    monkeypatch.setattr(handoffs, "_send", away)
+    monkeypatch.setattr(match_events, "apply_async", away)  # what .delay publishes with: the broker refuses it
     with django_capture_on_commit_callbacks(execute=True):
         counts = records_ingest([_login("away-1")])
     assert counts["stored"] == 1

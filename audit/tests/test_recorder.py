@@ -1,7 +1,6 @@
 """The recorder on the sandbox: Daisy's own calls become configuration items with diffs and causes."""
 
 import json
-import time
 
 import pytest
 
@@ -33,7 +32,8 @@ def _ingest(sandbox, django_capture_on_commit_callbacks) -> None:
             pass
 
 
-def test_daisys_widened_rule_is_on_the_timeline_with_her_call(world, sandbox, django_capture_on_commit_callbacks):
+def test_daisys_widened_rule_is_on_the_timeline_with_her_call(clock, world, sandbox,
+                                                               django_capture_on_commit_callbacks):
     account, as_daisy = world
     ec2 = as_daisy("ec2")
     group = ec2.create_security_group(GroupName="web", Description="web")["GroupId"]
@@ -48,7 +48,7 @@ def test_daisys_widened_rule_is_on_the_timeline_with_her_call(world, sandbox, dj
     assert account_scan(account=account)["totals"]["updated"] == 0
     resource.refresh_from_db()
     assert resource.state_id == 1
-    time.sleep(1.1)  # CloudTrail's eventTime has whole seconds: keep the change out of the scan's second
+    clock.advance(1)  # CloudTrail's eventTime has whole seconds: the change comes in a later one than the scan
 
     ec2.authorize_security_group_ingress(GroupId=group, IpProtocol="tcp", FromPort=22, ToPort=22, CidrIp="0.0.0.0/0")
     ec2.revoke_security_group_ingress(GroupId=group, IpProtocol="tcp", FromPort=22, ToPort=22,

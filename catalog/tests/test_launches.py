@@ -139,19 +139,16 @@ def test_it_reconciles_a_launch_a_dead_worker_left_in_progress(people, lamp, san
     assert len(stacks) == 1  # the same ClientRequestToken: no second stack
 
 
-def test_the_reconciler_hands_a_stuck_launch_out_once_per_interval(people, lamp, sandbox, client, monkeypatch):
+def test_the_reconciler_hands_a_stuck_launch_out_once_per_interval(people, lamp, sandbox, client, broker):
     from django.utils import timezone
-
-    from catalog import tasks
 
     client.force_login(people.daisy)
     launch = LaunchRequest.objects.get(pk=_launch(client, lamp, name="web3").json()["id"])
     LaunchRequest.objects.filter(pk=launch.pk).update(status=LaunchStatus.IN_PROGRESS,
                                                       updated=timezone.now() - timezone.timedelta(minutes=10))
-    watched = []
-    monkeypatch.setattr(tasks.launch_watch, "delay", watched.append)  # CloudFormation still working on it
-    assert launches_reconcile() == 1 and watched == [launch.pk]
-    assert launches_reconcile() == 0 and watched == [launch.pk]  # not again a minute later: once per interval
+    with broker.holding():  # the watch it sends waits in the broker (CloudFormation still working on it)
+        assert launches_reconcile() == 1 and broker.taken() == [("catalog.tasks.launch_watch", launch.pk)]
+        assert launches_reconcile() == 0 and broker.taken() == []  # not again a minute later: once per interval
 
 
 def test_it_never_stores_shows_or_logs_a_noecho_value(client, people, lamp, sandbox, caplog):
@@ -334,14 +331,12 @@ def _aged(launch_id: int) -> None:
     LaunchRequest.objects.filter(pk=launch_id).update(updated=timezone.now() - timezone.timedelta(minutes=10))
 
 
-def test_the_reconciler_asks_again_for_a_delete_whose_message_was_lost(client, people, lamp, sandbox, monkeypatch):
-    from catalog import tasks
-
+def test_the_reconciler_asks_again_for_a_delete_whose_message_was_lost(client, people, lamp, sandbox, broker):
     client.force_login(people.daisy)
     launch_id = _launch(client, lamp).json()["id"]
-    with monkeypatch.context() as lost:  # the broker loses the message
-        lost.setattr(tasks.launch_terminate, "delay", lambda *args: None)
+    with broker.holding():  # the broker loses the message
         assert client.delete(f"/api/launches/{launch_id}/").status_code == 202
+        assert broker.taken() == [("catalog.tasks.launch_terminate", launch_id)]
     assert LaunchRequest.objects.get(pk=launch_id).status == LaunchStatus.TERMINATING
     _aged(launch_id)
     assert launches_reconcile() == 1
@@ -349,14 +344,12 @@ def test_the_reconciler_asks_again_for_a_delete_whose_message_was_lost(client, p
     assert launch.status == LaunchStatus.TERMINATED, launch.status_reason
 
 
-def test_the_reconciler_runs_an_update_whose_message_was_lost(client, people, sg_product, sandbox, monkeypatch):
-    from catalog import tasks
-
+def test_the_reconciler_runs_an_update_whose_message_was_lost(client, people, sg_product, sandbox, broker):
     client.force_login(people.daisy)
     launch_id = _launch_sg(client, sg_product).json()["id"]
-    with monkeypatch.context() as lost:  # the broker loses the message
-        lost.setattr(tasks.launch_update_run, "delay", lambda *args: None)
+    with broker.holding():  # the broker loses the message
         assert _patch(client, launch_id, {"parameters": {"Port": "80"}}).status_code == 202
+        assert broker.taken() == [("catalog.tasks.launch_update_run", launch_id)]
     launch = LaunchRequest.objects.get(pk=launch_id)
     assert launch.status == LaunchStatus.IN_PROGRESS and not launch.pending_update.get("started")
     _aged(launch_id)

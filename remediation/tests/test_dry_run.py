@@ -1,7 +1,6 @@
 """Dry-run against the past, on the sandbox through CloudTrail files: the report, the differences from what the
 active versions did, the compliance, approve-and-apply as a plan (re-checked), event rules replayed, the API."""
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -92,10 +91,10 @@ def test_an_approved_report_is_applied_as_a_plan_each_action_checked_again(world
         dryrun.dry_run_apply(dry_run=DryRun.objects.get(pk=report.pk), user=people.admin)
 
 
-def test_an_event_rule_is_replayed_with_the_name_the_event_gave(world, sandbox, people):
+def test_an_event_rule_is_replayed_with_the_name_the_event_gave(clock, world, sandbox, people):
     services.policy_save(policy=_policy("recorder-guard"), mode="off")
     _deliver(sandbox)  # the bootstrap's calls first: the recorder is recorded recording
-    time.sleep(1.1)  # eventTime has whole seconds: the stop comes in a later one, as it would
+    clock.advance(1)  # eventTime has whole seconds: the stop comes in a later one, as it would
     config = aws.client("config", account_id=ACCOUNT)
     name = config.describe_configuration_recorders()["ConfigurationRecorders"][0]["name"]
     config.stop_configuration_recorder(ConfigurationRecorderName=name)
@@ -110,9 +109,9 @@ def test_an_event_rule_is_replayed_with_the_name_the_event_gave(world, sandbox, 
     assert status["ConfigurationRecordersStatus"][0]["recording"] is False  # replayed, not run
 
 
-def test_replaying_an_enforced_event_rule_finds_what_it_did(world, sandbox, people):
+def test_replaying_an_enforced_event_rule_finds_what_it_did(clock, world, sandbox, people):
     _deliver(sandbox)
-    time.sleep(1.1)
+    clock.advance(1)
     config = aws.client("config", account_id=ACCOUNT)
     name = config.describe_configuration_recorders()["ConfigurationRecorders"][0]["name"]
     config.stop_configuration_recorder(ConfigurationRecorderName=name)
@@ -194,13 +193,47 @@ def test_api_dry_runs_ask_read_and_refuse_bad_input(client, world, sandbox, peop
     assert again.status_code == 400 and "applied already" in again.json()["dry_run"][0]
 
 
+class FlakyPlugin:
+    """A plug-in rule as another package would write it, that breaks once `broken` (a new release, say)."""
+
+    name = identifier = "flaky-plugin"
+    description = "Breaks after an upgrade"
+    resource_types = ("AWS::EC2::Instance",)
+    parameters = ()
+    periodic = False
+    broken = False
+
+    def evaluate(self, resource, params):
+        from remediation.rules.base import COMPLIANT, Evaluation
+
+        if FlakyPlugin.broken:
+            raise RuntimeError("the plug-in broke on " + resource.resource_id)
+        return Evaluation(COMPLIANT, "fine")
+
+
 def test_a_failed_replay_is_a_row_that_says_why(people, monkeypatch):
-    rules_demo_seed()
-    policies_demo_seed()
+    from importlib.metadata import EntryPoint
+
+    from audit.config.base import Snapshot
+    from audit.recorder import snapshots_record
+    from portal.models import Account
+    from remediation import compliance
+    from remediation.models import Rule
+
+    plugin = EntryPoint(name="flaky-plugin", value=f"{__name__}:FlakyPlugin", group=compliance.PLUGIN_GROUP)
+    monkeypatch.setattr(compliance, "entry_points", lambda group: [plugin])  # installed packages' entry points
+    compliance.plugins.cache_clear()
+    rule = services.rule_save(name="flaky-plugin", kind=Rule.Kind.PLUGIN, source="flaky-plugin")
+    policy = services.policy_save(name="flaky-notify", rule=rule, actions=[{"action": "notify"}])
+    snapshots_record(account=Account.objects.get(account_id=ACCOUNT), resource_type="AWS::EC2::Instance",
+                     cause="SCAN", snapshots=[Snapshot("AWS::EC2::Instance", "i-flaky", "us-east-1", {})])
+    monkeypatch.setattr(FlakyPlugin, "broken", True)
     now = timezone.now()
-    monkeypatch.setattr(dryrun.Replay, "run", lambda self: (_ for _ in ()).throw(RuntimeError("database gone")))
-    result = dryrun.dry_run_create(policy_ids=[_policy("open-ssh-revoke").pk], since=now - timedelta(hours=1),
-                                   until=now, user=people.admin)
+    try:
+        result = dryrun.dry_run_create(policy_ids=[policy.pk], since=now - timedelta(hours=1),
+                                       until=now + timedelta(seconds=1), user=people.admin)
+    finally:
+        compliance.plugins.cache_clear()
     result.refresh_from_db()
-    assert result.status == "FAILED" and "database gone" in result.error
+    assert result.status == "FAILED" and result.error == "RuntimeError: the plug-in broke on i-flaky"
     assert dryrun.dry_run_execute(result.pk) is None  # claimed once: a second delivery does nothing

@@ -1,7 +1,7 @@
 """Action runs left behind: a worker that stopped mid-run (RUNNING), a lost message (PENDING), AWS out of reach
 mid-run. Each ends in its true state, and no fix is made twice."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -75,24 +75,26 @@ def test_a_lost_step_after_a_failed_one_is_skipped_and_a_lost_first_step_runs(op
     assert (_status(revoke), _status(notify)) == ("SUCCEEDED", "SUCCEEDED")
 
 
-def test_aws_out_of_reach_mid_run_makes_it_wait_not_fail(opened, sandbox, settings, monkeypatch):
-    from remediation.tasks import action_chain
-
+def test_aws_out_of_reach_mid_run_makes_it_wait_not_fail(opened, sandbox, settings, broker):
     group, revoke, notify = opened
-    later = []
-    monkeypatch.setattr(action_chain, "apply_async", lambda args, countdown: later.append((args, countdown)))
+    chain = "remediation.tasks.action_chain"
     settings.AWS_ENDPOINT_URL = "http://127.0.0.1:9"
     aws.reset_credentials_cache()
-    runner.chain_execute(revoke.pk)
+    with broker.holding():  # the retry waits in the broker (and is lost there)
+        before = timezone.now()
+        runner.chain_execute(revoke.pk)
+        assert broker.taken() == [(chain, revoke.pk)]
     assert (_status(revoke), _status(notify)) == ("PENDING", "PENDING")
-    assert revoke.outcome["interrupted"] == "AWS could not be reached" and later == [((revoke.pk,), 30)]
+    assert revoke.outcome["interrupted"] == "AWS could not be reached"
+    due = datetime.fromisoformat(revoke.outcome["retry_at"])
+    assert before + timedelta(seconds=30) <= due <= timezone.now() + timedelta(seconds=30)
     # Its message is due in 30 s: an old run waiting out its backoff is not "lost" until well past that.
     ActionRun.objects.filter(pk__in=[revoke.pk, notify.pk]).update(created=LONG_AGO)
-    assert actions_reconcile() == 0
-    outcome = {**revoke.outcome, "retry_at": (timezone.now() - timedelta(minutes=6)).isoformat()}
-    ActionRun.objects.filter(pk=revoke.pk).update(outcome=outcome)
-    monkeypatch.setattr(action_chain, "delay", lambda run_id: later.append(((run_id,), "lost, sent again")))
-    assert actions_reconcile() == 1 and later[-1] == ((revoke.pk,), "lost, sent again")
+    with broker.holding():
+        assert actions_reconcile() == 0 and broker.taken() == []
+        outcome = {**revoke.outcome, "retry_at": (timezone.now() - timedelta(minutes=6)).isoformat()}
+        ActionRun.objects.filter(pk=revoke.pk).update(outcome=outcome)
+        assert actions_reconcile() == 1 and broker.taken() == [(chain, revoke.pk)]  # lost: sent again
     settings.AWS_ENDPOINT_URL = sandbox.endpoint
     aws.reset_credentials_cache()
     runner.chain_execute(revoke.pk)  # the retry: AWS is back

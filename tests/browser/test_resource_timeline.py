@@ -1,7 +1,5 @@
 """The auditor goes from Daisy's event to the configuration change it made, shown as a diff."""
 
-import time
-
 import pytest
 from playwright.sync_api import expect
 
@@ -10,7 +8,7 @@ from tests.browser.conftest import login
 pytestmark = pytest.mark.browser
 
 
-def test_the_auditor_goes_from_daisys_event_to_the_diff(page, live_server, live_people, sandbox):
+def test_the_auditor_goes_from_daisys_event_to_the_diff(page, live_server, live_people, sandbox, clock):
     from audit.recorder import account_scan
     from audit.tasks import cloudtrail_poll
     from portal.models import Account
@@ -25,7 +23,7 @@ def test_the_auditor_goes_from_daisys_event_to_the_diff(page, live_server, live_
     instance = ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1,
                                  SecurityGroupIds=[group])["Instances"][0]["InstanceId"]
     account_scan(account=Account.objects.get(account_id="111111111111"))
-    time.sleep(1.1)  # the point-in-time picker works to the second
+    clock.advance(1)  # the point-in-time picker works to the second: the change comes in a later one
     ec2.revoke_security_group_ingress(GroupId=group, IpProtocol="tcp", FromPort=22, ToPort=22,
                                       CidrIp="203.0.113.5/32")
     ec2.authorize_security_group_ingress(GroupId=group, IpProtocol="tcp", FromPort=22, ToPort=22, CidrIp="0.0.0.0/0")

@@ -5,7 +5,6 @@ The samples live beside the project (../shared/samples/templates), never copied 
 
 import functools
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -178,9 +177,8 @@ def test_it_warns_about_booleans_written_for_strings_in_a_real_sample():
 
 
 @ABSENT
-def test_it_analyses_the_largest_sample_quickly():
+def test_it_analyses_the_largest_sample():
+    """How fast is `make bench`'s (catalog_upload: a version upload against parsing alone), not a timed test."""
     largest = max(FILES, key=lambda n: (ROOT / n).stat().st_size)
-    analyze((ROOT / largest).read_text())  # warm: cfn-lint's import, rules and schemas load on first use
-    start = time.perf_counter()
     a = analyze((ROOT / largest).read_text())
-    assert a.ok and time.perf_counter() - start < 2  # ~0.3 s here for 32 kB of JSON
+    assert a.ok and a.parameters and a.resources
