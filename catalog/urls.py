@@ -1,12 +1,13 @@
 from django.urls import path
 
 from catalog import launch_pages, views
+from portal.changelog.views import change_log
 
 app_name = "catalog"
 
 urlpatterns = [
     path("", views.catalog_index, name="index"),
-    path("history/", views.history_log, name="history-log"),
+    path("history/", change_log, name="history-log"),  # the change log's first address
     path("history/<str:kind>/<int:pk>/", views.object_history, name="object-history"),
     path("portfolios/new/", views.portfolio_edit, name="portfolio-create"),
     path("portfolios/<int:pk>/", views.portfolio_detail, name="portfolio-detail"),

@@ -8,16 +8,19 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 
-from catalog import history, selectors, services
+from catalog import selectors, services
 from catalog.cfn.diagram import render_svg, template_graph
 from catalog.cfn.diff import parameter_diff
 from catalog.cfn.parameters import ParameterSpec
 from catalog.forms import ConstraintForm, PortfolioForm, ProductForm, VersionForm, constraint_example
 from catalog.launch_form import launch_form_build
 from catalog.models import Constraint, Portfolio
+from portal.changelog import views as changelog_views
 from portal.request_values import as_id
 from portal.roles import is_admin, sees_everything
 from portal.validation import errors_to_form
+
+OLD_KINDS = {"portfolio": "portfolio", "product": "product", "version": "productversion", "constraint": "constraint"}
 
 
 def admin_only(view):
@@ -251,21 +254,7 @@ def product_preview(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def object_history(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
-    if not sees_everything(request.user):
-        raise PermissionDenied
-    if kind not in history.TRACKED:
+    """The history's first address (/catalog/history/<kind>/<pk>/), served by the one change log."""
+    if kind not in OLD_KINDS:
         raise Http404
-    entries = history.object_history(kind=kind, object_id=pk)
-    if not entries:
-        raise Http404("No history")
-    return render(request, "catalog/history.html", {"entries": entries, "title": f"History of {entries[0].label}"})
-
-
-@login_required
-def history_log(request: HttpRequest) -> HttpResponse:
-    if not sees_everything(request.user):
-        raise PermissionDenied
-    return render(request, "catalog/history.html", {"entries": history.history_log(), "title": "Catalog change log",
-                                                    "show_object": True})
-
-
+    return changelog_views.object_history(request, f"catalog.{OLD_KINDS[kind]}", pk)

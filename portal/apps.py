@@ -10,3 +10,9 @@ class PortalConfig(AppConfig):
         from portal.services import roles_ensure
 
         post_migrate.connect(lambda **kwargs: roles_ensure(), sender=self, weak=False)
+        from portal import selectors
+        from portal.changelog.registry import changelog_register
+        from portal.models import Account, Team
+
+        changelog_register(Team, visible=lambda user: selectors.teams_visible_to(user=user))
+        changelog_register(Account, visible=lambda user: selectors.accounts_visible_to(user=user))

@@ -5,6 +5,7 @@ from django.urls import include, path
 from ops import views as ops_views
 from portal import views
 from portal.auth_forms import LoginForm
+from portal.changelog import views as changelog_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -24,6 +25,9 @@ urlpatterns = [
     path("accounts/new/", views.account_create, name="account-create"),
     path("accounts/<str:account_id>/", views.account_detail, name="account-detail"),
     path("accounts/<str:account_id>/edit/", views.account_edit, name="account-edit"),
+    path("changelog/", changelog_views.change_log, name="change-log"),
+    path("changelog/<str:kind>/<int:pk>/", changelog_views.object_history, name="object-history"),
+    path("changelog/<str:kind>/<int:pk>/<int:history_id>/", changelog_views.change_detail, name="change-detail"),
     path("catalog/", include("catalog.urls")),
     path("audit/", include("audit.urls")),
     path("compliance/", include("remediation.urls")),

@@ -22,3 +22,18 @@ class RemediationConfig(AppConfig):
 
         if launch_guardrails not in LAUNCH_CHECKS:
             LAUNCH_CHECKS.append(launch_guardrails)
+        self._history_register()
+
+    @staticmethod
+    def _history_register() -> None:
+        from django.urls import reverse
+
+        from portal.changelog.registry import changelog_register
+        from remediation.dashboard import exceptions_visible_to
+        from remediation.models import Policy, Rule, RuleException
+
+        changelog_register(Rule, visible=lambda user: Rule.objects.all())
+        changelog_register(RuleException, visible=lambda user: exceptions_visible_to(user=user),
+                           url=lambda e: reverse("remediation:exception-list"))
+        changelog_register(Policy, visible=lambda user: Policy.objects.all(),
+                           url=lambda p: reverse("remediation:policy-detail", args=[p.name]))
