@@ -57,7 +57,7 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
     alert = _alert(request, pk)
     events = CloudTrailEvent.objects.filter(event_id__in=alert.event_ids).order_by("-event_time")
     return render(request, "triage/alert_detail.html", {
-        "alert": alert, "events": events, "detections": flows.alert_detections(alert), "statuses": AlertStatus.values, "history": alert.history.all()[:20],
+        "alert": alert, "events": events, "detections": flows.alert_detections(alert), "statuses": AlertStatus.values,
         "can_change": is_admin(request.user) or is_developer(request.user)})
 
 
@@ -93,16 +93,10 @@ def _signature(name: str) -> Signature:
 @login_required
 def signature_detail(request: HttpRequest, name: str) -> HttpResponse:
     signature = _signature(name)
-    history = list(signature.history.all()[:20])
-    versions = []
-    for newer, older in zip(history, history[1:] + [None], strict=False):
-        changes = [] if older is None else [c.field for c in newer.diff_against(older).changes
-                                            if c.field not in ("updated", "version", "updated_by")]
-        versions.append({"record": newer, "changes": changes})
     return render(request, "triage/signature_detail.html", {
         "signature": signature, "pattern": json.dumps(signature.pattern, indent=2),
         "conditions": json.dumps(signature.conditions, indent=2) if signature.conditions else "",
-        "stats": services.staging_stats(signature), "versions": versions,
+        "stats": services.staging_stats(signature),
         "alerts": selectors.alerts_visible_to(user=request.user).filter(signature=signature)[:20], "positives": len(signature.tests.get("positive") or []),
         "negatives": len(signature.tests.get("negative") or [])})
 
@@ -287,7 +281,6 @@ def alarm_list(request: HttpRequest) -> HttpResponse:
                 else:
                     messages.success(request, f"Alarm {alarm.name} created; it is {alarm.state}.")
                     return redirect("triage:alarm-list")
-    rows = [(a, list(a.history.all()[:6])) for a in selectors.alarms_visible_to(user=request.user)]
     return render(request, "triage/alarm_list.html", {
-        "rows": rows, "metrics": Alarm.Metric.choices, "comparisons": Alarm.Comparison.choices,
+        "alarms": selectors.alarms_visible_to(user=request.user), "metrics": Alarm.Metric.choices, "comparisons": Alarm.Comparison.choices,
         "teams": Team.objects.values_list("slug", flat=True), "posted": request.POST})

@@ -51,10 +51,10 @@ def object_history(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     records = selectors.object_records(tracked=tracked, object_id=pk)
     page = Paginator(records, HISTORY_PAGE).get_page(as_id(request.GET.get("page", "")) or 1)
     entries = selectors.entries_of(page.object_list, tracked)
-    if not entries:
-        raise Http404("No history")
     live = tracked.model.objects.filter(pk=pk).first()
-    ctx = {"tracked": tracked, "entries": entries, "page": page, "label": entries[0].label,
+    if not entries and live is None:
+        raise Http404("No history")
+    ctx = {"tracked": tracked, "entries": entries, "page": page, "label": entries[0].label if entries else str(live),
            "object_url": tracked.url(live) if live is not None and tracked.url else None}
     return render(request, "portal/changelog/object.html", ctx)
 
