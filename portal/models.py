@@ -1,7 +1,9 @@
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.validators import RegexValidator
 from django.db import models
 from django.urls import reverse
+from simple_history import register
 
 from portal.changelog.records import ChangeRecords
 
@@ -91,3 +93,8 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+# People and their roles are edited in the site admin: their history lives here (never the password).
+register(User, app="portal", records_class=ChangeRecords, excluded_fields=["password", "last_login"],
+         m2m_fields=["groups"])

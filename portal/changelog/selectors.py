@@ -66,18 +66,36 @@ def record_neighbours(record: Model) -> tuple[Model | None, Model | None]:
 
 
 def entries_of(records, tracked: Tracked) -> list[Entry]:
-    return [entry_of(record, tracked) for record in records]
+    return [entry_of(group[0], tracked, oldest=group[-1]) for group in _by_request(list(records))]
 
 
-def entry_of(record: Model, tracked: Tracked) -> Entry:
+def entry_of(record: Model, tracked: Tracked, *, oldest: Model | None = None) -> Entry:
+    """The change `record` made, or, with `oldest`, the changes of one request from `oldest` to `record`."""
+    oldest = oldest or record
+    action = ACTIONS["+" if oldest.history_type == "+" else record.history_type]
     changes: list[Change] = []
-    if record.history_type == "~" and (previous := record.prev_record) is not None:
+    if action == "changed" and (previous := oldest.prev_record) is not None:
         changes = [Change(c.field, _shown(tracked.model, c.field, c.old), _shown(tracked.model, c.field, c.new))
                    for c in record.diff_against(previous).changes]
     user = record.history_user.get_username() if record.history_user_id and record.history_user else "system"
     return Entry(tracked=tracked, object_id=record.id, history_id=record.history_id, label=_label(record, tracked),
-                 action=ACTIONS[record.history_type], user=user, time=record.history_date,
-                 request_id=record.request_id, version=getattr(record, "version", None), changes=changes)
+                 action=action, user=user, time=record.history_date, request_id=record.request_id,
+                 version=getattr(record, "version", None), changes=changes)
+
+
+def _by_request(records: list) -> list[list]:
+    """Newest-first records cut into groups: the records one request made in a row to one object are one change
+    (a form's save and its many-to-many edits), as NetBox groups them."""
+    groups: list[list] = []
+    for record in records:
+        newer = groups[-1][-1] if groups else None
+        if (newer is not None and type(record) is type(newer) and record.id == newer.id and record.request_id
+                and record.request_id == newer.request_id and newer.history_type == "~"
+                and record.history_type != "-"):
+            groups[-1].append(record)
+        else:
+            groups.append([record])
+    return groups
 
 
 def change_log(*, kind: str = "", username: str = "", request_id: str = "") -> QuerySet | list:
@@ -109,8 +127,9 @@ def entries_for_rows(rows) -> list[Entry]:
     for kind, ids in by_kind.items():
         for record in TRACKED[kind].model.history.filter(history_id__in=ids).select_related("history_user"):
             records[kind, record.history_id] = record
-    return [entry_of(records[row["h_kind"], row["h_id"]], TRACKED[row["h_kind"]])
-            for row in rows if (row["h_kind"], row["h_id"]) in records]
+    ordered = [records[key] for row in rows if (key := (row["h_kind"], row["h_id"])) in records]
+    return [entry_of(group[0], TRACKED[type(group[0]).instance_type._meta.label_lower], oldest=group[-1])
+            for group in _by_request(ordered)]
 
 
 def _label(record: Model, tracked: Tracked) -> str:

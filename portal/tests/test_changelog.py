@@ -11,7 +11,7 @@ from portal.changelog.registry import TRACKED
 RECORDED = {"catalog.portfolio", "catalog.product", "catalog.productversion", "catalog.constraint",
             "remediation.rule", "remediation.ruleexception", "remediation.policy",
             "triage.signature", "triage.threatlist", "triage.alarm", "triage.alert",
-            "portal.account", "portal.team"}
+            "portal.account", "portal.team", "auth.user"}
 
 
 def _lamp() -> Product:
@@ -128,3 +128,34 @@ def test_it_steps_through_an_objects_changes(client, people):
     assert f"/changelog/catalog.product/{product.pk}/{newest.history_id}/" in html  # Next
     assert client.get(f"/changelog/catalog.product/{product.pk}/999999/").status_code == 404
     assert client.get(f"/changelog/catalog.nothing/{product.pk}/").status_code == 404
+
+
+def test_it_shows_the_records_of_one_request_as_one_change(client, people):
+    client.force_login(people.admin)
+    portfolio = Portfolio.objects.get(name="Payments web platform")
+    research = people.dan.teams.get()
+    _edit_portfolio(client, portfolio, "both-req", owner="Both", teams=[research.pk])  # a save, a remove, an add
+    assert portfolio.history.filter(request_id="both-req").count() == 3
+    html = client.get(f"/changelog/catalog.portfolio/{portfolio.pk}/").content.decode()
+    assert html.count("both-req</a>") == 1 and "Both" in html and research.name in html
+    log = client.get("/changelog/?request_id=both-req").content.decode()
+    assert log.count("Payments web platform") == 1 and "owner, teams" in log
+
+
+def test_it_records_a_change_of_roles_but_not_a_login(client, people):
+    from django.contrib.auth.models import Group
+
+    from portal.request_id import request_id
+
+    token = request_id.set("roles-req")
+    try:
+        people.daisy.groups.add(Group.objects.get(name="Auditor"))
+    finally:
+        request_id.reset(token)
+    before = people.daisy.history.count()
+    assert client.login(username="daisy", password="guardrail-demo")  # sets last_login: not a change
+    assert people.daisy.history.count() == before
+    assert "password" not in {f.name for f in people.daisy.history.model._meta.fields}
+    client.force_login(people.admin)
+    html = client.get(f"/changelog/auth.user/{people.daisy.pk}/").content.decode()
+    assert "groups" in html and "Auditor" in html and "roles-req" in html
