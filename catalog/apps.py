@@ -20,3 +20,12 @@ class CatalogConfig(AppConfig):
 
         seeding.register("catalog", catalog_demo_seed, order=10,
                          message="Demo catalog: {portfolios} portfolio(s) and {products} product(s) added.")
+        from catalog import selectors
+        from catalog.models import Constraint, Guidance, Portfolio, Product, ProductVersion
+        from portal.changelog.registry import changelog_register
+
+        changelog_register(Portfolio, visible=lambda user: selectors.portfolios_visible_to(user=user))
+        changelog_register(Product, visible=lambda user: selectors.products_visible_to(user=user))
+        changelog_register(ProductVersion, visible=lambda user: ProductVersion.objects.filter(
+            product__in=selectors.products_visible_to(user=user)).exclude(guidance=Guidance.INACTIVE))
+        changelog_register(Constraint, url=lambda c: c.product.get_absolute_url())  # developers never see one

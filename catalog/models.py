@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
-from simple_history.models import HistoricalRecords
+from portal.changelog.records import ChangeRecords
 
 from portal.models import Team
 
@@ -19,7 +19,7 @@ class Portfolio(models.Model):
                                    help_text="Teams whose developers may launch its products.")
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords(m2m_fields=[teams])
+    history = ChangeRecords(m2m_fields=[teams])
 
     class Meta:
         ordering = ["name"]
@@ -43,7 +43,7 @@ class Product(models.Model):
     portfolios = models.ManyToManyField(Portfolio, related_name="products", blank=True)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords(m2m_fields=[portfolios])
+    history = ChangeRecords(m2m_fields=[portfolios])
 
     class Meta:
         ordering = ["name"]
@@ -83,7 +83,7 @@ class ProductVersion(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                    related_name="+")
     created = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords()
+    history = ChangeRecords()
 
     class Meta:
         ordering = ["product", "-created", "-id"]
@@ -118,7 +118,7 @@ class Constraint(models.Model):
     definition = models.JSONField()
     description = models.CharField(max_length=200, blank=True)
     created = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords()
+    history = ChangeRecords()
 
     class Meta:
         ordering = ["product", "type", "id"]

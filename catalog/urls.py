@@ -1,12 +1,13 @@
 from django.urls import path
 
 from catalog.views import constraints, history, index, launches, portfolios, products, versions
+from portal.changelog.views import change_log
 
 app_name = "catalog"
 
 urlpatterns = [
     path("", index.catalog_index, name="index"),
-    path("history/", history.history_log, name="history-log"),
+    path("history/", change_log, name="history-log"),  # the change log's first address
     path("history/<str:kind>/<int:pk>/", history.object_history, name="object-history"),
     path("portfolios/new/", portfolios.portfolio_edit, name="portfolio-create"),
     path("portfolios/<int:pk>/", portfolios.portfolio_detail, name="portfolio-detail"),

@@ -7,7 +7,7 @@ import json
 import logging
 from datetime import UTC, datetime
 
-from ops.request_id import current_task, request_id
+from portal.request_id import current_task, request_id
 
 
 class RequestIdFilter(logging.Filter):

@@ -6,7 +6,7 @@ from django.core.signals import request_finished
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 
-from ops.request_id import request_id, request_id_clean, request_id_new
+from portal.request_id import request_id, request_id_clean, request_id_new
 
 HEADER = "X-Request-ID"
 

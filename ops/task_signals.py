@@ -16,7 +16,7 @@ from celery import signals
 from django.conf import settings
 from django.utils import timezone
 
-from ops.request_id import current_task, request_id, request_id_clean
+from portal.request_id import current_task, request_id, request_id_clean
 
 logger = logging.getLogger(__name__)
 HEADER = "request_id"

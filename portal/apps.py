@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.urls import reverse
 
 
 class PortalConfig(AppConfig):
@@ -26,3 +27,12 @@ class PortalConfig(AppConfig):
 
         seeding.register("people", demo_seed, order=0,
                          message="Demo ready: {people} people, {teams} teams, {accounts} accounts.")
+        from django.contrib.auth.models import User
+
+        from portal import selectors
+        from portal.changelog.registry import changelog_register
+        from portal.models import Account, Team
+
+        changelog_register(Team, visible=lambda user: selectors.teams_visible_to(user=user))
+        changelog_register(Account, visible=lambda user: selectors.accounts_visible_to(user=user))
+        changelog_register(User, url=lambda u: reverse("admin:auth_user_change", args=[u.pk]))

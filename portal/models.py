@@ -1,7 +1,11 @@
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.validators import RegexValidator
 from django.db import models
 from django.urls import reverse
+from simple_history import register
+
+from portal.changelog.records import ChangeRecords
 
 account_id_validator = RegexValidator(r"^\d{12}$", "An AWS account id is exactly 12 digits.")
 
@@ -14,6 +18,7 @@ class Team(models.Model):
     description = models.TextField(blank=True)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="teams", blank=True)
     created = models.DateTimeField(auto_now_add=True)
+    history = ChangeRecords(m2m_fields=[members])
 
     class Meta:
         ordering = ["name"]
@@ -45,6 +50,7 @@ class Account(models.Model):
         default="PORTAL", help_text="Where the inventory and configuration history of this account come from.")
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
+    history = ChangeRecords()
 
     class Meta:
         ordering = ["name"]
@@ -87,3 +93,8 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+# People and their roles are edited in the site admin: their history lives here (never the password).
+register(User, app="portal", records_class=ChangeRecords, excluded_fields=["password", "last_login"],
+         m2m_fields=["groups"])

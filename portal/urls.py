@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from portal.auth_forms import LoginForm
+from portal.changelog import views as changelog_views
 from portal.views import accounts, home, notifications, teams
 
 urlpatterns = [
@@ -23,6 +24,9 @@ urlpatterns = [
     path("accounts/new/", accounts.account_create, name="account-create"),
     path("accounts/<str:account_id>/", accounts.account_detail, name="account-detail"),
     path("accounts/<str:account_id>/edit/", accounts.account_edit, name="account-edit"),
+    path("changelog/", changelog_views.change_log, name="change-log"),
+    path("changelog/<str:kind>/<int:pk>/", changelog_views.object_history, name="object-history"),
+    path("changelog/<str:kind>/<int:pk>/<int:history_id>/", changelog_views.change_detail, name="change-detail"),
     path("catalog/", include("catalog.urls")),
     path("audit/", include("audit.urls")),
     path("compliance/", include("remediation.urls")),

@@ -28,3 +28,18 @@ class RemediationConfig(AppConfig):
         seeding.register("rules", rules_demo_seed, order=20, message="Demo rules: {rules} rule(s) added.")
         seeding.register("policies", policies_demo_seed, order=30,
                          message="Demo remediation: {policies} policy(ies) added.")
+        self._history_register()
+
+    @staticmethod
+    def _history_register() -> None:
+        from django.urls import reverse
+
+        from portal.changelog.registry import changelog_register
+        from remediation.selectors import exceptions_visible_to
+        from remediation.models import Policy, Rule, RuleException
+
+        changelog_register(Rule, visible=lambda user: Rule.objects.all())
+        changelog_register(RuleException, visible=lambda user: exceptions_visible_to(user=user),
+                           url=lambda e: reverse("remediation:exception-list"))
+        changelog_register(Policy, visible=lambda user: Policy.objects.all(),
+                           url=lambda p: reverse("remediation:policy-detail", args=[p.name]))

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
+from portal.changelog.records import ChangeRecords
 
 from portal.models import Team
 
@@ -42,7 +42,7 @@ class Rule(models.Model):
                                    related_name="+")
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords()
+    history = ChangeRecords()
 
     class Meta:
         ordering = ["name"]
@@ -127,7 +127,7 @@ class RuleException(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                    related_name="+")
     created = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords()
+    history = ChangeRecords()
 
     class Meta:
         ordering = ["-created"]
@@ -174,7 +174,7 @@ class Policy(models.Model):
     max_resources = models.PositiveIntegerField(default=10, help_text="Blast radius: at most this many per hour.")
     version = models.PositiveIntegerField(default=1)
     updated = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords()
+    history = ChangeRecords()
 
     class Meta:
         ordering = ["name"]

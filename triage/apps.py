@@ -35,3 +35,18 @@ class TriageConfig(AppConfig):
         dryrun_signatures.register(dryrun_signatures.SignatureReplay(
             names=signature_replay.signature_names, snapshots=signature_replay.dry_run_snapshots,
             replay=signature_replay.signatures_replay, chart=signature_replay.chart_bars))
+        self._history_register()
+
+    @staticmethod
+    def _history_register() -> None:
+        from django.urls import reverse
+
+        from portal.changelog.registry import changelog_register
+        from triage import selectors
+        from triage.models import Alarm, Alert, Signature, ThreatList
+
+        changelog_register(Signature, visible=lambda user: Signature.objects.all())
+        changelog_register(Alert, visible=lambda user: selectors.alerts_visible_to(user=user))
+        changelog_register(Alarm, visible=lambda user: selectors.alarms_visible_to(user=user),
+                           url=lambda a: reverse("triage:alarm-list"))
+        changelog_register(ThreatList, visible=lambda user: ThreatList.objects.all())

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
-from simple_history.models import HistoricalRecords
+from portal.changelog.records import ChangeRecords
 
 from portal.models import Team
 
@@ -49,7 +49,7 @@ class Signature(models.Model):
     updated = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                    related_name="+")
-    history = HistoricalRecords()
+    history = ChangeRecords()
 
     class Meta:
         ordering = ["name"]
@@ -109,7 +109,7 @@ class Alert(models.Model):
     status_changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                           related_name="+")
     created = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords(excluded_fields=["event_ids", "count", "last_seen"])
+    history = ChangeRecords(excluded_fields=["event_ids", "count", "last_seen"])
 
     class Meta:
         ordering = ["-last_seen", "-id"]
@@ -245,7 +245,7 @@ class Alarm(models.Model):
     state_changed = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                    related_name="+")
-    history = HistoricalRecords(excluded_fields=["value", "evaluated"])
+    history = ChangeRecords(excluded_fields=["value", "evaluated"])
 
     class Meta:
         ordering = ["name"]
@@ -350,7 +350,7 @@ class ThreatList(models.Model):
     updated = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                    related_name="+")
-    history = HistoricalRecords(excluded_fields=["entries"])
+    history = ChangeRecords(excluded_fields=["entries"])
 
     class Meta:
         ordering = ["name"]

@@ -11,7 +11,7 @@ from django.http import HttpResponse
 from django.urls import path
 
 from ops.logs import JsonFormatter, RequestIdFilter
-from ops.request_id import current_task, request_id
+from portal.request_id import current_task, request_id
 from portal.celery import app as celery_app
 
 pytestmark = pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored")

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from ops.models import TaskRun
-from ops.request_id import request_id
+from portal.request_id import request_id
 from ops.services import RUNS_KEPT, task_run_record
 from portal.tasks import worker_heartbeat
 

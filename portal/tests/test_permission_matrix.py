@@ -25,6 +25,14 @@ MATRIX = [
     ("GET", "/accounts/new/", "account-create", (302, 200, 403, 403, 403)),
     ("GET", f"/accounts/{PAYMENTS_ACCOUNT}/", "account-detail", (302, 200, 200, 404, 200)),
     ("GET", f"/accounts/{PAYMENTS_ACCOUNT}/edit/", "account-edit", (302, 200, 403, 403, 403)),
+    # The change log (issue 17): every change for admins and auditors; an object's history for whoever sees it.
+    ("GET", "/changelog/", "change-log", (302, 200, 403, 403, 200)),
+    ("GET", "/changelog/?kind=catalog.product&user=adam&request_id=x", "change-log", (302, 200, 403, 403, 200)),
+    ("GET", "/changelog/catalog.product/{product}/", "object-history", (302, 200, 200, 404, 200)),
+    ("GET", "/changelog/portal.account/{account}/", "object-history", (302, 200, 200, 404, 200)),
+    ("GET", "/changelog/catalog.constraint/{constraint}/", "object-history", (302, 200, 403, 403, 200)),
+    ("GET", "/changelog/remediation.policy/{policy}/", "object-history", (302, 200, 200, 200, 200)),
+    ("GET", "/changelog/catalog.product/{product}/{product_change}/", "change-detail", (302, 200, 200, 404, 200)),
     ("GET", "/admin/", "admin:index", (302, 200, 302, 302, 302)),
     ("GET", "/api/schema/", "schema", (200, 200, 200, 200, 200)),
     ("GET", "/api/docs/", "api-docs", (200, 200, 200, 200, 200)),
@@ -39,7 +47,7 @@ MATRIX = [
     # Catalog (issue 3). {product} etc. are the demo catalog's LAMP web server, granted to Payments only.
     ("GET", "/catalog/", "catalog:index", (302, 200, 200, 200, 200)),
     ("GET", "/catalog/history/", "catalog:history-log", (302, 200, 403, 403, 200)),
-    ("GET", "/catalog/history/product/{product}/", "catalog:object-history", (302, 200, 403, 403, 200)),
+    ("GET", "/catalog/history/product/{product}/", "catalog:object-history", (302, 200, 200, 404, 200)),
     ("GET", "/catalog/portfolios/new/", "catalog:portfolio-create", (302, 200, 403, 403, 403)),
     ("GET", "/catalog/portfolios/{portfolio}/", "catalog:portfolio-detail", (302, 200, 200, 404, 200)),
     ("GET", "/catalog/portfolios/{portfolio}/edit/", "catalog:portfolio-edit", (302, 200, 403, 403, 403)),
@@ -281,6 +289,8 @@ def ids(people):
             "finding_open": open_finding.pk,
             "finding": Finding.objects.get(rule__name="restricted-ssh", resource_id="sg-matrix").pk,
             "version": versions["v2.0"], "version_old": versions["v1.0"],
+            "product_change": product.history.first().history_id,
+            "account": Account.objects.get(account_id=PAYMENTS_ACCOUNT).pk,
             "constraint": Constraint.objects.filter(product=product, type="TAG").first().pk}
 
 

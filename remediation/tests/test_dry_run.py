@@ -9,7 +9,6 @@ from django.utils import timezone
 
 from portal import aws
 from remediation import dryrun, services
-from remediation.demo import policies_demo_seed, rules_demo_seed
 from remediation.models import ActionRun, DryRun, Policy
 from sandbox.testing import deliver as _deliver
 

@@ -42,16 +42,9 @@ def policy_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def policy_detail(request: HttpRequest, name: str) -> HttpResponse:
     policy = _policy(name)
-    history = list(policy.history.all()[:20])
-    versions = []
-    for newer, older in zip(history, history[1:] + [None], strict=False):
-        changes = [] if older is None else [
-            {"field": c.field, "old": c.old, "new": c.new} for c in newer.diff_against(older).changes
-            if c.field not in ("updated", "version")]
-        versions.append({"record": newer, "changes": changes})
     return render(request, "remediation/policy_detail.html", {
         "policy": policy, "pattern": json.dumps(policy.event_pattern, indent=2) if policy.event_pattern else "",
-        "actions": json.dumps(policy.actions, indent=2), "versions": versions, "modes": MODE_BUTTONS,
+        "actions": json.dumps(policy.actions, indent=2), "modes": MODE_BUTTONS,
         "runs": selectors.actions_visible_to(user=request.user).filter(policy=policy)[:50]})
 
 

@@ -34,7 +34,7 @@ def rule_detail(request: HttpRequest, name: str) -> HttpResponse:
     findings = selectors.findings_visible_to(user=request.user).filter(rule=rule).order_by("status", "resource_id")
     return render(request, "remediation/rule_detail.html", {
         "rule": rule, "findings": findings[:200], "definition": json.dumps(rule.definition, indent=2),
-        "parameters": json.dumps(rule.parameters, indent=2), "history": rule.history.all()[:20]})
+        "parameters": json.dumps(rule.parameters, indent=2)})
 
 
 def _rule_form(request: HttpRequest, rule: Rule | None) -> HttpResponse:

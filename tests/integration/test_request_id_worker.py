@@ -6,7 +6,7 @@ import json
 import pytest
 
 from ops.models import TaskRun
-from ops.request_id import request_id
+from portal.request_id import request_id
 from portal.tasks import worker_heartbeat
 from tests.integration.conftest import wait_for
 

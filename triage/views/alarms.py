@@ -39,7 +39,6 @@ def alarm_list(request: HttpRequest) -> HttpResponse:
                 else:
                     messages.success(request, f"Alarm {alarm.name} created; it is {alarm.state}.")
                     return redirect("triage:alarm-list")
-    rows = [(a, list(a.history.all()[:6])) for a in selectors.alarms_visible_to(user=request.user)]
     return render(request, "triage/alarm_list.html", {
-        "rows": rows, "metrics": Alarm.Metric.choices, "comparisons": Alarm.Comparison.choices,
+        "alarms": selectors.alarms_visible_to(user=request.user), "metrics": Alarm.Metric.choices, "comparisons": Alarm.Comparison.choices,
         "teams": Team.objects.values_list("slug", flat=True), "posted": request.POST})

@@ -45,7 +45,7 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
     alert = _alert(request, pk)
     events = CloudTrailEvent.objects.filter(event_id__in=alert.event_ids).order_by("-event_time")
     return render(request, "triage/alert_detail.html", {
-        "alert": alert, "events": events, "detections": selectors.alert_detections(alert), "statuses": AlertStatus.values, "history": alert.history.all()[:20],
+        "alert": alert, "events": events, "detections": selectors.alert_detections(alert), "statuses": AlertStatus.values,
         "can_change": is_admin(request.user) or is_developer(request.user)})
 
 

@@ -40,16 +40,10 @@ def _signature(name: str) -> Signature:
 @login_required
 def signature_detail(request: HttpRequest, name: str) -> HttpResponse:
     signature = _signature(name)
-    history = list(signature.history.all()[:20])
-    versions = []
-    for newer, older in zip(history, history[1:] + [None], strict=False):
-        changes = [] if older is None else [c.field for c in newer.diff_against(older).changes
-                                            if c.field not in ("updated", "version", "updated_by")]
-        versions.append({"record": newer, "changes": changes})
     return render(request, "triage/signature_detail.html", {
         "signature": signature, "pattern": json.dumps(signature.pattern, indent=2),
         "conditions": json.dumps(signature.conditions, indent=2) if signature.conditions else "",
-        "stats": services.staging_stats(signature), "versions": versions,
+        "stats": services.staging_stats(signature),
         "alerts": selectors.alerts_visible_to(user=request.user).filter(signature=signature)[:20], "positives": len(signature.tests.get("positive") or []),
         "negatives": len(signature.tests.get("negative") or [])})
 

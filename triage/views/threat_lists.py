@@ -79,8 +79,7 @@ def threat_list_detail(request: HttpRequest, name: str) -> HttpResponse:
         "values": request.POST if errors else {
             "name": threat_list.name, "description": threat_list.description, "source": threat_list.source,
             "url": threat_list.url, "refresh_hours": threat_list.refresh_hours, "enabled": threat_list.enabled},
-        "sources": ThreatList.Source.choices,
-        "history": threat_list.history.all()[:10]}, status=400 if errors else 200)
+        "sources": ThreatList.Source.choices}, status=400 if errors else 200)
 
 
 @admin_required

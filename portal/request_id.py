@@ -1,7 +1,8 @@
 """The id of the request (or of the task chain) the current code runs for, kept in context variables.
 
-A request takes a sane X-Request-ID from its caller or makes one; a task takes the id of whatever queued it
-(see ops.task_signals), so one id ties a page's log lines to those of the tasks it queued.
+A request takes a sane X-Request-ID from its caller or makes one (ops.middleware); a task takes the id of whatever
+queued it (ops.task_signals), so one id ties a page's log lines, its tasks' lines and its change-log records together.
+Kept in portal, the lowest app, so every app's history records can read it without importing ops.
 """
 
 import re
