@@ -7,9 +7,9 @@ import secrets
 import pytest
 
 from catalog.models import LaunchRequest, LaunchStatus, Product
-from catalog.tasks import launches_reconcile
 from portal import aws
 from portal.models import Notification
+from portal.tasks import runs_reconcile
 
 
 @pytest.fixture
@@ -132,7 +132,7 @@ def test_it_reconciles_a_launch_a_dead_worker_left_in_progress(people, lamp, san
     # As if the worker died after claiming the launch and before CloudFormation was asked:
     LaunchRequest.objects.filter(pk=launch.pk).update(status=LaunchStatus.IN_PROGRESS, stack_id="",
                                                       updated=timezone.now() - timezone.timedelta(minutes=10))
-    assert launches_reconcile() == 1
+    assert runs_reconcile() == 1
     launch.refresh_from_db()
     assert launch.status == LaunchStatus.SUCCEEDED
     stacks = aws.client("cloudformation", account_id="111111111111").describe_stacks()["Stacks"]
@@ -150,8 +150,8 @@ def test_the_reconciler_hands_a_stuck_launch_out_once_per_interval(people, lamp,
                                                       updated=timezone.now() - timezone.timedelta(minutes=10))
     watched = []
     monkeypatch.setattr(tasks.launch_watch, "delay", watched.append)  # CloudFormation still working on it
-    assert launches_reconcile() == 1 and watched == [launch.pk]
-    assert launches_reconcile() == 0 and watched == [launch.pk]  # not again a minute later: once per interval
+    assert runs_reconcile() == 1 and watched == [launch.pk]
+    assert runs_reconcile() == 0 and watched == [launch.pk]  # not again a minute later: once per interval
 
 
 def test_it_never_stores_shows_or_logs_a_noecho_value(client, people, lamp, sandbox, caplog):
@@ -344,7 +344,7 @@ def test_the_reconciler_asks_again_for_a_delete_whose_message_was_lost(client, p
         assert client.delete(f"/api/launches/{launch_id}/").status_code == 202
     assert LaunchRequest.objects.get(pk=launch_id).status == LaunchStatus.TERMINATING
     _aged(launch_id)
-    assert launches_reconcile() == 1
+    assert runs_reconcile() == 1
     launch = LaunchRequest.objects.get(pk=launch_id)
     assert launch.status == LaunchStatus.TERMINATED, launch.status_reason
 
@@ -360,7 +360,7 @@ def test_the_reconciler_runs_an_update_whose_message_was_lost(client, people, sg
     launch = LaunchRequest.objects.get(pk=launch_id)
     assert launch.status == LaunchStatus.IN_PROGRESS and not launch.pending_update.get("started")
     _aged(launch_id)
-    assert launches_reconcile() == 1
+    assert runs_reconcile() == 1
     launch.refresh_from_db()
     assert launch.status == LaunchStatus.SUCCEEDED and launch.parameters == {"Port": "80"}, launch.status_reason
     assert launch.transitions.last().reason.startswith("Updated to")
