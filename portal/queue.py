@@ -27,7 +27,7 @@ def task_delay(task_name: str, *args: Any, countdown: float | None = None, **kwa
     if countdown is None:
         task.delay(*args, **kwargs)  # .delay, not send_task: in-process (eager) runs take it too
     else:
-        task.apply_async(args, kwargs, countdown=countdown)
+        task.apply_async(args, countdown=countdown, **({"kwargs": kwargs} if kwargs else {}))
 
 
 def send(task_name: str, *args: Any, **kwargs: Any) -> bool:

@@ -85,6 +85,8 @@ class Registration:
     stale_after: timedelta  # waiting this long: its message was lost
     max_attempts: int
     running_after: timedelta | None = None  # running this long: its worker stopped (default: stale_after)
+    waiting_clock: str = "updated"  # the field the waiting are timed by; "updated" is also the hand-out's claim
+    running_clock: str = "updated"
     args: Callable[[Any], tuple] = lambda row: (row.pk,)
     stuck: Callable[[QuerySet, datetime], QuerySet] | None = None  # narrows the stale rows (a backoff, a filter)
     release: Callable[[Any, datetime], bool] | None = None  # a stopped run back to waiting (the default: status)
@@ -92,6 +94,8 @@ class Registration:
     hand_out: Callable[[Any], bool] | None = None  # sends a stale row itself (a task chosen by its state)
     counts_hand_outs: bool = False  # no single claim (a launch's steps): each hand-out is an attempt
     keep_done: timedelta | None = None  # finished rows older than this are deleted
+    also: Callable[[datetime], int] | None = None  # runs that should exist and do not (their request was lost):
+    # asked for and sent, before the stale ones are looked at; returns how many were sent
 
     @property
     def label(self) -> str:
@@ -123,7 +127,7 @@ def reconcile_all(*, now: datetime | None = None) -> int:
 
 def reconcile(registration: Registration, *, now: datetime | None = None, limit: int = 1000) -> int:
     """Runs whose message was lost (waiting too long) or whose worker stopped (running too long): each claimed by
-    its clock (`updated`) so that one reconciler hands it out once per `stale_after`; a stopped run tried
+    its clock (timed by `updated`, one reconciler hands it out once per `stale_after`); a stopped run tried
     `max_attempts` times already is left FAILED instead."""
     model = registration.model
     now = now or timezone.now()
@@ -131,11 +135,12 @@ def reconcile(registration: Registration, *, now: datetime | None = None, limit:
         model.objects.exclude(status__in=model.run_waiting + model.run_running + (model.run_failed,)).filter(
             updated__lt=now - registration.keep_done).delete()
     running_after = registration.running_after or registration.stale_after
-    stale = model.objects.filter(Q(status__in=model.run_waiting, updated__lt=now - registration.stale_after)
-                                 | Q(status__in=model.run_running, updated__lt=now - running_after))
+    stale = model.objects.filter(
+        Q(status__in=model.run_waiting, **{f"{registration.waiting_clock}__lt": now - registration.stale_after})
+        | Q(status__in=model.run_running, **{f"{registration.running_clock}__lt": now - running_after}))
     if registration.stuck is not None:
         stale = registration.stuck(stale, now)
-    sent = 0
+    sent = registration.also(now) if registration.also is not None else 0
     for row in stale.order_by("pk")[:limit]:
         running = row.status in model.run_running
         if running and row.attempts >= registration.max_attempts:
@@ -145,9 +150,9 @@ def reconcile(registration: Registration, *, now: datetime | None = None, limit:
         fields: dict[str, Any] = {"updated": now}
         if registration.counts_hand_outs:
             fields["attempts"] = F("attempts") + 1
-        if not model.objects.filter(pk=row.pk, status=row.status, updated=row.updated).update(**fields):
+        clock = registration.running_clock if running else registration.waiting_clock
+        if not model.objects.filter(pk=row.pk, status=row.status, **{clock: getattr(row, clock)}).update(**fields):
             continue  # another reconciler has it, or it moved on meanwhile
-        row.updated = now
         if running and registration.release is not None and not registration.release(row, now):
             continue
         if running and registration.release is None and registration.hand_out is None:

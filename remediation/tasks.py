@@ -1,22 +1,18 @@
-"""Rule evaluation in Celery: change-triggered on new items, periodic for account-level rules and the trend."""
+"""Remediation in Celery: thin wrappers that take ids and call one service each."""
 
 from celery import shared_task
 
-BATCH = 500
+from remediation import compliance, dashboard, dryrun, remediate, runner
 
 
 @shared_task(name="remediation.tasks.evaluate_resources", ignore_result=True)
 def evaluate_resources(resource_ids: list[int]) -> int:
-    from remediation import compliance
-
     return compliance.resources_evaluate(resource_ids)
 
 
 @shared_task(name="remediation.tasks.evaluate_periodic", ignore_result=True)
 def evaluate_periodic() -> int:
     """Account-level rules, every resource again with the IAM credential report, then a trend sample."""
-    from remediation import compliance, dashboard
-
     count = compliance.accounts_evaluate()
     dashboard.sample_record()
     return count
@@ -25,64 +21,26 @@ def evaluate_periodic() -> int:
 @shared_task(name="remediation.tasks.evaluate_rule", ignore_result=True)
 def evaluate_rule(rule_id: int | None) -> int:
     """A new or changed rule (None: every rule, after an exception changed) over every current resource."""
-    from remediation import compliance, services
-    from remediation.models import Rule
-
-    rules = Rule.objects.filter(enabled=True)
-    if rule_id is not None:
-        rules = rules.filter(pk=rule_id)
-    ids = services.current_resource_ids()
-    return sum(compliance.resources_evaluate(ids[i:i + BATCH], rules=rules) for i in range(0, len(ids), BATCH))
+    return compliance.rule_evaluate_everywhere(rule_id)
 
 
 @shared_task(name="remediation.tasks.remediate_findings", ignore_result=True)
 def remediate_findings(finding_ids: list[int]) -> int:
-    from remediation import remediate
-
-    runs = remediate.findings_remediate(finding_ids)
-    for run_id in runs:
-        action_chain.delay(run_id)
-    return len(runs)
+    return remediate.findings_act(finding_ids)
 
 
 @shared_task(name="remediation.tasks.remediate_events", ignore_result=True)
 def remediate_events(handoff_id: int) -> int:
     """New writes handed on by ingest, against the event rules."""
-    from audit import handoffs
-    from remediation import remediate
-
-    handoff = handoffs.handoff_claim(handoff_id)
-    if handoff is None:
-        return 0
-    runs = remediate.events_remediate(list(handoff.event_ids))
-    handoffs.handoff_done(handoff)
-    for run_id in runs:
-        action_chain.delay(run_id)
-    return len(runs)
+    return remediate.events_handoff_take(handoff_id)
 
 
 @shared_task(name="remediation.tasks.action_chain", ignore_result=True)
 def action_chain(run_id: int) -> int:
-    from remediation import runner
-
     return len(runner.chain_execute(run_id))
-
-
-@shared_task(name="remediation.tasks.actions_reconcile", ignore_result=True)
-def actions_reconcile() -> int:
-    """Runs a stopped worker left RUNNING, or whose message was lost, handed out again; violations whose request
-    was lost, asked for (see recovery)."""
-    from remediation import recovery
-
-    run_ids = recovery.runs_reconcile() + recovery.findings_unremediated()
-    for run_id in run_ids:
-        action_chain.delay(run_id)
-    return len(run_ids)
 
 
 @shared_task(name="remediation.tasks.dry_run_execute", ignore_result=True)
 def dry_run_execute(dry_run_id: int) -> str:
-    from remediation import dryrun
-
     done = dryrun.dry_run_execute(dry_run_id)
     return done.status if done else "claimed elsewhere"

@@ -9,8 +9,10 @@ class TriageConfig(AppConfig):
 
     def ready(self) -> None:
         from audit import handoffs
+        from triage import flows
 
         handoffs.register("triage.tasks.match_events", writes_only=False)
+        flows.runs_register()
         from audit.inventory import TIMELINE_SOURCES
         from triage.timeline import alert_entries
 

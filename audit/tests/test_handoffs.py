@@ -12,9 +12,9 @@ from audit import handoffs, sources
 from audit.models import CloudTrailEvent, EventHandoff, RunStatus
 from audit.services import records_ingest
 from audit.tasks import cloudtrail_ingest_file
+from audit.tests.test_ingest_interrupted import KEY, _body, _BreaksAfter
 from portal import queue
 from portal.tasks import runs_reconcile
-from audit.tests.test_ingest_interrupted import KEY, _body, _BreaksAfter
 from triage.builtin import builtin_seed
 from triage.models import SignatureHit
 from triage.tasks import match_events
