@@ -4,7 +4,8 @@ Ingest writes one `EventHandoff` row per consumer and batch in the same transact
 the consumer's task (by name, with the row's id) once that commits. The task claims the row, does its work and
 marks it SUCCEEDED. A message the broker lost, or a worker stopped mid-work, leaves the row PENDING or RUNNING:
 portal's reconciler (portal.runs) sends it again. Consumers are safe to run twice on the same events (a
-signature records a hit once, a policy's runs are keyed by trigger, the recorder's items by hash), so "at least once" is exact.
+signature records a hit once, a policy's runs are keyed by trigger, the recorder's items by hash), so "at least
+once" is exact.
 
 Apps register in their AppConfig.ready(): `handoffs.register("triage.tasks.match_events", writes_only=False)`.
 """

@@ -88,7 +88,8 @@ def background_runs() -> list[dict]:
 
 def background_run_gauge() -> dict[tuple[str, str], int]:
     """(run model, waiting | running | failed) → rows, for /metrics."""
-    return {(row["label"], state): row[state] for row in runs.run_counts() for state in ("waiting", "running", "failed")}
+    return {(row["label"], state): row[state] for row in runs.run_counts()
+            for state in ("waiting", "running", "failed")}
 
 
 def open_alert_counts() -> dict[str, int]:
