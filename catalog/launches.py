@@ -25,7 +25,7 @@ from catalog.models import (
     Product,
     ProductVersion,
 )
-from catalog.provisioning import launches
+from catalog.provisioning import launches as provisioning
 from catalog.provisioning.launches import launch_transition
 from catalog.secrets import secrets_open, secrets_seal
 from portal import queue
@@ -89,7 +89,7 @@ def launch_create(*, user: AbstractBaseUser, product_id, version_id, name: str, 
                 tags=checked.tags, launch_role_arn=role, idempotency_key=key, guardrail_fixes=verdict.fixes,
                 template_override=_override(verdict))
             LaunchTransition.objects.create(launch=launch, new_status=LaunchStatus.CREATED, reason="Requested")
-            queue.enqueue(launches.PROVISION, launch.pk)
+            queue.enqueue(provisioning.PROVISION, launch.pk)
     except IntegrityError:  # the same request again (double click, retry): the first one stands
         return LaunchRequest.objects.get(owner=user, idempotency_key=key)
     return launch
@@ -113,7 +113,7 @@ def launch_terminate(*, user: AbstractBaseUser, launch: LaunchRequest) -> Launch
     if not launch_transition(launch_id=launch.pk, allowed_from=[LaunchStatus.SUCCEEDED, LaunchStatus.FAILED],
                              to=LaunchStatus.TERMINATING, reason=f"Terminate requested by {user.get_username()}"):
         raise ValidationError({"status": f"A launch that is {launch.status} cannot be terminated now."})
-    queue.enqueue(launches.TERMINATE, launch.pk)
+    queue.enqueue(provisioning.TERMINATE, launch.pk)
     launch.refresh_from_db()
     return launch
 
@@ -165,6 +165,6 @@ def launch_update(*, user: AbstractBaseUser, launch: LaunchRequest, version_id=N
     if not launch_transition(launch_id=launch.pk, allowed_from=[LaunchStatus.SUCCEEDED], to=LaunchStatus.IN_PROGRESS,
                              reason=f"Updating to {version.name}", pending_update=pending):
         raise ValidationError({"status": "The launch changed meanwhile; reload and try again."})
-    queue.enqueue(launches.UPDATE, launch.pk)
+    queue.enqueue(provisioning.UPDATE, launch.pk)
     launch.refresh_from_db()
     return launch

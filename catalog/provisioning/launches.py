@@ -47,7 +47,6 @@ def launch_transition(*, launch_id: int, allowed_from: Iterable[str], to: str, r
     return bool(claimed)
 
 
-
 def _launch(launch_id: int) -> LaunchRequest | None:
     return LaunchRequest.objects.select_related("version__document", "owner", "team", "product").filter(
         pk=launch_id).first()
