@@ -26,6 +26,7 @@ from remediation.models import Compliance, Finding, FindingChange, Rule, RuleExc
 from remediation.rules.base import AccountView, Evaluation, ResourceView
 
 log = logging.getLogger(__name__)
+EVALUATE_BATCH = 500  # resources per evaluation of a rule over everything
 PLUGIN_GROUP = "guardrail.rules"
 ACCOUNT_TYPE = "AWS::::Account"
 
@@ -363,7 +364,7 @@ def _loadable(rule: Rule) -> bool:
         return False
 
 
-def rule_evaluate_everywhere(rule_id: int | None, *, batch: int = 500) -> int:
+def rule_evaluate_everywhere(rule_id: int | None, *, batch: int = EVALUATE_BATCH) -> int:
     """A new or changed rule (None: every rule, after an exception changed) over every current resource."""
     rules = Rule.objects.filter(enabled=True)
     if rule_id is not None:
