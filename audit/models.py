@@ -5,6 +5,7 @@ from django.db import models
 from django.urls import reverse
 
 from portal.models import Team
+from portal.runs import BackgroundRun
 
 
 class LogFileStatus(models.TextChoices):
@@ -14,7 +15,7 @@ class LogFileStatus(models.TextChoices):
     QUARANTINED = "QUARANTINED"
 
 
-class LogFile(models.Model):
+class LogFile(BackgroundRun):
     """One CloudTrail log file and what became of it; a bad file is quarantined with the reason."""
 
     bucket = models.CharField(max_length=255)
@@ -23,11 +24,17 @@ class LogFile(models.Model):
     region = models.CharField(max_length=30, blank=True)
     status = models.CharField(max_length=12, choices=LogFileStatus.choices, default=LogFileStatus.PENDING)
     reason = models.TextField(blank=True)
+    last_error = None  # the reason says why
     records = models.PositiveIntegerField(default=0, help_text="Records stored from this file.")
     duplicates = models.PositiveIntegerField(default=0, help_text="Records already stored from another file.")
     attempts = models.PositiveIntegerField(default=0)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
+
+    run_waiting = (LogFileStatus.PENDING,)  # a quarantined one is claimed again only when asked
+    run_running = (LogFileStatus.INGESTING,)
+    run_failed = LogFileStatus.QUARANTINED
+    run_error_field = "reason"
 
     class Meta:
         ordering = ["-created", "-id"]
@@ -218,7 +225,7 @@ class RunStatus(models.TextChoices):
     FAILED = "FAILED"
 
 
-class RecorderRun(models.Model):
+class RecorderRun(BackgroundRun):
     """One background run of the recorder: a full scan of an account, or the snapshots a batch of events asked for."""
 
     class Kind(models.TextChoices):
@@ -236,6 +243,11 @@ class RecorderRun(models.Model):
     created = models.DateTimeField(auto_now_add=True)
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
+    claimed = None  # started
+    last_error = None  # error
+
+    run_claimed_field = "started"
+    run_error_field = "error"
 
     class Meta:
         ordering = ["-created", "-id"]
@@ -249,7 +261,7 @@ class RecorderRun(models.Model):
         return (self.finished - self.started).total_seconds() if self.finished and self.started else None
 
 
-class EventHandoff(models.Model):
+class EventHandoff(BackgroundRun):
     """New events handed on to one consumer (a Celery task by name): written in the same transaction as the events,
     so a lost message or a worker stopped mid-file loses nothing; the consumer claims it, marks it done, and
     the reconciler sends what waits too long again (consumers are safe to run twice on the same events)."""

@@ -8,23 +8,33 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from audit import recorder
-from audit.models import RecorderRun, RunStatus
-from portal import aws
+from audit import handoffs, recorder
+from audit.models import CloudTrailEvent, RecorderRun, RunStatus
+from portal import aws, queue, runs
 from portal.models import Account
 
 STALE_AFTER = timedelta(minutes=30)
 EVENTS_PER_RUN = 500
+MAX_ATTEMPTS = 5  # a worker stopping on it this often (killed, out of memory): left FAILED, shown
+RUN_TASK = "audit.tasks.recorder_run"
 
 
 def scan_request(*, account: Account, user: Any = None) -> RecorderRun | None:
-    """A new full-scan run, or None when one for this account is already waiting or running."""
+    """A new full-scan run, sent once the transaction commits; None when one for this account is already waiting
+    or running."""
     busy = RecorderRun.objects.filter(account=account, kind=RecorderRun.Kind.SCAN,
                                       status__in=[RunStatus.PENDING, RunStatus.RUNNING],
                                       created__gte=timezone.now() - STALE_AFTER)
     if busy.exists():
         return None
-    return RecorderRun.objects.create(account=account, kind=RecorderRun.Kind.SCAN, requested_by=user)
+    run = RecorderRun.objects.create(account=account, kind=RecorderRun.Kind.SCAN, requested_by=user)
+    queue.enqueue(RUN_TASK, run.pk)
+    return run
+
+
+def scans_request() -> list[RecorderRun]:
+    """A full scan of every account (each its own run) not being scanned already."""
+    return [run for account in Account.objects.all() if (run := scan_request(account=account)) is not None]
 
 
 def events_request(*, event_ids: list[str]) -> list[RecorderRun]:
@@ -33,8 +43,6 @@ def events_request(*, event_ids: list[str]) -> list[RecorderRun]:
     targets = recorder.events_targets(event_ids)
     if not targets:
         return runs
-    from audit.models import CloudTrailEvent
-
     accounts = {a.account_id: a for a in Account.objects.filter(account_id__in=list(targets))}
     by_account: dict[str, list[str]] = {}
     for account_id, event_id in CloudTrailEvent.objects.filter(
@@ -47,11 +55,23 @@ def events_request(*, event_ids: list[str]) -> list[RecorderRun]:
     return runs
 
 
+def events_handoff_take(handoff_id: int) -> int:
+    """New writes handed on by ingest (audit.handoffs): a run per account and batch, sent once the hand-on is
+    marked done (a worker's step: outside any transaction, sent at once)."""
+    handoff = handoffs.handoff_claim(handoff_id)
+    if handoff is None:
+        return 0
+    with transaction.atomic():
+        runs = events_request(event_ids=list(handoff.event_ids))
+        handoffs.handoff_done(handoff)
+    for run in runs:
+        queue.send(RUN_TASK, run.pk)
+    return len(runs)
+
+
 def run_claim(run_id: int) -> RecorderRun | None:
     """The run, now RUNNING in this worker; None when another worker has it or it has finished."""
-    claimed = RecorderRun.objects.filter(pk=run_id, status=RunStatus.PENDING).update(
-        status=RunStatus.RUNNING, started=timezone.now())
-    return RecorderRun.objects.select_related("account").get(pk=run_id) if claimed else None
+    return RecorderRun.objects.select_related("account").get(pk=run_id) if RecorderRun.run_claim(run_id) else None
 
 
 def run_execute(run: RecorderRun) -> RecorderRun:
@@ -69,24 +89,15 @@ def run_execute(run: RecorderRun) -> RecorderRun:
 
 
 def _finish(run: RecorderRun, status: str, stats: dict, error: str) -> None:
-    with transaction.atomic():
-        RecorderRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
-            status=status, stats=stats, error=error, finished=timezone.now())
+    RecorderRun.run_finish(run.pk, status=status, error=error, stats=stats, finished=timezone.now())
 
 
 def run_release(run: RecorderRun) -> None:
     """Back to PENDING, to be claimed again (what it wrote before stays: items are by hash)."""
-    RecorderRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(status=RunStatus.PENDING)
+    RecorderRun.run_release(run.pk)
 
 
-def stale_runs_release() -> list[int]:
-    """Runs a dead worker left RUNNING go back to PENDING (running one twice is harmless: items are by hash); with
-    the runs still PENDING long after they were asked for (their message was lost), they are handed out again."""
-    stale = RecorderRun.objects.filter(status=RunStatus.RUNNING, started__lt=timezone.now() - STALE_AFTER)
-    released = []
-    for run_id in stale.values_list("pk", flat=True):
-        if RecorderRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).update(status=RunStatus.PENDING):
-            released.append(run_id)
-    waiting = RecorderRun.objects.filter(status=RunStatus.PENDING, created__lt=timezone.now() - STALE_AFTER
-                                         ).exclude(pk__in=released)
-    return released + list(waiting.values_list("pk", flat=True))
+def runs_register() -> None:
+    """Runs a dead worker left RUNNING go back to PENDING (running one twice is harmless: items are by hash); runs
+    still PENDING long after they were asked for (their message was lost) are handed out again."""
+    runs.register(RecorderRun, task=RUN_TASK, stale_after=STALE_AFTER, max_attempts=MAX_ATTEMPTS)

@@ -1,21 +1,30 @@
 """Ingesting CloudTrail log files: stream the records, store each once (by eventID), enrich, quarantine bad files."""
 
+import logging
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import islice
 from typing import IO, Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from audit import handoffs
+from audit import cloudtrail_delivery, handoffs
 from audit.cloudtrail.files import BadLogFile, iter_records, parse_key
 from audit.cloudtrail.records import BadRecord, normalize, unwrap
+from audit.cloudtrail.lookup import lookup_records
 from audit.models import CloudTrailEvent, EventResource, LogFile, LogFileStatus
+from portal import aws, queue, runs
 from portal.models import Account
 
+log = logging.getLogger(__name__)
 BATCH = 500
+POLL_ROUNDS = 20
+STALE_AFTER = timedelta(minutes=5)
+MAX_ATTEMPTS = 10  # claims, AWS retries included
+INGEST_TASK = "audit.tasks.cloudtrail_ingest_file"
 
 
 class _Context:
@@ -133,16 +142,83 @@ def logfile_claim(*, bucket: str, key: str) -> LogFile | None:
     log_file, _ = LogFile.objects.get_or_create(
         bucket=bucket, key=key,
         defaults={"account_id": found.account_id if found else "", "region": found.region if found else ""})
-    claimed = LogFile.objects.filter(pk=log_file.pk, status__in=[LogFileStatus.PENDING, LogFileStatus.QUARANTINED]
-                                     ).update(status=LogFileStatus.INGESTING, attempts=log_file.attempts + 1,
-                                              updated=timezone.now())  # the reconciler's clock starts now
+    claimed = LogFile.run_claim(log_file.pk, waiting=(LogFileStatus.PENDING, LogFileStatus.QUARANTINED))
     return LogFile.objects.get(pk=log_file.pk) if claimed else None
 
 
 def logfile_release(*, log_file: LogFile, reason: str) -> None:
     """Back to PENDING, so that a retry can claim it again (AWS was out of reach: the file is not at fault)."""
-    LogFile.objects.filter(pk=log_file.pk, status=LogFileStatus.INGESTING).update(
-        status=LogFileStatus.PENDING, reason=reason[:2000], updated=timezone.now())
+    LogFile.run_release(log_file.pk, error=reason)
+
+
+def logfile_retry(*, log_file: LogFile) -> None:
+    """A quarantined file ingested again (an admin asked), once the transaction commits."""
+    queue.enqueue(INGEST_TASK, log_file.account_id, log_file.bucket, log_file.key)
+
+
+def runs_register() -> None:
+    """Files a dead worker left half done, or whose message was lost, go again; deduplication keeps the result
+    exact. A file its worker keeps stopping on is quarantined."""
+    runs.register(LogFile, task=INGEST_TASK, stale_after=STALE_AFTER, max_attempts=MAX_ATTEMPTS,
+                  args=lambda log_file: (log_file.account_id, log_file.bucket, log_file.key))
+
+
+def logfiles_poll() -> int:
+    """Each newly delivered file gets its row and its ingest task; the queue's message is deleted once the file
+    has its row (at least once)."""
+    found = 0
+    account_ids = set(Account.objects.filter(cloudtrail_source="S3").values_list("account_id", flat=True))
+    if not Account.objects.filter(account_id=settings.AWS_MANAGEMENT_ACCOUNT_ID).exists():
+        account_ids.add(settings.AWS_MANAGEMENT_ACCOUNT_ID)
+    for account_id in sorted(account_ids):
+        try:
+            for _ in range(POLL_ROUNDS):  # a backlog drains at up to POLL_ROUNDS × 10 files per poll
+                batch = list(cloudtrail_delivery.new_files(account_id=account_id))
+                for new in batch:
+                    LogFile.objects.get_or_create(bucket=new.bucket, key=new.key, defaults={"account_id": account_id})
+                    queue.send(INGEST_TASK, account_id, new.bucket, new.key)
+                    cloudtrail_delivery.forget_message(account_id=account_id, receipt=new.receipt)
+                    found += 1
+                if not batch:
+                    break
+        except aws.AWS_ERRORS as exc:
+            log.warning("cloudtrail: cannot read the queue of %s: %s", account_id, aws.error_code(exc))
+    return found
+
+
+def logfile_read(*, account_id: str, bucket: str, key: str) -> None:
+    """One delivered file, once: claimed, read through the AWS boundary, ingested. AWS out of reach releases it
+    and raises (the task retries); AWS refusing the read quarantines it."""
+    log_file = logfile_claim(bucket=bucket, key=key)
+    if log_file is None:
+        return  # done already, or another worker has it
+    try:  # what is stored is handed on batch by batch (audit.handoffs), so a broken read loses nothing
+        stream = cloudtrail_delivery.open_object(account_id=account_id, bucket=bucket, key=key)
+        logfile_ingest(log_file=log_file, stream=stream, act_on_writes=True)
+    except aws.ClientError as exc:  # AWS refused (the object is gone, access denied): nothing to retry
+        logfile_quarantine(log_file=log_file, reason=f"cannot read the object: {aws.error_code(exc)}")
+    except aws.AWS_ERRORS as exc:  # AWS out of reach, before or during the read: the retry claims it again
+        logfile_release(log_file=log_file, reason=f"AWS could not be reached ({aws.error_code(exc)}); "
+                                                  "ingesting again")
+        raise
+
+
+def lookup_poll() -> int:
+    """For accounts read through LookupEvents: everything since the newest event stored for them."""
+    stored = 0
+    now = timezone.now()
+    for account in Account.objects.filter(cloudtrail_source="LOOKUP_EVENTS"):
+        newest = CloudTrailEvent.objects.filter(account_id=account.account_id).order_by("-event_time").first()
+        since = newest.event_time if newest else now - timedelta(hours=1)
+        for region in account.allowed_regions:
+            try:
+                client = aws.client("cloudtrail", account_id=account.account_id, region=region)
+                stored += records_ingest(lookup_records(client=client, since=since, until=now),
+                                         act_on_writes=True)["stored"]
+            except aws.AWS_ERRORS as exc:
+                log.warning("cloudtrail: LookupEvents in %s/%s failed: %s", account.account_id, region,
+                            aws.error_code(exc))
+    return stored
 
 
 def events_purge(*, older_than: datetime, batch: int = 5000) -> int:

@@ -14,11 +14,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from audit import handoffs
 from audit.cloudtrail.files import iter_records
 from audit.models import CloudTrailEvent, LogFile
 from audit.services import BATCH, logfile_ingest
 from bench.figures import line
+from portal import queue
 
 
 def _file(count: int, start: int) -> bytes:
@@ -51,12 +51,12 @@ def _parse(body: bytes) -> float:
 def _messages_held() -> Iterator[list[int]]:
     """The hand-on messages, counted and not sent, for the duration (see the module's docstring)."""
     held: list[int] = []
-    real = handoffs._send
-    handoffs._send = lambda task, handoff_id: held.append(handoff_id)
+    real = queue.task_delay
+    queue.task_delay = lambda task, handoff_id: held.append(handoff_id)
     try:
         yield held
     finally:
-        handoffs._send = real
+        queue.task_delay = real
 
 
 def _rss_mib() -> float:

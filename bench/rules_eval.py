@@ -215,9 +215,9 @@ def _current_ids() -> list[int]:
 
 def _evaluate(ids: list[int]) -> int:
     from remediation import compliance
-    from remediation.tasks import BATCH
 
-    return sum(compliance.resources_evaluate(ids[i:i + BATCH]) for i in range(0, len(ids), BATCH))
+    batch = compliance.EVALUATE_BATCH
+    return sum(compliance.resources_evaluate(ids[i:i + batch]) for i in range(0, len(ids), batch))
 
 
 def portal_flagged() -> set[str]:

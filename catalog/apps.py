@@ -29,3 +29,6 @@ class CatalogConfig(AppConfig):
         changelog_register(ProductVersion, visible=lambda user: ProductVersion.objects.filter(
             product__in=selectors.products_visible_to(user=user)).exclude(guidance=Guidance.INACTIVE))
         changelog_register(Constraint, url=lambda c: c.product.get_absolute_url())  # developers never see one
+        from catalog.provisioning import launches
+
+        launches.runs_register()

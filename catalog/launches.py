@@ -1,18 +1,15 @@
-"""Launch, watch and terminate: the life of a LaunchRequest, one guarded transition at a time."""
+"""What people ask of a launch: create one, update it, terminate it. Each request is checked here, moved by a
+guarded transition and handed to the state machine (catalog.provisioning.launches) once it commits."""
 
 import json
-import logging
 import re
 import secrets
-from collections.abc import Iterable
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404
-from django.utils import timezone
-from kombu.exceptions import OperationalError as KombuOperationalError
 
 from catalog import selectors, stacks
 from catalog.cfn.loader import load_template
@@ -29,30 +26,15 @@ from catalog.models import (
     ProductVersion,
 )
 from catalog.noecho import secrets_open, secrets_seal
+from catalog.provisioning import launches as provisioning
+from catalog.provisioning.launches import launch_transition
+from portal import queue
 from portal.models import Account, Team
 from portal.request_values import as_id
 from portal.roles import is_admin
 
-log = logging.getLogger(__name__)
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,99}$")
 NAME_RULE = "Start with a letter; use letters, digits and hyphens, at most 100."
-
-
-def launch_transition(*, launch_id: int, allowed_from: Iterable[str], to: str, reason: str = "", **fields) -> bool:
-    """Move a launch to `to` only if it is still in one of `allowed_from`; record the transition.
-
-    The conditional UPDATE is the claim: a second worker, a retry or a duplicate message finds the
-    status already moved and does nothing.
-    """
-    allowed_from = list(allowed_from)
-    with transaction.atomic():
-        current = LaunchRequest.objects.filter(pk=launch_id).values_list("status", flat=True).first()
-        claimed = LaunchRequest.objects.filter(pk=launch_id, status__in=allowed_from).update(
-            status=to, status_reason=reason[:2000], updated=timezone.now(), **fields)
-        if claimed:
-            LaunchTransition.objects.create(launch_id=launch_id, old_status=current or "", new_status=to,
-                                            reason=reason[:2000])
-    return bool(claimed)
 
 
 def launch_target(*, user: AbstractBaseUser, product: Product) -> tuple[Team, Account, str]:
@@ -107,7 +89,7 @@ def launch_create(*, user: AbstractBaseUser, product_id, version_id, name: str, 
                 tags=checked.tags, launch_role_arn=role, idempotency_key=key, guardrail_fixes=verdict.fixes,
                 template_override=_override(verdict))
             LaunchTransition.objects.create(launch=launch, new_status=LaunchStatus.CREATED, reason="Requested")
-            transaction.on_commit(lambda: _enqueue("launch_provision", launch.pk))
+            queue.enqueue(provisioning.PROVISION, launch.pk)
     except IntegrityError:  # the same request again (double click, retry): the first one stands
         return LaunchRequest.objects.get(owner=user, idempotency_key=key)
     return launch
@@ -131,18 +113,9 @@ def launch_terminate(*, user: AbstractBaseUser, launch: LaunchRequest) -> Launch
     if not launch_transition(launch_id=launch.pk, allowed_from=[LaunchStatus.SUCCEEDED, LaunchStatus.FAILED],
                              to=LaunchStatus.TERMINATING, reason=f"Terminate requested by {user.get_username()}"):
         raise ValidationError({"status": f"A launch that is {launch.status} cannot be terminated now."})
-    transaction.on_commit(lambda: _enqueue("launch_terminate", launch.pk))
+    queue.enqueue(provisioning.TERMINATE, launch.pk)
     launch.refresh_from_db()
     return launch
-
-
-def _enqueue(task_name: str, launch_id: int) -> None:
-    from catalog import tasks  # the tasks call back into this module
-
-    try:
-        getattr(tasks, task_name).delay(launch_id)
-    except KombuOperationalError as exc:  # the broker is away: the launch is recorded, and the reconciler sends it
-        log.warning("launch %s: %s not queued (%s); launches_reconcile will send it", launch_id, task_name, exc)
 
 
 def _update_plan(*, user: AbstractBaseUser, launch: LaunchRequest, version_id, parameters):
@@ -192,6 +165,6 @@ def launch_update(*, user: AbstractBaseUser, launch: LaunchRequest, version_id=N
     if not launch_transition(launch_id=launch.pk, allowed_from=[LaunchStatus.SUCCEEDED], to=LaunchStatus.IN_PROGRESS,
                              reason=f"Updating to {version.name}", pending_update=pending):
         raise ValidationError({"status": "The launch changed meanwhile; reload and try again."})
-    transaction.on_commit(lambda: _enqueue("launch_update_run", launch.pk))
+    queue.enqueue(provisioning.UPDATE, launch.pk)
     launch.refresh_from_db()
     return launch

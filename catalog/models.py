@@ -6,6 +6,7 @@ from django.urls import reverse
 from portal.changelog.records import ChangeRecords
 
 from portal.models import Team
+from portal.runs import BackgroundRun
 
 
 class Portfolio(models.Model):
@@ -157,7 +158,7 @@ class LaunchStatus(models.TextChoices):
     TERMINATED = "TERMINATED"
 
 
-class LaunchRequest(models.Model):
+class LaunchRequest(BackgroundRun):
     """A provisioned product: one stack launched by a developer, and its life."""
 
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="launches")
@@ -169,6 +170,13 @@ class LaunchRequest(models.Model):
     region = models.CharField(max_length=30)
     status = models.CharField(max_length=12, choices=LaunchStatus.choices, default=LaunchStatus.CREATED)
     status_reason = models.TextField(blank=True)
+    last_error = None  # status_reason says why
+
+    # Claimed step by step through launch_transition; the reconciler hands a stuck one out by its clock.
+    run_waiting = (LaunchStatus.CREATED,)
+    run_running = (LaunchStatus.IN_PROGRESS, LaunchStatus.TERMINATING)
+    run_failed = LaunchStatus.FAILED
+    run_error_field = "status_reason"
     parameters = models.JSONField(default=dict, help_text="Values as launched; NoEcho values are never here.")
     secrets = models.TextField(blank=True, help_text="NoEcho values, encrypted (catalog.noecho).")
     tags = models.JSONField(default=dict)

@@ -1,233 +1,27 @@
-"""Launch work in Celery. Each task takes an id, fetches the row again, and claims its step with a
-conditional UPDATE, so retries, duplicates and the reconciler never do a step twice."""
-
-import logging
-from datetime import timedelta
+"""Launch work in Celery: thin wrappers over the launch state machine (catalog.provisioning.launches). Each takes
+an id; the step claims its transition with a conditional UPDATE, so retries, duplicates and the reconciler never do
+a step twice."""
 
 from celery import shared_task
-from django.utils import timezone
 
-from catalog import stacks
-from catalog.launches import launch_transition
-from catalog.models import ConstraintType, LaunchRequest, LaunchStatus
-from portal import aws
-from portal.notifications import notify
-
-log = logging.getLogger(__name__)
-S = LaunchStatus
-MAX_WATCH_SECONDS = 2 * 60 * 60
-MAX_BLIND_SECONDS = 120
-STALE_AFTER = timedelta(minutes=3)
-
-
-def _launch(launch_id: int) -> LaunchRequest | None:
-    return LaunchRequest.objects.select_related("version__document", "owner", "team", "product").filter(
-        pk=launch_id).first()
-
-
-def _aws_failure(exc: Exception) -> str:
-    if isinstance(exc, aws.ClientError):
-        return f"AWS refused: {aws.error_code(exc)}: {exc.response.get('Error', {}).get('Message', '')}"
-    if isinstance(exc, aws.BotoCoreError):
-        return f"AWS could not be reached: {exc}"
-    return "AWS answered with something that is not an AWS answer (the sandbox does not support this call)"
+from catalog.provisioning import launches
 
 
 @shared_task(name="catalog.tasks.launch_provision", ignore_result=True)
 def launch_provision(launch_id: int) -> None:
-    if not launch_transition(launch_id=launch_id, allowed_from=[S.CREATED], to=S.IN_PROGRESS,
-                             reason="Creating the stack"):
-        return
-    _create_stack(launch_id)
-
-
-def _create_stack(launch_id: int, waited: int = 0) -> None:
-    launch = _launch(launch_id)
-    try:
-        stack_id = stacks.stack_create(launch, stacks.template_upload(launch))
-    except aws.AWS_ERRORS as exc:
-        if aws.answer_lost(exc):  # CloudFormation may have made the stack: find out rather than guess
-            log.warning("launch %s: no answer to the create (%s); looking for the stack", launch_id, exc)
-            _watch_again(launch_id, waited)
-            return
-        _finish(launch_id, S.FAILED, _aws_failure(exc))
-        return
-    except ValueError as exc:  # the NoEcho values cannot be decrypted
-        _finish(launch_id, S.FAILED, str(exc))
-        return
-    LaunchRequest.objects.filter(pk=launch_id).update(stack_id=stack_id)
-    launch_watch.delay(launch_id)
+    launches.launch_provision(launch_id)
 
 
 @shared_task(name="catalog.tasks.launch_watch", ignore_result=True)
 def launch_watch(launch_id: int, waited: int = 0) -> None:
-    launch = _launch(launch_id)
-    if launch is None or launch.status not in (S.IN_PROGRESS, S.TERMINATING):
-        return
-    if launch.status == S.IN_PROGRESS and not launch.stack_id and not launch.pending_update:
-        _resume_create(launch, waited)
-        return
-    try:
-        stack = stacks.stack_describe(launch)
-    except aws.AWS_ERRORS as exc:
-        # Not knowing is not an answer: ask again for a while, then say why we stopped.
-        if waited > MAX_BLIND_SECONDS:
-            _finish(launch_id, S.FAILED, f"The stack's state is unknown: {_aws_failure(exc)}", pending_update=None)
-        else:
-            _watch_again(launch_id, waited)
-        return
-    if _settle(launch, stack):
-        return
-    if waited > MAX_WATCH_SECONDS:
-        _finish(launch_id, S.FAILED, "The stack did not finish within two hours.", pending_update=None)
-        return
-    _watch_again(launch_id, waited)
-
-
-def _watch_again(launch_id: int, waited: int) -> None:
-    delay = min(30, 2 + waited // 10)
-    launch_watch.apply_async((launch_id, waited + delay), countdown=delay)
-
-
-def _settle(launch: LaunchRequest, stack: dict | None) -> bool:
-    """Record a terminal stack state; True when the launch reached its end."""
-    status = stack["StackStatus"] if stack else None
-    if launch.status == S.TERMINATING:
-        if stack is None or status == "DELETE_COMPLETE":
-            _finish(launch.pk, S.TERMINATED, "The stack is deleted" + _leftovers_note(launch))
-            return True
-        if status == "DELETE_FAILED":
-            _finish(launch.pk, S.FAILED, stacks.failure_reason(launch, stack))
-            return True
-        return False
-    if launch.pending_update:
-        return _settle_update(launch, stack, status)
-    if status in stacks.TERMINAL_OK:
-        _finish(launch.pk, S.SUCCEEDED, "The stack is complete", outputs=stacks.outputs_of(stack))
-        return True
-    if status in stacks.TERMINAL_FAILED or status == "DELETE_COMPLETE":
-        _finish(launch.pk, S.FAILED, stacks.failure_reason(launch, stack))
-        return True
-    return False
-
-
-def _settle_update(launch: LaunchRequest, stack: dict | None, status: str | None) -> bool:
-    pending = launch.pending_update
-    if status == "UPDATE_COMPLETE":
-        version = launch.product.versions.get(pk=pending["version"])
-        _finish(launch.pk, S.SUCCEEDED, f"Updated to {version.name}", version=version,
-                parameters=pending["parameters"], secrets=pending["secrets"], outputs=stacks.outputs_of(stack),
-                template_override=pending.get("template_override", ""),
-                guardrail_fixes=pending.get("guardrail_fixes", []), pending_update=None)
-        return True
-    if status in stacks.TERMINAL_FAILED or stack is None:
-        reason = stacks.failure_reason(launch, stack) if stack else "The stack is gone"
-        kept = S.SUCCEEDED if status == "UPDATE_ROLLBACK_COMPLETE" else S.FAILED
-        _finish(launch.pk, kept, f"The update failed and was rolled back: {reason}", pending_update=None)
-        return True
-    return False
-
-
-def _leftovers_note(launch: LaunchRequest) -> str:
-    try:
-        left = stacks.leftovers(launch)
-    except aws.AWS_ERRORS as exc:
-        return f"; could not check for leftovers: {_aws_failure(exc)}"
-    return f"; left behind by CloudFormation, now handled: {', '.join(left)}" if left else "; nothing left behind"
-
-
-def _finish(launch_id: int, to: str, reason: str, **fields) -> None:
-    if not launch_transition(launch_id=launch_id, allowed_from=[S.IN_PROGRESS, S.TERMINATING], to=to,
-                             reason=reason, **fields):
-        return
-    launch = _launch(launch_id)
-    constraints = launch.product.constraints.filter(type=ConstraintType.NOTIFICATION)
-    notify(subject=f"Launch {launch.name} {to.lower().replace('_', ' ')}", body=reason,
-           url=launch.get_absolute_url(), level="success" if to in (S.SUCCEEDED, S.TERMINATED) else "danger",
-           users=[launch.owner],
-           emails=[e for c in constraints for e in c.definition.get("emails", [])],
-           sns_topic_arns=[a for c in constraints for a in c.definition.get("sns_topic_arns", [])])
+    launches.launch_watch(launch_id, waited)
 
 
 @shared_task(name="catalog.tasks.launch_update_run", ignore_result=True)
 def launch_update_run(launch_id: int) -> None:
-    launch = _launch(launch_id)
-    if launch is None or launch.status != S.IN_PROGRESS or not launch.pending_update:
-        return
-    version = launch.product.versions.select_related("document").get(pk=launch.pending_update["version"])
-    try:
-        body = launch.pending_update.get("template_override") or version.document.body
-        stacks.stack_update(launch, stacks.template_upload(launch, version, body))
-    except aws.ClientError as exc:
-        if "No updates are to be performed" in str(exc):
-            _finish(launch_id, S.SUCCEEDED, "Nothing to change", pending_update=None)
-            return
-        _finish(launch_id, S.SUCCEEDED if launch.stack_id else S.FAILED,
-                f"The update was refused: {_aws_failure(exc)}", pending_update=None)
-        return
-    except aws.AWS_ERRORS as exc:
-        _finish(launch_id, S.SUCCEEDED, f"The update could not start: {_aws_failure(exc)}", pending_update=None)
-        return
-    # Asked: from now on the reconciler watches it rather than asking again.
-    LaunchRequest.objects.filter(pk=launch_id, status=S.IN_PROGRESS).update(
-        pending_update={**launch.pending_update, "started": True}, updated=timezone.now())
-    launch_watch.delay(launch_id)
+    launches.launch_update_run(launch_id)
 
 
 @shared_task(name="catalog.tasks.launch_terminate", ignore_result=True)
 def launch_terminate(launch_id: int) -> None:
-    launch = _launch(launch_id)
-    if launch is None or launch.status != S.TERMINATING:
-        return
-    if launch.stack_id:
-        try:
-            stacks.remember_resources(launch)
-            stacks.stack_delete(launch)
-        except aws.AWS_ERRORS as exc:
-            _finish(launch_id, S.FAILED, _aws_failure(exc))
-            return
-    launch_watch.delay(launch_id)
-
-
-@shared_task(name="catalog.tasks.launches_reconcile", ignore_result=True)
-def launches_reconcile() -> int:
-    """Bring launches a lost worker left in flight to their true state, from what AWS says."""
-    now = timezone.now()
-    stale = LaunchRequest.objects.filter(status__in=[S.CREATED, S.IN_PROGRESS, S.TERMINATING],
-                                         updated__lt=now - STALE_AFTER)
-    handed = 0
-    for launch in stale:
-        # Claimed by its clock: handed out once per STALE_AFTER, by one reconciler, however long AWS stays away.
-        if not LaunchRequest.objects.filter(pk=launch.pk, updated=launch.updated).update(updated=now):
-            continue
-        handed += 1
-        if launch.status == S.CREATED:
-            launch_provision.delay(launch.pk)
-        elif launch.status == S.IN_PROGRESS and not launch.stack_id:
-            _resume_create(launch)
-        elif launch.status == S.TERMINATING:  # the delete may never have been asked: asking again is harmless
-            launch_terminate.delay(launch.pk)
-        elif launch.pending_update and not launch.pending_update.get("started"):  # its message was lost
-            launch_update_run.delay(launch.pk)
-        else:
-            launch_watch.delay(launch.pk)
-    return handed
-
-
-def _resume_create(launch: LaunchRequest, waited: int = 0) -> None:
-    """A create whose answer never came (a lost worker, a broken connection): adopt the stack CloudFormation has,
-    or create it; not knowing is asked again for a while, as in launch_watch."""
-    try:
-        stack = stacks.stack_describe(launch)
-    except aws.AWS_ERRORS as exc:
-        log.warning("launch %s: %s", launch.pk, _aws_failure(exc))
-        if waited > MAX_BLIND_SECONDS:
-            _finish(launch.pk, S.FAILED, f"The stack's state is unknown: {_aws_failure(exc)}")
-        else:
-            _watch_again(launch.pk, waited)
-        return
-    if stack is None:
-        _create_stack(launch.pk, waited)  # the same ClientRequestToken: CloudFormation creates it at most once
-    else:
-        LaunchRequest.objects.filter(pk=launch.pk).update(stack_id=stack["StackId"])
-        launch_watch.delay(launch.pk)
+    launches.launch_delete_run(launch_id)

@@ -45,6 +45,8 @@ class GuardrailCollector(Collector):
         yield _gauge("guardrail_event_handoffs_waiting", "Batches of new events handed on by ingest and not "
                      "done, by consumer task and status (PENDING: not taken; RUNNING: being worked on; FAILED: given up on)",
                      ["consumer", "status"], selectors.handoff_counts())
+        yield _gauge("guardrail_background_runs", "Background runs of each registered kind (portal.runs) waiting, "
+                     "running, or failed (given up on)", ["run", "state"], selectors.background_run_gauge())
         yield _gauge("guardrail_alerts_open", "Alerts not resolved (open or acknowledged) by severity", ["severity"],
                      selectors.open_alert_counts())
         yield from self._periodic()

@@ -10,6 +10,7 @@ from django.utils import timezone
 from kombu.exceptions import ChannelError
 
 from ops.models import TaskRun
+from portal import runs
 from portal.celery import app as celery_app
 
 
@@ -78,6 +79,17 @@ def handoff_counts() -> dict[tuple[str, str], int]:
 
     return counts_by(EventHandoff, "consumer", "status",
                      status__in=[RunStatus.PENDING, RunStatus.RUNNING, RunStatus.FAILED])
+
+
+def background_runs() -> list[dict]:
+    """Each registered background-run model (portal.runs): how many wait, run, and were given up on (failed)."""
+    return [{**row, "stale_after_text": seconds_text(row["stale_after"])} for row in runs.run_counts()]
+
+
+def background_run_gauge() -> dict[tuple[str, str], int]:
+    """(run model, waiting | running | failed) → rows, for /metrics."""
+    return {(row["label"], state): row[state] for row in runs.run_counts()
+            for state in ("waiting", "running", "failed")}
 
 
 def open_alert_counts() -> dict[str, int]:

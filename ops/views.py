@@ -38,5 +38,6 @@ def overview(request: HttpRequest) -> HttpResponse:
         "tasks": selectors.scheduled_tasks(), "workers": selectors.workers(), "depths": depths,
         "broker_error": broker_error, "heartbeat": beat,
         "handoffs": sorted((consumer, status, n) for (consumer, status), n in selectors.handoff_counts().items()),
+        "background_runs": selectors.background_runs(),
         "heartbeat_stale": beat is None or timezone.now() - beat.last_seen > HEARTBEAT_STALE_AFTER,
     })

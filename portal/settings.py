@@ -211,11 +211,10 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "portal.tasks.worker_heartbeat", "schedule": 30.0},
-    "launches-reconcile": {"task": "catalog.tasks.launches_reconcile", "schedule": 60.0},
-    "actions-reconcile": {"task": "remediation.tasks.actions_reconcile", "schedule": 60.0},
+    # Every registered background run (launches, log files, hand-ons, recorder runs, action runs, dry runs, flow-log
+    # files) whose message was lost or whose worker stopped, sent again or given up on: portal.runs.
+    "runs-reconcile": {"task": "portal.tasks.runs_reconcile", "schedule": 60.0},
     "cloudtrail-poll": {"task": "audit.tasks.cloudtrail_poll", "schedule": 5.0},
-    "logfiles-reconcile": {"task": "audit.tasks.logfiles_reconcile", "schedule": 120.0},
-    "handoffs-reconcile": {"task": "audit.tasks.handoffs_reconcile", "schedule": 60.0},
     "cloudtrail-lookup-poll": {"task": "audit.tasks.cloudtrail_lookup_poll", "schedule": 60.0},
     "events-purge": {"task": "audit.tasks.events_purge", "schedule": 6 * 60 * 60.0},
     "recorder-scan": {"task": "audit.tasks.recorder_scan_all", "schedule": cfg.float("RECORDER_SCAN_SECONDS", 300.0)},

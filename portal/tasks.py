@@ -1,5 +1,6 @@
 from celery import shared_task
 
+from portal import runs
 from portal.services import heartbeat_record
 
 
@@ -15,3 +16,9 @@ def database_analyze() -> None:
     from portal.services import database_analyze as analyze
 
     analyze()
+
+
+@shared_task(name="portal.tasks.runs_reconcile", ignore_result=True)
+def runs_reconcile() -> int:
+    """Every registered background run whose message was lost or whose worker stopped, sent again (portal.runs)."""
+    return runs.reconcile_all()

@@ -10,10 +10,11 @@ class RemediationConfig(AppConfig):
         from audit.timeline import TIMELINE_SOURCES
         from audit import handoffs
         from audit.signals import configuration_recorded
-        from remediation import receivers, timeline
+        from remediation import receivers, run_recovery, timeline
 
         configuration_recorded.connect(receivers.evaluate_after_commit, dispatch_uid="remediation-evaluate")
         handoffs.register("remediation.tasks.remediate_events", writes_only=True)
+        run_recovery.runs_register()
         for source in (timeline.compliance_entries, timeline.remediation_entries):
             if source not in TIMELINE_SOURCES:
                 TIMELINE_SOURCES.append(source)

@@ -20,12 +20,13 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from audit.models import ConfigResource, ItemStatus, ResourceRelationship
-from portal import aws
+from portal import aws, queue
 from portal.models import Account
 from remediation.models import Compliance, Finding, FindingChange, Rule, RuleException
 from remediation.rules.base import AccountView, Evaluation, ResourceView
 
 log = logging.getLogger(__name__)
+EVALUATE_BATCH = 500  # resources per evaluation of a rule over everything
 PLUGIN_GROUP = "guardrail.rules"
 ACCOUNT_TYPE = "AWS::::Account"
 
@@ -243,10 +244,8 @@ class _Verdicts:
                 evaluated=self.now, last_seen=self.now)
         self.untouched, self.still_violating = [], []
         if self.violations:
-            from remediation.tasks import remediate_findings
-
             found, self.violations = list(self.violations), []
-            transaction.on_commit(lambda: remediate_findings.delay(found))
+            queue.enqueue("remediation.tasks.remediate_findings", found)
 
 
 def record(rule: Rule, evaluation: Evaluation, **subject: Any) -> Finding:
@@ -363,3 +362,12 @@ def _loadable(rule: Rule) -> bool:
         return True
     except ValueError:
         return False
+
+
+def rule_evaluate_everywhere(rule_id: int | None, *, batch: int = EVALUATE_BATCH) -> int:
+    """A new or changed rule (None: every rule, after an exception changed) over every current resource."""
+    rules = Rule.objects.filter(enabled=True)
+    if rule_id is not None:
+        rules = rules.filter(pk=rule_id)
+    ids = list(ConfigResource.objects.exclude(status=ItemStatus.DELETED).values_list("pk", flat=True))
+    return sum(resources_evaluate(ids[i:i + batch], rules=rules) for i in range(0, len(ids), batch))

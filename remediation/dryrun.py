@@ -27,6 +27,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from portal import queue
 from remediation.models import (
     ActionRun,
     ActionStatus,
@@ -107,9 +108,7 @@ def dry_run_create(*, policy_ids: Any = (), since: Any, until: Any, user: Any, s
         dry_run = DryRun.objects.create(since=start, until=min(end, now), requested_by=user, signatures=signatures,
                                         snapshot=[policy_snapshot(p) for p in sorted(policies, key=lambda p: p.name)])
         dry_run.policies.set(policies)
-    from remediation.tasks import dry_run_execute as task
-
-    transaction.on_commit(lambda: task.delay(dry_run.pk))
+    queue.enqueue("remediation.tasks.dry_run_execute", dry_run.pk)
     return dry_run
 
 
@@ -170,9 +169,7 @@ def dry_run_apply(*, dry_run: DryRun, user: Any) -> list[int]:
                     status=ActionStatus.PENDING)
                 if entry["step"] == steps[0]["step"]:
                     first.append(run.pk)
-    from remediation.tasks import action_chain
-
-    transaction.on_commit(lambda: [action_chain.delay(pk) for pk in first])
+    queue.enqueue_each("remediation.tasks.action_chain", first)
     return first
 
 

@@ -7,6 +7,7 @@ from django.utils import timezone
 from portal.changelog.records import ChangeRecords
 
 from portal.models import Team
+from portal.runs import BackgroundRun
 
 
 class Compliance(models.TextChoices):
@@ -194,7 +195,7 @@ class ActionStatus(models.TextChoices):
     HELD = "HELD", "Held (blast radius)"
 
 
-class ActionRun(models.Model):
+class ActionRun(BackgroundRun):
     """One action a policy took (or, in dry_run, would have taken) on one resource: the plan, then the outcome."""
 
     policy = models.ForeignKey(Policy, on_delete=models.SET_NULL, null=True, related_name="runs")
@@ -221,6 +222,9 @@ class ActionRun(models.Model):
     created = models.DateTimeField(auto_now_add=True)
     started = models.DateTimeField(null=True, blank=True, help_text="When a worker claimed it (RUNNING since).")
     finished = models.DateTimeField(null=True, blank=True)
+    claimed = None  # started
+
+    run_claimed_field = "started"
 
     class Meta:
         ordering = ["-created", "-id"]
@@ -231,7 +235,7 @@ class ActionRun(models.Model):
         return f"{self.action} on {self.resource_id}: {self.status}"
 
 
-class DryRun(models.Model):
+class DryRun(BackgroundRun):
     """Policies (drafts or active) and signatures (stored or drafts) run over a past window of stored events and
     configuration items: every action the policies would have taken, how that differs from what the active
     versions did, and the compliance it would have produced; the alerts the signatures would have raised against
@@ -259,6 +263,11 @@ class DryRun(models.Model):
     created = models.DateTimeField(auto_now_add=True)
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
+    claimed = None  # started
+    last_error = None  # error
+
+    run_claimed_field = "started"
+    run_error_field = "error"
     applied = models.DateTimeField(null=True, blank=True, help_text="When an admin approved it and applied the plan.")
     applied_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                    related_name="+")

@@ -16,7 +16,9 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from audit import handoffs
 from audit.models import CloudTrailEvent, ConfigResource, ConfigurationItem
+from portal import queue
 from portal.models import Account
 from portal.notifications import notify
 from remediation.models import (
@@ -29,6 +31,7 @@ from remediation.models import (
 )
 
 log = logging.getLogger(__name__)
+CHAIN = "remediation.tasks.action_chain"  # takes the first run of a chain
 
 
 def in_scope(scope: dict[str, Any] | None, account_id: str, tags: dict[str, str]) -> bool:
@@ -237,4 +240,46 @@ def alert_actions_request(*, source: str, steps: list[str], account_id: str, reg
         except IntegrityError:
             continue  # this trigger has its runs already
         first_ids.append(runs[0].pk)
+    return first_ids
+
+
+# --- starting the chains: remediation enqueues its own runs ---
+
+def chains_send(run_ids: list[int]) -> int:
+    """A worker's next step (outside any transaction): each chain's first run sent now."""
+    for run_id in run_ids:
+        queue.send(CHAIN, run_id)
+    return len(run_ids)
+
+
+def findings_act(finding_ids: list[int]) -> int:
+    """New violations: their policies' runs, started."""
+    return chains_send(findings_remediate(finding_ids))
+
+
+def events_handoff_take(handoff_id: int) -> int:
+    """New writes handed on by ingest (audit.handoffs), against the event rules; the runs started."""
+    handoff = handoffs.handoff_claim(handoff_id)
+    if handoff is None:
+        return 0
+    run_ids = events_remediate(list(handoff.event_ids))
+    handoffs.handoff_done(handoff)
+    return chains_send(run_ids)
+
+
+def fix_start(*, finding: Finding, action_name: str, user: Any) -> ActionRun:
+    """An admin's one-click fix, carried out once the transaction commits."""
+    run = fix_request(finding=finding, action_name=action_name, user=user)
+    queue.enqueue(CHAIN, run.pk)
+    return run
+
+
+def alert_actions_start(*, source: str, steps: list[str], account_id: str, region: str, resource_type: str,
+                        resource_id: str, event_id: str, trigger: str, reason: str) -> list[int]:
+    """A signature's remediation steps (see `alert_actions_request`), each chain started once the transaction
+    commits: what triage asks of remediation."""
+    first_ids = alert_actions_request(source=source, steps=steps, account_id=account_id, region=region,
+                                      resource_type=resource_type, resource_id=resource_id, event_id=event_id,
+                                      trigger=trigger, reason=reason)
+    queue.enqueue_each(CHAIN, first_ids)
     return first_ids

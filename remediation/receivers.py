@@ -1,10 +1,8 @@
-from django.db import transaction
+from portal import queue
 
 
 def evaluate_after_commit(sender, resource_ids: list[int], **kwargs) -> None:
     """New configuration items: evaluate the rules on them once they are committed (change-triggered rules)."""
-    from remediation.tasks import evaluate_resources
-
     ids = list(resource_ids)
     if ids:
-        transaction.on_commit(lambda: evaluate_resources.delay(ids))
+        queue.enqueue("remediation.tasks.evaluate_resources", ids)

@@ -10,12 +10,13 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from audit.recorder import Clients, resource_refresh
-from portal import aws
+from portal import aws, queue
 from portal.models import Account
 from portal.notifications import notify
 from remediation.actions import action_by_name
 from remediation.actions.base import Plan, Target
 from remediation.models import ActionRun, ActionStatus, PolicyMode
+from remediation.policy_runs import CHAIN
 
 log = logging.getLogger(__name__)
 GO_ON = {ActionStatus.SUCCEEDED, ActionStatus.DRY_RUN}
@@ -27,8 +28,7 @@ RETRY_AFTER_SECONDS = 30
 
 
 def _claim(run_id: int) -> ActionRun | None:
-    if ActionRun.objects.filter(pk=run_id, status=ActionStatus.PENDING).update(status=ActionStatus.RUNNING,
-                                                                               started=timezone.now()):
+    if ActionRun.run_claim(run_id):
         return ActionRun.objects.select_related("policy", "finding").get(pk=run_id)
     return None
 
@@ -133,8 +133,6 @@ def _fix_seen(clients: Clients, action: Any, target: Target, run: ActionRun) -> 
 def _interrupt(run: ActionRun, outcome: dict) -> ActionRun:
     """AWS could not be reached: whether the call went through is unknown, so the run is not FAILED but waits
     (PENDING) to be checked and tried again; the chain's later steps wait with it."""
-    from remediation.tasks import action_chain
-
     tries = (run.outcome or {}).get("interruptions", 0) + 1
     retry_at = timezone.now() + timedelta(seconds=RETRY_AFTER_SECONDS * tries)
     ActionRun.objects.filter(pk=run.pk, status=ActionStatus.RUNNING).update(
@@ -142,7 +140,7 @@ def _interrupt(run: ActionRun, outcome: dict) -> ActionRun:
             "message": f"AWS could not be reached ({outcome.get('message', '')[:300]}); checked and tried again",
             "interrupted": "AWS could not be reached", "interruptions": tries,
             "retry_at": retry_at.isoformat()})  # the reconciler counts its message lost only after this
-    action_chain.apply_async((run.pk,), countdown=RETRY_AFTER_SECONDS * tries)
+    queue.send(CHAIN, run.pk, countdown=RETRY_AFTER_SECONDS * tries)
     run.refresh_from_db()
     return run
 

@@ -11,9 +11,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from audit.models import ConfigResource, ItemStatus
+from portal import queue
 from remediation.dashboard import counts_by
 from remediation.models import ComplianceSample, Finding, Rule, RuleException
+
+EVALUATE_RULE = "remediation.tasks.evaluate_rule"  # a new or changed rule (None: every rule) over every resource
 
 
 def _check(kind: str, source: str, parameters: dict[str, Any], definition: dict[str, Any]) -> None:
@@ -65,9 +67,7 @@ def rule_save(*, rule: Rule | None = None, name: str, kind: str, source: str = "
         setattr(rule, field, value)
     rule.full_clean()
     rule.save()
-    from remediation.tasks import evaluate_rule
-
-    transaction.on_commit(lambda: evaluate_rule.delay(rule.pk))
+    queue.enqueue(EVALUATE_RULE, rule.pk)
     return rule
 
 
@@ -88,14 +88,8 @@ def exception_create(*, rule: Rule | None, scope: str, value: str, reason: str, 
         raise ValidationError(errors)
     exception = RuleException.objects.create(rule=rule, scope=scope, value=value.strip(), reason=reason.strip(),
                                              expires=expires, created_by=user)
-    from remediation.tasks import evaluate_rule
-
-    transaction.on_commit(lambda: evaluate_rule.delay(rule.pk if rule else None))
+    queue.enqueue(EVALUATE_RULE, rule.pk if rule else None)
     return exception
-
-
-def current_resource_ids() -> list[int]:
-    return list(ConfigResource.objects.exclude(status=ItemStatus.DELETED).values_list("pk", flat=True))
 
 
 def sample_record() -> int:

@@ -15,8 +15,10 @@ class TriageConfig(AppConfig):
 
     def ready(self) -> None:
         from audit import handoffs
+        from triage import flowlog_files
 
         handoffs.register("triage.tasks.match_events", writes_only=False)
+        flowlog_files.runs_register()
         from audit.timeline import TIMELINE_SOURCES
         from triage.timeline import alert_entries
 

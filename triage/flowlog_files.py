@@ -15,17 +15,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db.models import F
 from django.utils import timezone
 
 from audit.models import ConfigResource, ItemStatus
-from portal import aws
+from portal import aws, queue, runs
 from portal.models import Account, Team
 from triage.flowlogs.detect import Detection, DetectionConfig, Detector
 from triage.flowlogs.parse import FlowRecord, ParseStats, iter_records, parse_key
 from triage.models import FLOW_KINDS, FlowDetection, FlowLogFile
+from triage.services import Occurrence, index_build, occurrence_hit
 from triage.signature_matching import EventView
-from triage.threat_lists import Threats, threats_current
+from triage.threat_lists import Threats, threat_lists_due, threats_current
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,8 @@ EVENT_NAMES = {"port_scan": "PortScan", "brute_force": "BruteForce", "reject_spi
                "threat_list": "ThreatListMatch", "disallowed_port": "DisallowedPort"}
 KIND_LABELS = FLOW_KINDS
 STALE_AFTER = timedelta(minutes=5)
+MAX_ATTEMPTS = 10  # claims, AWS retries included: a file its worker keeps stopping on is quarantined
+INGEST_TASK = "triage.tasks.flowlog_ingest_file"
 DAYS_LISTED = 2  # today's and yesterday's folders are listed on each poll
 _PROTOCOLS = {"tcp": 6, "udp": 17, "icmp": 1, "icmpv6": 58}
 
@@ -102,14 +104,26 @@ def files_discover(*, now: datetime | None = None) -> list[int]:
     return new_ids
 
 
-def files_stale() -> list[int]:
-    """Files a dead worker left INGESTING go back to PENDING (detections are stored once per file and fingerprint,
-    hits once per detection: reading a file again changes nothing twice)."""
-    ids = list(FlowLogFile.objects.filter(status=FlowLogFile.Status.INGESTING,
-                                          updated__lt=timezone.now() - STALE_AFTER).values_list("pk", flat=True))
-    FlowLogFile.objects.filter(pk__in=ids, status=FlowLogFile.Status.INGESTING).update(
-        status=FlowLogFile.Status.PENDING, reason="the worker stopped mid-file; reading it again")
-    return ids
+def files_poll() -> int:
+    """URL threat lists fetched when due; new files each read by a task of their own (lost or stopped ones are
+    portal.runs' to send again, see `runs_register`)."""
+    for threat_list_id in threat_lists_due():
+        queue.send("triage.tasks.threat_list_fetch", threat_list_id)
+    ids = files_discover()
+    for file_id in ids:
+        queue.send(INGEST_TASK, file_id)
+    return len(ids)
+
+
+def file_retry(flow_file: FlowLogFile) -> None:
+    """A quarantined file read again (after its object was fixed, or a list changed), once committed."""
+    queue.enqueue(INGEST_TASK, flow_file.pk)
+
+
+def runs_register() -> None:
+    """Files a dead worker left INGESTING go back to PENDING and are read again, as are PENDING ones whose message
+    was lost (detections are stored once per file and fingerprint, hits once per detection)."""
+    runs.register(FlowLogFile, task=INGEST_TASK, stale_after=STALE_AFTER, max_attempts=MAX_ATTEMPTS)
 
 
 # --- what the recorded configuration says of the network ---
@@ -192,13 +206,8 @@ class Network:
 
 def file_claim(file_id: int) -> FlowLogFile | None:
     """The file, moved to INGESTING; None when another worker has it or it is done."""
-    claimed = FlowLogFile.objects.filter(pk=file_id, status__in=[
-        FlowLogFile.Status.PENDING, FlowLogFile.Status.QUARANTINED]).update(
-        status=FlowLogFile.Status.INGESTING, reason="")
-    if not claimed:
-        return None
-    FlowLogFile.objects.filter(pk=file_id).update(attempts=F("attempts") + 1)
-    return FlowLogFile.objects.get(pk=file_id)
+    waiting = (FlowLogFile.Status.PENDING, FlowLogFile.Status.QUARANTINED)
+    return FlowLogFile.objects.get(pk=file_id) if FlowLogFile.run_claim(file_id, waiting=waiting, reason="") else None
 
 
 def file_ingest(flow_file: FlowLogFile, stream: Any, *, config: DetectionConfig | None = None) -> FlowLogFile:
@@ -237,11 +246,10 @@ def file_read(file_id: int) -> str:
         if code in ("NoSuchKey", "NoSuchBucket", "AccessDenied", "InvalidObjectState"):
             return _finish(flow_file, FlowLogFile.Status.QUARANTINED, f"cannot read the object: {code}",
                            ParseStats(), 0).status
-        FlowLogFile.objects.filter(pk=file_id).update(status=FlowLogFile.Status.PENDING, reason=code)
+        FlowLogFile.run_release(file_id, error=code)
         raise
     except aws.AWS_ERRORS:
-        FlowLogFile.objects.filter(pk=file_id).update(status=FlowLogFile.Status.PENDING,
-                                                      reason="the AWS endpoint did not answer")
+        FlowLogFile.run_release(file_id, error="the AWS endpoint did not answer")
         raise
     return file_ingest(flow_file, stream).status
 
@@ -295,8 +303,6 @@ def detection_record(detection: FlowDetection) -> dict[str, Any]:
 
 def detections_match(rows: list[FlowDetection]) -> list[int]:
     """Each detection through the signatures (its hit recorded once); the alerts raised or updated."""
-    from triage.services import Occurrence, index_build, occurrence_hit
-
     index = index_build()
     accounts = {a.account_id: a for a in Account.objects.select_related("team")}
     touched: list[int] = []

@@ -8,6 +8,7 @@ from django.urls import reverse
 from portal.changelog.records import ChangeRecords
 
 from portal.models import Team
+from portal.runs import BackgroundRun
 
 
 class Severity(models.TextChoices):
@@ -256,7 +257,7 @@ class Alarm(models.Model):
 
 # --- VPC flow logs: the files read, what the detector found in them, the threat lists it checks ---
 
-class FlowLogFile(models.Model):
+class FlowLogFile(BackgroundRun):
     """One flow-log file in S3 and what became of it; a file that cannot be read is quarantined with the reason."""
 
     class Status(models.TextChoices):
@@ -279,6 +280,12 @@ class FlowLogFile(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
+    last_error = None  # the reason says why
+
+    run_waiting = (Status.PENDING,)  # a quarantined one is claimed again only when asked
+    run_running = (Status.INGESTING,)
+    run_failed = Status.QUARANTINED
+    run_error_field = "reason"
 
     class Meta:
         ordering = ["-created", "-id"]

@@ -16,11 +16,16 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from audit import handoffs
 from audit.models import CloudTrailEvent
 from portal.models import Account, Team
 from portal.notifications import notify
+from remediation.policy_runs import alert_actions_start
+from triage import org
 from triage.models import Alert, AlertStatus, Severity, Signature, SignatureHit
+from triage.org import principal_for
 from triage.signature_matching import EventView, SignatureIndex, compile_signature, conditions_check, run_examples
+from triage.tickets import outputs_after
 
 log = logging.getLogger(__name__)
 OUTPUT_ACTIONS = ("alert", "notify", "ticket", "webhook")  # besides these, a chain may name remediation actions
@@ -118,6 +123,22 @@ def fingerprint(signature: Signature, view: EventView, resource_id: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:40]
 
 
+def events_handoff_take(handoff_id: int) -> int:
+    """The signatures over new events handed on by ingest (audit.handoffs); and the org context read again after
+    the calls that change it. How many alerts were raised or updated."""
+    handoff = handoffs.handoff_claim(handoff_id)
+    if handoff is None:
+        return 0
+    event_ids = list(handoff.event_ids)
+    raised = len(events_match(event_ids))
+    changing = CloudTrailEvent.objects.filter(event_id__in=event_ids, error_code="", event_name__in=sorted(
+        org.ORG_EVENTS | org.IAM_EVENTS | org.TAG_EVENTS)).values_list("event_name", "account_id")
+    if changing:
+        org.events_sync({name for name, _ in changing}, {account for _, account in changing})
+    handoffs.handoff_done(handoff)
+    return raised
+
+
 def alert_raise(signature: Signature, occurrence: Occurrence, view: EventView) -> Alert:
     """One alert per fingerprint while it is open (a counter, first and last seen); a resolved one that hits
     again within the signature's window reopens; else a new alert."""
@@ -166,8 +187,6 @@ def alert_raise(signature: Signature, occurrence: Occurrence, view: EventView) -
 
 def _who(event: CloudTrailEvent, view: EventView) -> tuple[Team | None, str]:
     """The team and owner: the account's team and the person, else the principal's team and owner tags."""
-    from triage.org import principal_for
-
     principal = principal_for(event.account_id, event.identity_arn, event.user_name)
     team = event.team
     if team is None and principal is not None and principal.team:
@@ -180,24 +199,18 @@ def _who(event: CloudTrailEvent, view: EventView) -> tuple[Team | None, str]:
 def _remediate(alert: Alert, occurrence: Occurrence) -> None:
     """The chain's remediation steps (any step that is not an output), when the alert is new or comes back:
     enforced action runs on what the event touched, carried out by the remediation worker once committed."""
-    from remediation.policy_runs import alert_actions_request
-    from remediation.tasks import action_chain
-
     steps = [s["action"] for s in alert.signature.actions if s.get("action") not in OUTPUT_ACTIONS]
     if not steps:
         return
     signature = alert.signature
-    for run_id in alert_actions_request(
-            source=f"signature:{signature.name}:{signature.version}", steps=steps, account_id=alert.account_id,
-            region=alert.region, resource_type=alert.resource_type, resource_id=alert.resource_id,
-            event_id=occurrence.event_id, trigger=f"alert:{alert.pk}:{occurrence.event_id}",
-            reason=f"Signature {signature.name}: {alert.title}"):
-        transaction.on_commit(lambda run_id=run_id: action_chain.delay(run_id))
+    alert_actions_start(
+        source=f"signature:{signature.name}:{signature.version}", steps=steps, account_id=alert.account_id,
+        region=alert.region, resource_type=alert.resource_type, resource_id=alert.resource_id,
+        event_id=occurrence.event_id, trigger=f"alert:{alert.pk}:{occurrence.event_id}",
+        reason=f"Signature {signature.name}: {alert.title}")
 
 
 def _outputs(alert: Alert, why: str) -> None:
-    from triage.tickets import outputs_after
-
     outputs_after(alert, why)
 
 

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from portal import queue
 from triage.models import Alert, AlertStatus, Ticket
 from triage.outputs.base import OutputError, TicketBackend, TicketRef
 from triage.outputs.lifecycle import sync_ticket
@@ -109,13 +110,11 @@ def webhook_send(*, alert_id: int, why: str) -> bool:
 
 def outputs_after(alert: Alert, why: str) -> None:
     """What a raised, updated or resolved alert sends out (tasks, once the alert is committed)."""
-    from triage.tasks import ticket_sync_task, webhook_task
-
     event = "resolved" if alert.status == AlertStatus.RESOLVED else "hit"
     if ticket_systems(alert):
-        transaction.on_commit(lambda: ticket_sync_task.delay(alert.pk, event))
+        queue.enqueue("triage.tasks.ticket_sync", alert.pk, event)
     if why in ("new", "came back") and any(s.get("action") == "webhook" for s in alert.signature.actions):
-        transaction.on_commit(lambda: webhook_task.delay(alert.pk, why))
+        queue.enqueue("triage.tasks.webhook", alert.pk, why)
 
 
 def ticket_of(alert: Alert) -> dict[str, Any] | None:

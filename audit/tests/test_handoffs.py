@@ -9,11 +9,12 @@ from botocore.exceptions import ResponseStreamingError
 from django.utils import timezone
 
 from audit import cloudtrail_delivery, handoffs
-from portal.celery import app as celery_app
 from audit.models import CloudTrailEvent, EventHandoff, RunStatus
 from audit.services import records_ingest
-from audit.tasks import cloudtrail_ingest_file, handoffs_reconcile
+from audit.tasks import cloudtrail_ingest_file
 from audit.tests.test_ingest_interrupted import KEY, _body, _BreaksAfter
+from portal.celery import app as celery_app
+from portal.tasks import runs_reconcile
 from triage.builtin_signatures import builtin_seed
 from triage.models import SignatureHit
 from triage.tasks import match_events
@@ -58,9 +59,9 @@ def test_a_lost_message_is_sent_again_and_the_signatures_see_the_event(people, l
     handoff = EventHandoff.objects.get()
     assert (handoff.consumer, handoff.event_ids, handoff.status) == (MATCH, ["login-1"], RunStatus.PENDING)
     assert lost.taken() == [(MATCH, handoff.pk)] and not SignatureHit.objects.exists()
-    assert handoffs_reconcile() == 0 and lost.taken() == []  # a message may still be on its way
+    assert runs_reconcile() == 0 and lost.taken() == []  # a message may still be on its way
     _age(3)
-    assert handoffs_reconcile() == 1
+    assert runs_reconcile() == 1
     [(task, handoff_id)] = lost.taken()
     assert (task, handoff_id) == (MATCH, handoff.pk)
     celery_app.tasks[task].apply(args=[handoff_id])  # the reconciler's message, taken by a worker here in process
@@ -81,12 +82,12 @@ def test_the_reconciler_sends_pending_and_stopped_handoffs_again_and_forgets_old
     _age(3, pk__in=[waiting.pk, busy.pk, unknown.pk])
     _age(6, pk=stopped.pk)
     _age(60 * 25, pk=done.pk)
-    assert handoffs_reconcile() == 2
+    assert runs_reconcile() == 2
     assert sorted(lost.taken()) == [(MATCH, waiting.pk), (MATCH, stopped.pk)]
     assert dict(EventHandoff.objects.values_list("pk", "status")) == {
         waiting.pk: RunStatus.PENDING, stopped.pk: RunStatus.PENDING, busy.pk: RunStatus.RUNNING,
         unknown.pk: RunStatus.PENDING}
-    assert handoffs_reconcile() == 0  # just sent: not again until they wait too long once more
+    assert runs_reconcile() == 0  # just sent: not again until they wait too long once more
 
 
 def test_writes_go_to_the_recorder_and_the_event_rules_only_from_the_trail(people, lost,
@@ -119,7 +120,7 @@ def test_a_batch_its_consumer_keeps_stopping_on_is_left_failed_not_sent_for_ever
     again = EventHandoff.objects.create(consumer=MATCH, event_ids=["q"], status=RunStatus.RUNNING,
                                         attempts=handoffs.MAX_ATTEMPTS - 1)
     _age(6)
-    assert handoffs_reconcile() == 1 and lost.taken() == [(MATCH, again.pk)]
+    assert runs_reconcile() == 1 and lost.taken() == [(MATCH, again.pk)]
     poison.refresh_from_db()
     assert poison.status == RunStatus.FAILED
     assert f"stopped on the same 1 events {handoffs.MAX_ATTEMPTS} times" in caplog.text
@@ -137,5 +138,5 @@ def test_the_broker_away_does_not_stop_ingest_and_the_rows_wait(people, monkeypa
     assert counts["stored"] == 1
     assert list(EventHandoff.objects.values_list("status", flat=True)) == [RunStatus.PENDING]
     _age(3)
-    assert handoffs_reconcile() == 0  # still away: tried, left PENDING for the next round
+    assert runs_reconcile() == 0  # still away: tried, left PENDING for the next round
     assert list(EventHandoff.objects.values_list("status", flat=True)) == [RunStatus.PENDING]

@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from audit import cloudtrail_delivery
 from audit.models import CloudTrailEvent, LogFile, LogFileStatus
-from audit.tasks import cloudtrail_ingest_file, logfiles_reconcile
+from audit.tasks import cloudtrail_ingest_file
+from portal.tasks import runs_reconcile
 
 BUCKET = "guardrail-cloudtrail-111111111111"
 KEY = "AWSLogs/111111111111/CloudTrail/us-east-1/2026/11/28/111111111111_CloudTrail_us-east-1_20261128T1200Z_{}.json.gz"
@@ -64,7 +65,7 @@ def test_the_reconciler_sends_again_a_file_whose_message_was_lost(people, monkey
     monkeypatch.setattr(cloudtrail_delivery, "open_object", lambda **kwargs: io.BytesIO(_body(10)))
     LogFile.objects.create(bucket=BUCKET, key=KEY.format("lost"), account_id="111111111111")
     LogFile.objects.filter(key=KEY.format("lost")).update(updated=timezone.now() - timedelta(minutes=10))
-    assert logfiles_reconcile() == 1
+    assert runs_reconcile() == 1
     assert LogFile.objects.get(key=KEY.format("lost")).status == LogFileStatus.DONE
     assert CloudTrailEvent.objects.count() == 10
-    assert logfiles_reconcile() == 0
+    assert runs_reconcile() == 0

@@ -4,13 +4,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from audit import services
 from audit.models import LogFile, LogFileStatus
-from audit.tasks import cloudtrail_ingest_file
 from portal.roles import sees_everything
 
 
@@ -31,6 +30,6 @@ def logfile_retry(request: HttpRequest, pk: int) -> HttpResponse:
     if not sees_everything(request.user):
         raise PermissionDenied
     log_file = get_object_or_404(LogFile, pk=pk, status=LogFileStatus.QUARANTINED)
-    transaction.on_commit(lambda: cloudtrail_ingest_file.delay(log_file.account_id, log_file.bucket, log_file.key))
+    services.logfile_retry(log_file=log_file)
     messages.success(request, f"Ingesting {log_file} again.")
     return redirect("audit:logfile-list")

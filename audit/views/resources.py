@@ -7,7 +7,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -17,7 +16,6 @@ from django.views.decorators.http import require_POST
 from audit import recorder_runs, selectors
 from audit.config.registry import recorded_types
 from audit.models import RecorderRun, RecorderState
-from audit.tasks import recorder_run
 from portal.models import Account
 from portal.roles import admin_required, sees_everything
 
@@ -98,6 +96,5 @@ def recorder_scan(request: HttpRequest, account_id: str) -> HttpResponse:
     if run is None:
         messages.info(request, f"A scan of {account} is already waiting or running.")
     else:
-        transaction.on_commit(lambda: recorder_run.delay(run.pk))
         messages.success(request, f"Scanning {account}; the run below shows its progress.")
     return redirect("audit:recorder")

@@ -7,9 +7,9 @@ import secrets
 import pytest
 
 from catalog.models import LaunchRequest, LaunchStatus, Product
-from catalog.tasks import launches_reconcile
 from portal import aws
 from portal.models import Notification
+from portal.tasks import runs_reconcile
 
 
 @pytest.fixture
@@ -132,7 +132,7 @@ def test_it_reconciles_a_launch_a_dead_worker_left_in_progress(people, lamp, san
     # As if the worker died after claiming the launch and before CloudFormation was asked:
     LaunchRequest.objects.filter(pk=launch.pk).update(status=LaunchStatus.IN_PROGRESS, stack_id="",
                                                       updated=timezone.now() - timezone.timedelta(minutes=10))
-    assert launches_reconcile() == 1
+    assert runs_reconcile() == 1
     launch.refresh_from_db()
     assert launch.status == LaunchStatus.SUCCEEDED
     stacks = aws.client("cloudformation", account_id="111111111111").describe_stacks()["Stacks"]
@@ -147,8 +147,8 @@ def test_the_reconciler_hands_a_stuck_launch_out_once_per_interval(people, lamp,
     LaunchRequest.objects.filter(pk=launch.pk).update(status=LaunchStatus.IN_PROGRESS,
                                                       updated=timezone.now() - timezone.timedelta(minutes=10))
     with broker.holding():  # the watch it sends waits in the broker (CloudFormation still working on it)
-        assert launches_reconcile() == 1 and broker.taken() == [("catalog.tasks.launch_watch", launch.pk)]
-        assert launches_reconcile() == 0 and broker.taken() == []  # not again a minute later: once per interval
+        assert runs_reconcile() == 1 and broker.taken() == [("catalog.tasks.launch_watch", launch.pk)]
+        assert runs_reconcile() == 0 and broker.taken() == []  # not again a minute later: once per interval
 
 
 def test_it_never_stores_shows_or_logs_a_noecho_value(client, people, lamp, sandbox, caplog):
@@ -339,7 +339,7 @@ def test_the_reconciler_asks_again_for_a_delete_whose_message_was_lost(client, p
         assert broker.taken() == [("catalog.tasks.launch_terminate", launch_id)]
     assert LaunchRequest.objects.get(pk=launch_id).status == LaunchStatus.TERMINATING
     _aged(launch_id)
-    assert launches_reconcile() == 1
+    assert runs_reconcile() == 1
     launch = LaunchRequest.objects.get(pk=launch_id)
     assert launch.status == LaunchStatus.TERMINATED, launch.status_reason
 
@@ -353,7 +353,7 @@ def test_the_reconciler_runs_an_update_whose_message_was_lost(client, people, sg
     launch = LaunchRequest.objects.get(pk=launch_id)
     assert launch.status == LaunchStatus.IN_PROGRESS and not launch.pending_update.get("started")
     _aged(launch_id)
-    assert launches_reconcile() == 1
+    assert runs_reconcile() == 1
     launch.refresh_from_db()
     assert launch.status == LaunchStatus.SUCCEEDED and launch.parameters == {"Port": "80"}, launch.status_reason
     assert launch.transitions.last().reason.startswith("Updated to")

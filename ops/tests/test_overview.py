@@ -55,3 +55,21 @@ def test_it_refuses_everyone_else(client, people):
     for user in (people.daisy, people.dan, people.auditor):
         client.force_login(user)
         assert client.get("/ops/").status_code == 403
+
+
+def test_it_lists_every_registered_background_run(client, people):
+    from portal import runs
+    from remediation.models import ActionRun
+
+    EventHandoff.objects.create(consumer="triage.tasks.match_events", event_ids=["e"], status="FAILED")
+    ActionRun.objects.create(policy_version=0, mode="enforce", action="notify", account_id="111111111111",
+                             resource_type="AWS::EC2::SecurityGroup", resource_id="sg-1", reason="test",
+                             dedupe_key="ops:1", status="RUNNING")
+    client.force_login(people.admin)
+    html = client.get("/ops/").content.decode()
+    for registration in runs.registered():
+        assert f'data-run="{registration.label}"' in html
+    handoffs = re.search(r'data-run="audit.EventHandoff">(.*?)</tr>', html, re.DOTALL).group(1)
+    assert '<td class="text-end text-danger">1</td>' in handoffs
+    actions = re.search(r'data-run="remediation.ActionRun">(.*?)</tr>', html, re.DOTALL).group(1)
+    assert re.findall(r'<td class="text-end[^"]*">(\d+)</td>', actions) == ["0", "1", "0", "15"]

@@ -7,10 +7,10 @@ import pytest
 from django.utils import timezone
 
 from portal import aws
+from portal.tasks import runs_reconcile
 from remediation import runner
 from remediation.models import ActionRun, Policy
 from remediation.policy_runs import _request
-from remediation.tasks import actions_reconcile
 from sandbox.testing import trail_records
 
 pytestmark = pytest.mark.usefixtures("commit_now")
@@ -49,18 +49,18 @@ def test_a_run_whose_worker_stopped_after_the_fix_is_recorded_as_made_once(opene
     ActionRun.objects.filter(pk=revoke.pk).update(status="RUNNING", started=LONG_AGO, created=LONG_AGO)
     _portal_ec2().revoke_security_group_ingress(  # the call the stopped worker made
         GroupId=group, IpProtocol="tcp", FromPort=22, ToPort=22, CidrIp="0.0.0.0/0")
-    assert actions_reconcile() == 1
+    assert runs_reconcile() == 1
     assert (_status(revoke), _status(notify)) == ("SUCCEEDED", "SUCCEEDED")
     assert revoke.outcome["verified"] and "checked again after the worker running it stopped" in revoke.outcome[
         "message"]
     assert _revokes(sandbox, group) == 1
-    assert actions_reconcile() == 0
+    assert runs_reconcile() == 0
 
 
 def test_a_run_whose_worker_stopped_before_the_fix_makes_it(opened, sandbox):
     group, revoke, notify = opened
     ActionRun.objects.filter(pk=revoke.pk).update(status="RUNNING", started=LONG_AGO, created=LONG_AGO)
-    assert actions_reconcile() == 1
+    assert runs_reconcile() == 1
     assert (_status(revoke), _status(notify)) == ("SUCCEEDED", "SUCCEEDED")
     assert revoke.plan["api_call"] == "ec2:RevokeSecurityGroupIngress" and _revokes(sandbox, group) == 1
 
@@ -69,9 +69,9 @@ def test_a_lost_step_after_a_failed_one_is_skipped_and_a_lost_first_step_runs(op
     _, revoke, notify = opened
     ActionRun.objects.filter(pk=revoke.pk).update(status="FAILED")
     ActionRun.objects.filter(pk=notify.pk).update(created=LONG_AGO)
-    assert actions_reconcile() == 0 and _status(notify) == "SKIPPED"
+    assert runs_reconcile() == 0 and _status(notify) == "SKIPPED"
     ActionRun.objects.filter(pk__in=[revoke.pk, notify.pk]).update(status="PENDING", created=LONG_AGO)
-    assert actions_reconcile() == 1  # the first step; it carries the second
+    assert runs_reconcile() == 1  # the first step; it carries the second
     assert (_status(revoke), _status(notify)) == ("SUCCEEDED", "SUCCEEDED")
 
 
@@ -91,10 +91,10 @@ def test_aws_out_of_reach_mid_run_makes_it_wait_not_fail(opened, sandbox, settin
     # Its message is due in 30 s: an old run waiting out its backoff is not "lost" until well past that.
     ActionRun.objects.filter(pk__in=[revoke.pk, notify.pk]).update(created=LONG_AGO)
     with broker.holding():
-        assert actions_reconcile() == 0 and broker.taken() == []
+        assert runs_reconcile() == 0 and broker.taken() == []
         outcome = {**revoke.outcome, "retry_at": (timezone.now() - timedelta(minutes=6)).isoformat()}
         ActionRun.objects.filter(pk=revoke.pk).update(outcome=outcome)
-        assert actions_reconcile() == 1 and broker.taken() == [(chain, revoke.pk)]  # lost: sent again
+        assert runs_reconcile() == 1 and broker.taken() == [(chain, revoke.pk)]  # lost: sent again
     settings.AWS_ENDPOINT_URL = sandbox.endpoint
     aws.reset_credentials_cache()
     runner.chain_execute(revoke.pk)  # the retry: AWS is back
@@ -113,7 +113,7 @@ def test_a_violation_whose_request_was_lost_is_remediated(world, sandbox):
     deliver(sandbox)
     Policy.objects.filter(name="open-ssh-revoke").update(mode="enforce")
     Finding.objects.filter(rule__name="restricted-ssh", resource_id=group).update(since=LONG_AGO)
-    assert actions_reconcile() == 1
+    assert runs_reconcile() == 1
     runs = ActionRun.objects.filter(resource_id=group, policy__name="open-ssh-revoke").order_by("step")
     assert [(r.action, r.status) for r in runs] == [("revoke_world_ingress", "SUCCEEDED"), ("notify", "SUCCEEDED")]
-    assert actions_reconcile() == 0
+    assert runs_reconcile() == 0

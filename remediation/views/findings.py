@@ -64,16 +64,13 @@ def finding_list(request: HttpRequest) -> HttpResponse:
 def finding_fix(request: HttpRequest, pk: int) -> HttpResponse:
     """Fix one finding by hand: the exact API call, its parameters and the expected change first; applied on
     confirmation, as the account's portal role, verified by re-reading the resource."""
-    from django.db import transaction
-
     from audit.recorder import Clients
     from portal import aws
     from portal.models import Account
     from remediation.actions import actions_for
     from remediation.actions.base import Target
     from remediation.models import Finding
-    from remediation.policy_runs import fix_request
-    from remediation.tasks import action_chain
+    from remediation.policy_runs import fix_start
 
     finding = Finding.objects.select_related("rule").filter(pk=pk, status="NON_COMPLIANT").first()
     if finding is None:
@@ -86,8 +83,7 @@ def finding_fix(request: HttpRequest, pk: int) -> HttpResponse:
     chosen = next((a for a in choices if a.name == request.POST.get("action", request.GET.get("action"))),
                   choices[0] if choices else None)
     if request.method == "POST" and chosen is not None:
-        run = fix_request(finding=finding, action_name=chosen.name, user=request.user)
-        transaction.on_commit(lambda: action_chain.delay(run.pk))
+        fix_start(finding=finding, action_name=chosen.name, user=request.user)
         messages.success(request, f"Applying {chosen.name} to {finding.resource_id}; the result and the verified "
                                   "change appear on the resource's timeline.")
         return redirect(f"{reverse('remediation:finding-list')}?resource_id={finding.resource_id}")

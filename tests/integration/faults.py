@@ -418,14 +418,13 @@ IN_FLIGHT = {  # table: (what is in flight, the columns the reconcilers' clocks 
     "catalog_launchrequest": ("status IN ('CREATED', 'IN_PROGRESS', 'TERMINATING')", ["updated"]),
     "audit_logfile": ("status IN ('PENDING', 'INGESTING')", ["updated"]),
     "remediation_actionrun": ("status IN ('PENDING', 'RUNNING')", ["created", "started"]),
-    "audit_recorderrun": ("status IN ('PENDING', 'RUNNING')", ["created", "started"]),
+    "audit_recorderrun": ("status IN ('PENDING', 'RUNNING')", ["created", "started", "updated"]),
     # new events handed on to the signatures, the event rules and the recorder, not done yet
     "audit_eventhandoff": ("status IN ('PENDING', 'RUNNING')", ["updated"]),
 }
-RECONCILERS = ["catalog.tasks.launches_reconcile", "audit.tasks.logfiles_reconcile",
-               "remediation.tasks.actions_reconcile", "audit.tasks.handoffs_reconcile"]
-# The first round also sends what beat sends less often: the recorder's scan (which hands out again its runs that
-# were lost) and the periodic evaluation (which finds what a lost evaluation missed).
+RECONCILERS = ["portal.tasks.runs_reconcile"]  # every registered background run (portal.runs)
+# The first round also sends what beat sends less often: the recorder's scan and the periodic evaluation (which
+# finds what a lost evaluation missed).
 FIRST_ROUND = [*RECONCILERS, "audit.tasks.recorder_scan_all", "remediation.tasks.evaluate_periodic"]
 
 
@@ -439,8 +438,8 @@ def settle(stack: Stack, *, timeout: float = 150, every: float = 10, stuck: floa
     """Time passes, as fast as a test can make it: what is in flight is aged past every reconciler's threshold
     and beat's recovery tasks are sent, again every `every` seconds, until nothing is in flight.
 
-    The first round also ages violations (for the findings reconciler) and sends the recorder's scan (which hands
-    out its runs again) and the periodic evaluation. A scan makes recorder runs of its own, which must be let
+    The first round also ages violations (for the findings reconciler) and sends the recorder's scan and the
+    periodic evaluation. A scan makes recorder runs of its own, which must be let
     finish: later rounds age a recorder run, and scan again, only once it has been in flight for `stuck` s."""
     rounds: list[float] = []
     seen: dict[int, float] = {}  # recorder runs in flight: since when

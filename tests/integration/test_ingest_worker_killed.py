@@ -10,8 +10,9 @@ import pytest
 from django.utils import timezone
 
 from audit.models import CloudTrailEvent, LogFile, LogFileStatus
-from audit.tasks import cloudtrail_ingest_file, logfiles_reconcile
+from audit.tasks import cloudtrail_ingest_file
 from portal import aws
+from portal.tasks import runs_reconcile
 from tests.integration.conftest import wait_for
 
 pytestmark = pytest.mark.integration
@@ -45,7 +46,7 @@ def test_it_loses_and_doubles_nothing_when_a_worker_dies_mid_file(sandbox, worke
 
     workers("rescuer")
     LogFile.objects.filter(key=KEY).update(updated=timezone.now() - timedelta(minutes=10))
-    assert logfiles_reconcile() == 1
+    assert runs_reconcile() == 1
     assert wait_for(lambda: LogFile.objects.get(key=KEY).status == LogFileStatus.DONE, timeout=180)
     assert CloudTrailEvent.objects.count() == RECORDS
     log_file = LogFile.objects.get(key=KEY)

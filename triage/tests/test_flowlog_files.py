@@ -172,13 +172,15 @@ def test_a_staged_flow_signature_counts_and_alerts_nobody(net, people):
     assert services.staging_stats(Signature.objects.get(name="flowlog-port-scan"))["hits"] == 1
 
 
-def test_a_worker_that_died_mid_file_leaves_it_to_the_next_poll(net):
+def test_a_worker_that_died_mid_file_leaves_it_to_the_reconciler(net):
+    from portal.tasks import runs_reconcile
+
     key = _put(net, _records(net, int(_now().timestamp()) - 600), _now())
     flowlog_files.files_discover()
     flow_file = FlowLogFile.objects.get(key=key)
     assert flowlog_files.file_claim(flow_file.pk) is not None  # ... and the worker is killed here
     FlowLogFile.objects.filter(pk=flow_file.pk).update(updated=flowlog_files.timezone.now() - dt.timedelta(minutes=10))
-    assert tasks.flowlogs_poll() == 1
+    assert runs_reconcile() == 1
     assert FlowLogFile.objects.get(pk=flow_file.pk).status == "DONE" and _flow_alerts().count() == 4
 
 

@@ -7,7 +7,6 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Count, Sum
 from django.db.models.functions import TruncHour
 from django.http import Http404, HttpRequest, HttpResponse
@@ -60,11 +59,9 @@ def _file_visible(request: HttpRequest, pk: int) -> FlowLogFile:
 def flowlog_file_retry(request: HttpRequest, pk: int) -> HttpResponse:
     """A quarantined file read again (after its object was fixed, or a list changed)."""
     flow_file = _file_visible(request, pk)
-    from triage.tasks import flowlog_ingest_file
-
     if flow_file.status != FlowLogFile.Status.QUARANTINED:
         messages.error(request, f"The file is {flow_file.status}: only a quarantined file is read again.")
     else:
-        transaction.on_commit(lambda: flowlog_ingest_file.delay(flow_file.pk))
+        flowlog_files.file_retry(flow_file)
         messages.success(request, "The file is being read again.")
     return redirect("triage:flowlogs")

@@ -6,27 +6,27 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0004_launch_guardrails'),
+        ('triage', '0006_background_run'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicalconstraint',
+            model_name='historicalalarm',
             name='request_id',
             field=models.CharField(blank=True, db_index=True, max_length=64),
         ),
         migrations.AddField(
-            model_name='historicalportfolio',
+            model_name='historicalalert',
             name='request_id',
             field=models.CharField(blank=True, db_index=True, max_length=64),
         ),
         migrations.AddField(
-            model_name='historicalproduct',
+            model_name='historicalsignature',
             name='request_id',
             field=models.CharField(blank=True, db_index=True, max_length=64),
         ),
         migrations.AddField(
-            model_name='historicalproductversion',
+            model_name='historicalthreatlist',
             name='request_id',
             field=models.CharField(blank=True, db_index=True, max_length=64),
         ),

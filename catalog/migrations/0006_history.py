@@ -6,22 +6,27 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('remediation', '0005_action_run_started'),
+        ('catalog', '0005_background_run'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicalpolicy',
+            model_name='historicalconstraint',
             name='request_id',
             field=models.CharField(blank=True, db_index=True, max_length=64),
         ),
         migrations.AddField(
-            model_name='historicalrule',
+            model_name='historicalportfolio',
             name='request_id',
             field=models.CharField(blank=True, db_index=True, max_length=64),
         ),
         migrations.AddField(
-            model_name='historicalruleexception',
+            model_name='historicalproduct',
+            name='request_id',
+            field=models.CharField(blank=True, db_index=True, max_length=64),
+        ),
+        migrations.AddField(
+            model_name='historicalproductversion',
             name='request_id',
             field=models.CharField(blank=True, db_index=True, max_length=64),
         ),

@@ -6,27 +6,22 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('triage', '0005_flowlogs'),
+        ('remediation', '0006_background_run'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicalalarm',
+            model_name='historicalpolicy',
             name='request_id',
             field=models.CharField(blank=True, db_index=True, max_length=64),
         ),
         migrations.AddField(
-            model_name='historicalalert',
+            model_name='historicalrule',
             name='request_id',
             field=models.CharField(blank=True, db_index=True, max_length=64),
         ),
         migrations.AddField(
-            model_name='historicalsignature',
-            name='request_id',
-            field=models.CharField(blank=True, db_index=True, max_length=64),
-        ),
-        migrations.AddField(
-            model_name='historicalthreatlist',
+            model_name='historicalruleexception',
             name='request_id',
             field=models.CharField(blank=True, db_index=True, max_length=64),
         ),
