@@ -5,11 +5,13 @@ class CatalogConfig(AppConfig):
     """The self-service catalog: portfolios, products, versions, constraints and launches.
 
     models; services (writes) and selectors (reads scoped to the caller, one `…_visible_to` per model); launches
-    (a launch's life, one guarded transition at a time) and tasks (its Celery steps); stacks (CloudFormation through
-    the AWS boundary); launch_form, launch_values (the server-side check of what is launched), launch_checks (the
-    guardrails other apps register) and noecho (NoEcho values encrypted at rest); constraint_definitions; history;
-    forms; views/ (index, portfolios, products, versions, constraints, launches, history; shortcuts they share);
-    api/ (serializers, views, urls); cfn/ and provisioning/ (Django-free: templates, launch progress); demo/.
+    (what people ask of a launch: create, update, terminate, each checked and moved by a guarded transition) and
+    provisioning/launches (the state machine the workers run: provision, watch, update, terminate, registered with
+    portal.runs) with tasks (thin Celery wrappers); stacks (CloudFormation through the AWS boundary); launch_form,
+    launch_values (the server-side check of what is launched), launch_checks (the guardrails other apps register)
+    and noecho (NoEcho values encrypted at rest); constraint_definitions; forms; views/ (index, portfolios,
+    products, versions, constraints, launches, the first history address; shortcuts they share); api/
+    (serializers, views, urls); cfn/ and provisioning/progress (Django-free: templates, launch progress); demo/.
     """
 
     name = "catalog"

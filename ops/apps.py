@@ -6,7 +6,7 @@ class OpsConfig(AppConfig):
 
     models and services (the rows of periodic task runs); selectors (reads for /metrics and the operations page);
     metrics (the Prometheus collector) and access (who may read /metrics); views (/metrics and the operations page,
-    routed by metrics_urls and urls); request_id, middleware and logs (the request id in every log line);
+    routed by metrics_urls and urls); middleware and logs (portal.request_id's id on every response and log line);
     task_signals (the request id carried into tasks, a row per periodic run).
     """
 

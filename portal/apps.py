@@ -11,6 +11,9 @@ class PortalConfig(AppConfig):
     teams, accounts, errors: Django's error handlers); api/ (serializers, views, urls, and the API's shared
     routers, parsers, permissions, renderers, exceptions and schema hooks); aws (the one boto3 boundary);
     notifications (telling people); health; settings read through environment (typed reads of the environment);
+    runs (the background-run base every app's claimed rows use, its registry and the one reconciler) and queue (a
+    task sent by name once the transaction commits); changelog/ (every admin-edited model's history, one History
+    view, the change log); request_id (the id of the request or task chain, for logs and the change log);
     request_values, json_text and validation (input refused or explained, never a 500); seeding and demo; celery
     and tasks.
     """
