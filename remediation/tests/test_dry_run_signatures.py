@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from remediation import dryrun
 from triage import services
-from triage.tests.test_replay import ACCOUNT, NAME, stored  # noqa: F401  (the stored events and real alerts)
+from triage.tests.test_signature_replay import ACCOUNT, NAME, stored  # noqa: F401  (the stored events and real alerts)
 
 pytestmark = pytest.mark.usefixtures("commit_now")  # on_commit work runs at once (tasks are eager)
 
