@@ -438,7 +438,7 @@ def settle(stack: Stack, *, timeout: float = 150, every: float = 10, stuck: floa
     """Time passes, as fast as a test can make it: what is in flight is aged past every reconciler's threshold
     and beat's recovery tasks are sent, again every `every` seconds, until nothing is in flight.
 
-    The first round also ages violations (for the findings reconciler) and sends the recorder's scan and the
+    Each round also ages violations (for the findings reconciler); the first sends the recorder's scan and the
     periodic evaluation. A scan makes recorder runs of its own, which must be let
     finish: later rounds age a recorder run, and scan again, only once it has been in flight for `stuck` s."""
     rounds: list[float] = []
@@ -452,9 +452,11 @@ def settle(stack: Stack, *, timeout: float = 150, every: float = 10, stuck: floa
         if not rounds or now - rounds[-1] >= every:
             runs = [r[0] for r in busy.pop("audit_recorderrun", [])]
             stuck_runs = [r for r in runs if now - seen.setdefault(r, now) >= stuck or not rounds]
-            if not rounds:  # violations whose request for a remediation was lost: past the findings reconciler's
-                stack.sql("UPDATE remediation_finding SET since = since - interval '1 hour' "
-                          "WHERE status = 'NON_COMPLIANT' RETURNING id")
+            # Violations age with the runs in flight, every round: past the findings reconciler's threshold (a
+            # request that was lost is asked for), yet never older than a run they already have, which ages too (a
+            # violation aged once while its run aged twice would look as if it had no run and be asked for again).
+            stack.sql("UPDATE remediation_finding SET since = since - interval '1 hour' "
+                      "WHERE status = 'NON_COMPLIANT' RETURNING id")
             for table, ids in [*((t, [r[0] for r in rows]) for t, rows in busy.items()),
                                ("audit_recorderrun", stuck_runs)]:
                 ages = ", ".join(f"{c} = {c} - interval '1 hour'" for c in IN_FLIGHT[table][1])
