@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from audit.config.awsconfig import AwsConfigCollector
 from audit.config.base import GLOBAL, Collector, Snapshot
+from audit.config.collectors.configservice import recorder_status
 from audit.config.diff import changes, content_hash
 from audit.config.registry import collectors
 from audit.models import (
@@ -250,8 +251,6 @@ def resource_refresh(*, clients: Clients, resource_type: str, region: str, resou
 # --- recording on or off, mirrored from the account's Config recorder ---
 
 def recorder_state_refresh(*, clients: Clients, region: str) -> RecorderState:
-    from audit.config.collectors.configservice import recorder_status
-
     state, _ = RecorderState.objects.get_or_create(account=clients.account, region=region)
     recorders = recorder_status(clients, region)
     recording = any(r["recording"] for r in recorders)

@@ -6,6 +6,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
+from catalog.cfn.rules import validate_rules
 from catalog.models import ConstraintType
 
 ROLE_ARN = re.compile(r"^arn:aws[\w-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
@@ -34,8 +35,6 @@ def _launch(d: dict, parameter_keys: set[str]) -> dict:
 
 
 def _template(d: dict, parameter_keys: set[str]) -> dict:
-    from catalog.cfn.rules import validate_rules
-
     _keys(d, {"Rules", "Description"}, {"Rules"})
     if not isinstance(d["Rules"], dict) or not d["Rules"]:
         _fail("Rules must be a mapping of rule names to rules.")

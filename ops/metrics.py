@@ -11,7 +11,10 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from audit import selectors as audit_selectors
+from audit.models import LogFile, LogFileStatus
 from ops import selectors
+from portal.selectors import heartbeat_get
+from triage.models import FlowLogFile
 
 logger = logging.getLogger(__name__)
 
@@ -25,9 +28,6 @@ def _gauge(name: str, documentation: str, labels: list[str], values: dict) -> Ga
 
 class GuardrailCollector(Collector):
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        from audit.models import LogFile, LogFileStatus
-        from triage.models import FlowLogFile
-
         lag = audit_selectors.ingest_lag_seconds()
         yield _gauge("guardrail_ingest_lag_seconds",
                      "CloudTrail event time to stored, median over the events stored in the last 5 minutes "
@@ -61,8 +61,6 @@ class GuardrailCollector(Collector):
         yield _gauge("guardrail_queue_depth", "Messages waiting in each Celery queue", ["queue"], depths)
 
     def _periodic(self) -> Iterator[GaugeMetricFamily]:
-        from portal.selectors import heartbeat_get
-
         entries = selectors.scheduled_tasks(runs_shown=1)
         yield _gauge("guardrail_periodic_task_last_success_timestamp",
                      "When each periodic task last finished successfully (Unix seconds)", ["task"],

@@ -9,9 +9,13 @@ from django.db.models import Count, Max, Model
 from django.utils import timezone
 from kombu.exceptions import ChannelError
 
+from audit.models import EventHandoff, RunStatus
+from catalog.models import LaunchRequest, LaunchStatus
 from ops.models import TaskRun
 from portal import runs
 from portal.celery import app as celery_app
+from remediation.models import ActionRun, ActionStatus, Compliance, Finding, Rule
+from triage.models import Alert, AlertStatus, Severity
 
 
 def queue_names() -> list[str]:
@@ -44,24 +48,18 @@ def counts_by(model: type[Model], *fields: str, **filters) -> dict[tuple, int]:
 
 
 def launch_counts() -> dict[str, int]:
-    from catalog.models import LaunchRequest, LaunchStatus
-
     found = counts_by(LaunchRequest, "status")
     return {status: found.get((status,), 0) for status in LaunchStatus.values}
 
 
 def finding_counts() -> dict[tuple[str, str], int]:
     """(rule, status) → findings; every rule with every status, zeros included."""
-    from remediation.models import Compliance, Finding, Rule
-
     found = counts_by(Finding, "rule__name", "status")
     rules = set(Rule.objects.values_list("name", flat=True)) | {rule for rule, _ in found}
     return {(rule, status): found.get((rule, status), 0) for rule in sorted(rules) for status in Compliance.values}
 
 
 def action_counts() -> dict[tuple[str, str], int]:
-    from remediation.models import ActionRun, ActionStatus
-
     found = counts_by(ActionRun, "action", "status")
     actions = sorted({action for action, _ in found})
     return {(action, status): found.get((action, status), 0) for action in actions for status in ActionStatus.values}
@@ -75,8 +73,6 @@ def status_counts(model: type[Model], statuses: list[str]) -> dict[str, int]:
 def handoff_counts() -> dict[tuple[str, str], int]:
     """New events handed on by ingest and not done: not taken yet (PENDING), being worked on (RUNNING), or given up
     on after failing again and again (FAILED), by consumer."""
-    from audit.models import EventHandoff, RunStatus
-
     return counts_by(EventHandoff, "consumer", "status",
                      status__in=[RunStatus.PENDING, RunStatus.RUNNING, RunStatus.FAILED])
 
@@ -94,8 +90,6 @@ def background_run_gauge() -> dict[tuple[str, str], int]:
 
 def open_alert_counts() -> dict[str, int]:
     """Alerts not resolved (open or acknowledged), by severity: what the "open alerts" alarm counts."""
-    from triage.models import Alert, AlertStatus, Severity
-
     found = counts_by(Alert, "severity", status__in=[AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED])
     return {severity: found.get((severity,), 0) for severity in Severity.values}
 

@@ -16,6 +16,7 @@ from celery import signals
 from django.conf import settings
 from django.utils import timezone
 
+from ops import services
 from portal.request_id import current_task, request_id, request_id_clean
 
 logger = logging.getLogger(__name__)
@@ -87,10 +88,8 @@ def _restore(tokens: tuple) -> None:
 
 
 def _record(task, running: _Running, state: str | None) -> None:
-    from ops.services import task_run_record
-
     succeeded = state == "SUCCESS"
-    task_run_record(
+    services.task_run_record(
         task=task.name, task_id=task.request.id or "", request_id=request_id.get() or "",
         started=running.started, duration=time.monotonic() - running.clock, succeeded=succeeded,
         error="" if succeeded else (running.error or f"ended in state {state}"),

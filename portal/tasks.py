@@ -1,7 +1,7 @@
 from celery import shared_task
 
 from portal import runs
-from portal.services import heartbeat_record
+from portal.services import database_analyze as analyze, heartbeat_record
 
 
 @shared_task(name="portal.tasks.worker_heartbeat", ignore_result=True)
@@ -13,8 +13,6 @@ def worker_heartbeat() -> None:
 @shared_task(name="portal.tasks.database_analyze", ignore_result=True)
 def database_analyze() -> None:
     """Daily: the planner's statistics brought up to date (see portal.services.database_analyze)."""
-    from portal.services import database_analyze as analyze
-
     analyze()
 
 

@@ -24,6 +24,8 @@ from portal import aws, queue
 from portal.models import Account
 from remediation.models import Compliance, Finding, FindingChange, Rule, RuleException
 from remediation.rules.base import AccountView, Evaluation, ResourceView
+from remediation.rules.declarative import compile_rule
+from remediation.rules.managed import rule_by_name, validate_params
 
 log = logging.getLogger(__name__)
 EVALUATE_BATCH = 500  # resources per evaluation of a rule over everything
@@ -50,15 +52,11 @@ def plugins() -> dict[str, Any]:
 
 def implementation(rule: Rule) -> Any:
     if rule.kind == Rule.Kind.MANAGED:
-        from remediation.rules.managed import rule_by_name
-
         try:
             return rule_by_name(rule.source)
         except KeyError:
             raise RuleUnavailable(f"no managed rule named {rule.source}") from None
     if rule.kind == Rule.Kind.DECLARATIVE:
-        from remediation.rules.declarative import compile_rule
-
         return compile_rule(rule.definition)
     if rule.source not in plugins():
         raise RuleUnavailable(f"no plug-in rule registered as {rule.source} in {PLUGIN_GROUP}")
@@ -68,7 +66,6 @@ def implementation(rule: Rule) -> Any:
 def _params(rule: Rule, impl: Any) -> dict[str, str]:
     if rule.kind != Rule.Kind.MANAGED:
         return dict(rule.parameters)
-    from remediation.rules.managed import validate_params
 
     return validate_params(impl, {k: str(v) for k, v in rule.parameters.items()})
 

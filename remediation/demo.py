@@ -1,6 +1,7 @@
 """The demo's rules: the managed library with the parameters the demo accounts need (idempotent)."""
 
-from remediation.models import Rule
+from remediation.models import Policy, Rule
+from remediation.seeded_patterns import SEEDED_PATTERNS
 
 DEMO_RULES = [
     ("restricted-ssh", {}, Rule.AtLaunch.BLOCK, "No security group lets the world reach port 22."),
@@ -41,9 +42,6 @@ DEMO_POLICIES = [
 
 
 def policies_demo_seed() -> dict[str, int]:
-    from remediation.models import Policy
-    from remediation.seeded_patterns import SEEDED_PATTERNS
-
     added = 0
     for name, rule, pattern, actions, mode, description in DEMO_POLICIES:
         _, created = Policy.objects.get_or_create(name=name, defaults={

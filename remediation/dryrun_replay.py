@@ -11,8 +11,13 @@ from typing import Any
 
 from django.db.models import OuterRef, Subquery
 
+from audit.cloudtrail.patterns import as_event, compile_pattern
 from audit.models import CloudTrailEvent, ConfigResource, ConfigurationItem, ItemStatus
 from portal.models import Account
+from remediation import dryrun_signatures
+from remediation.actions import action_by_name
+from remediation.actions.base import Target
+from remediation.compliance import _params, _Related, account_context, exception_matching, implementation
 from remediation.models import (
     ActionRun,
     Compliance,
@@ -23,8 +28,8 @@ from remediation.models import (
     Rule,
     RuleException,
 )
-from remediation import dryrun_signatures
-from remediation.policy_runs import event_targets, in_scope
+from remediation.policy_runs import RULE_FIXES, event_targets, in_scope
+from remediation.rules.base import ResourceView
 
 MAX_ACTIONS = 5000  # a report lists at most this many actions (and says it stopped there)
 PROGRESS_EVERY = 500
@@ -138,9 +143,6 @@ class Replay:
     # --- event rules ---
 
     def _events(self, snapshots: list[dict[str, Any]]) -> None:
-        from remediation.actions import action_by_name
-        from audit.cloudtrail.patterns import as_event, compile_pattern
-
         compiled = []
         for snap in snapshots:
             try:
@@ -176,9 +178,6 @@ class Replay:
     # --- rule policies ---
 
     def _rule(self, snap: dict[str, Any]) -> None:
-        from remediation.compliance import _params, account_context, implementation
-        from remediation.rules.base import ResourceView
-
         data = snap["rule"]
         rule = Rule(pk=data["id"], name=data["name"], kind=data["kind"], source=data["source"],
                     parameters=data["parameters"], definition=data["definition"])
@@ -224,8 +223,6 @@ class Replay:
 
     @staticmethod
     def _verdict(impl, params, resource, item, contexts, view_class, account_context) -> tuple[str, str]:
-        from remediation.compliance import _Related
-
         if item is None or item.status == ItemStatus.DELETED:
             return Compliance.NOT_APPLICABLE, ""
         if resource.account_id not in contexts:
@@ -239,8 +236,6 @@ class Replay:
         return verdict.status, verdict.annotation
 
     def _excepted(self, rule_id: int, resource: ConfigResource, item: ConfigurationItem) -> bool:
-        from remediation.compliance import exception_matching
-
         when = item.capture_time
         active = [e for e in self.exceptions if e.created <= when < e.expires]
         account = self.accounts.get(resource.account_id)
@@ -261,9 +256,6 @@ class Replay:
     def _chain(self, snap: dict[str, Any], trigger: dict[str, Any], reason: str, *, when: datetime, account_id: str,
                region: str, resource_type: str, resource_id: str, details: dict[str, Any],
                doc: dict[str, Any] | None) -> None:
-        from remediation.actions import action_by_name
-        from remediation.actions.base import Target
-
         if len(self.actions) >= MAX_ACTIONS:
             self.truncated = True
             return
@@ -325,8 +317,6 @@ class Replay:
             "active_versions": dict(versions)}
 
     def _compliance(self) -> list[dict[str, Any]]:
-        from remediation.policy_runs import RULE_FIXES
-
         fixed: dict[str, set[str]] = defaultdict(set)  # action -> resource ids it would have fixed
         for a in self.actions:
             if a["outcome"] == WOULD_RUN and a["action"] != "notify":

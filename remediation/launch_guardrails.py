@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from catalog.launch_checks import LaunchVerdict
-from remediation.compliance import implementation
+from remediation.compliance import _params, account_context, implementation
 from remediation.models import Compliance, Rule
 from remediation.rules.template_resources import resources_from_template, secure_defaults
 
@@ -29,8 +29,6 @@ def _fix_kind(rule: Rule) -> str | None:
 
 def _violations(rules: list[tuple[Rule, Any, dict]], template: dict, parameters: dict, tags: dict, account_id: str,
                 region: str) -> list[tuple[Rule, Any, str]]:
-    from remediation.compliance import account_context
-
     context = account_context(account_id)
     views = resources_from_template(template, parameters, account_id=account_id, region=region, tags=tags)
     found = []
@@ -47,8 +45,6 @@ def _violations(rules: list[tuple[Rule, Any, dict]], template: dict, parameters:
 
 def launch_guardrails(*, template: dict[str, Any], parameters: dict[str, str], tags: dict[str, str],
                       account_id: str, region: str) -> LaunchVerdict:
-    from remediation.compliance import _params
-
     rules = []
     for rule in Rule.objects.filter(enabled=True).exclude(at_launch=Rule.AtLaunch.IGNORE):
         try:

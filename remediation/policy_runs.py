@@ -17,10 +17,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from audit import handoffs
+from audit.cloudtrail.patterns import as_event, compile_pattern
+from audit.config.registry import collectors
 from audit.models import CloudTrailEvent, ConfigResource, ConfigurationItem
 from portal import queue
 from portal.models import Account
 from portal.notifications import notify
+from remediation.actions import action_by_name
 from remediation.models import (
     ActionRun,
     ActionStatus,
@@ -115,8 +118,6 @@ def _deleted_flow_log(account_id: str, flow_log_id: str) -> tuple[str, dict[str,
 def event_targets(event: CloudTrailEvent, action_types: set[str]) -> list[tuple[str, str, str, dict]]:
     """(type, region, id, details) of the resources the event touched that the policy's actions handle (a
     deleted flow log stands for its VPC, with the details to recreate it as it was)."""
-    from audit.config.registry import collectors
-
     known = collectors()
     out = []
     for touched in event.resources.all():
@@ -138,9 +139,6 @@ def event_targets(event: CloudTrailEvent, action_types: set[str]) -> list[tuple[
 
 def events_remediate(event_ids: list[str]) -> list[int]:
     """Runs for stored events that match an event rule's pattern."""
-    from remediation.actions import action_by_name
-    from audit.cloudtrail.patterns import compile_pattern
-
     policies = []
     for policy in Policy.objects.exclude(event_pattern=None).exclude(mode=PolicyMode.OFF):
         try:
@@ -173,8 +171,6 @@ def events_remediate(event_ids: list[str]) -> list[int]:
 
 
 def _enveloped(raw: dict) -> dict:
-    from audit.cloudtrail.patterns import as_event
-
     return as_event(raw)
 
 
@@ -193,8 +189,6 @@ RULE_FIXES = {
 def fix_request(*, finding: Finding, action_name: str, user: Any) -> ActionRun:
     """An admin's one-click fix of a finding: one enforce run, by hand (a second click on the same finding and
     action is the same run)."""
-    from remediation.actions import action_by_name
-
     action = action_by_name(action_name)
     if finding.resource_type not in action.resource_types and action.resource_types:
         raise ValueError(f"{action_name} does not act on {finding.resource_type}")
@@ -215,8 +209,6 @@ def alert_actions_request(*, source: str, steps: list[str], account_id: str, reg
     """Runs for the remediation steps of a signature's chain (its alert new or back): on the resources the event
     touched that the steps handle (or the alert's resource for a flow-log detection), enforced, once per trigger
     (the same trigger again finds its runs). The first step's run ids, for `action_chain`."""
-    from remediation.actions import action_by_name
-
     types: set[str] = set()
     for name in steps:
         types |= set(action_by_name(name).resource_types)

@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from audit.models import CloudTrailEvent, ConfigResource
 from audit.recorder import Clients, resource_refresh
 from portal import aws, queue
 from portal.models import Account
@@ -56,8 +57,6 @@ def chain_execute(first_run_id: int) -> list[ActionRun]:
 
 def _owners(run: ActionRun) -> list[Any]:
     """The resource's owner (who launched it, or its owner tag) and, for an event, the person who made it."""
-    from audit.models import CloudTrailEvent, ConfigResource
-
     names = set()
     resource = ConfigResource.objects.filter(account_id=run.account_id, resource_type=run.resource_type,
                                              resource_id=run.resource_id).first()

@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from audit.models import ConfigResource
 from portal.models import Account
 from portal.roles import User, is_developer, sees_everything
 from remediation.models import (
@@ -66,8 +67,6 @@ def active_exception() -> Q:
 def exceptions_visible_to(*, user: User) -> QuerySet[RuleException]:
     """Developers see the exceptions that concern their teams: their accounts, their teams, resources recorded in
     their accounts, and tag exceptions (which apply everywhere)."""
-    from audit.models import ConfigResource
-
     exceptions = RuleException.objects.select_related("rule", "created_by")
     if sees_everything(user):
         return exceptions

@@ -11,17 +11,20 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from audit.cloudtrail.patterns import compile_pattern
 from portal import queue
+from remediation.actions import action_by_name
+from remediation.compliance import plugins
 from remediation.dashboard import counts_by
-from remediation.models import ComplianceSample, Finding, Rule, RuleException
+from remediation.models import ComplianceSample, Finding, Policy, PolicyMode, Rule, RuleException
+from remediation.rules.declarative import compile_rule
+from remediation.rules.managed import rule_by_name, validate_params
 
 EVALUATE_RULE = "remediation.tasks.evaluate_rule"  # a new or changed rule (None: every rule) over every resource
 
 
 def _check(kind: str, source: str, parameters: dict[str, Any], definition: dict[str, Any]) -> None:
     if kind == Rule.Kind.MANAGED:
-        from remediation.rules.managed import rule_by_name, validate_params
-
         try:
             impl = rule_by_name(source)
         except KeyError:
@@ -31,15 +34,11 @@ def _check(kind: str, source: str, parameters: dict[str, Any], definition: dict[
         except ValueError as exc:
             raise ValidationError({"parameters": str(exc)}) from None
     elif kind == Rule.Kind.DECLARATIVE:
-        from remediation.rules.declarative import compile_rule
-
         try:
             compile_rule(definition)
         except ValueError as exc:
             raise ValidationError({"definition": str(exc)}) from None
     elif kind == Rule.Kind.PLUGIN:
-        from remediation.compliance import plugins
-
         if source not in plugins():
             raise ValidationError({"source": f"No plug-in rule is registered as {source!r} (entry point group "
                                              "guardrail.rules)."})
@@ -110,10 +109,6 @@ POLICY_FIELDS = ("name", "description", "rule", "event_pattern", "actions", "mod
 
 def _policy_check(*, name: str, rule: Rule | None, event_pattern: Any, actions: Any, mode: str, scope: Any,
                   max_resources: Any) -> None:
-    from remediation.actions import action_by_name
-    from remediation.models import PolicyMode
-    from audit.cloudtrail.patterns import compile_pattern
-
     errors: dict[str, list[str]] = {}
     if not name or slugify(name) != name:
         errors["name"] = ["Use lower-case letters, digits and dashes, like open-ssh-revoke."]
@@ -151,8 +146,6 @@ def _policy_check(*, name: str, rule: Rule | None, event_pattern: Any, actions: 
 
 def policy_save(*, policy: Any = None, user: Any = None, **values: Any) -> Any:
     """Create a policy, or change one: any change makes a new version (each action run records the version)."""
-    from remediation.models import Policy, PolicyMode
-
     unknown = set(values) - set(POLICY_FIELDS)
     if unknown:
         raise ValidationError({sorted(unknown)[0]: ["Not a policy field."]})

@@ -2,9 +2,10 @@
 
 from datetime import datetime
 
-from audit.timeline import Entry
+from audit.config.diff import changes
 from audit.models import ConfigResource
-from remediation.models import FindingChange
+from audit.timeline import Entry
+from remediation.models import ActionRun, FindingChange
 
 
 def compliance_entries(resource: ConfigResource, before: datetime | None, limit: int) -> list[Entry]:
@@ -27,9 +28,6 @@ def compliance_entries(resource: ConfigResource, before: datetime | None, limit:
 
 
 def remediation_entries(resource: ConfigResource, before: datetime | None, limit: int) -> list[Entry]:
-    from audit.config.diff import changes
-    from remediation.models import ActionRun
-
     runs = ActionRun.objects.filter(account_id=resource.account_id, resource_type=resource.resource_type,
                                     resource_id=resource.resource_id).exclude(action="notify").select_related("policy")
     if before is not None:

@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
+from portal.auth_forms import LoginForm
 from portal.roles import is_admin
 from security import services
 from security.models import AuditEntry
@@ -38,8 +39,6 @@ class LoginThrottleMiddleware:
 
     @staticmethod
     def _refuse(request: HttpRequest, username: str, until) -> HttpResponse:
-        from portal.auth_forms import LoginForm
-
         minutes = max(1, round((until - timezone.now()).total_seconds() / 60))
         message = (f"Too many failed sign-ins for this username or from this address. Try again after "
                    f"{until:%H:%M} UTC (in about {minutes} minute{'s' if minutes != 1 else ''}).")

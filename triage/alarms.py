@@ -13,6 +13,7 @@ from django.utils.text import slugify
 
 from audit.selectors import ingest_lag_seconds
 from portal.notifications import notify
+from remediation.models import Compliance, Finding
 from triage.models import Alarm, Alert, AlertStatus
 
 COMPARE = {"GT": lambda v, t: v > t, "GTE": lambda v, t: v >= t, "LT": lambda v, t: v < t,
@@ -23,8 +24,6 @@ def metric_value(alarm: Alarm) -> float | None:
     """The metric now (None: not enough data)."""
     now = timezone.now()
     if alarm.metric == Alarm.Metric.NON_COMPLIANT:
-        from remediation.models import Compliance, Finding
-
         findings = Finding.objects.filter(status=Compliance.NON_COMPLIANT).exclude(excepted_by__expires__gt=now)
         if alarm.team_id:
             findings = findings.filter(team_id=alarm.team_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from remediation.seeded_patterns import SEEDED_PATTERNS
+from triage.models import Signature
 
 ALERT = [{"action": "alert"}]
 
@@ -154,8 +155,6 @@ BUILTIN: list[dict[str, Any]] = [
 
 def builtin_seed() -> dict[str, int]:
     """Add the built-in signatures that are missing (ACTIVE); an admin's edits are kept."""
-    from triage.models import Signature
-
     added = 0
     for spec in BUILTIN + FLOW_BUILTIN:
         _, created = Signature.objects.get_or_create(name=spec["name"], defaults={

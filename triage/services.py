@@ -20,6 +20,7 @@ from audit import handoffs
 from audit.models import CloudTrailEvent
 from portal.models import Account, Team
 from portal.notifications import notify
+from remediation.actions import action_by_name
 from remediation.policy_runs import alert_actions_start
 from triage import org
 from triage.models import Alert, AlertStatus, Severity, Signature, SignatureHit
@@ -248,8 +249,6 @@ SIGNATURE_FIELDS = ("name", "title", "description", "pattern", "conditions", "se
 
 def signature_check(values: dict[str, Any]) -> None:
     """ValidationError naming each field that is wrong."""
-    from remediation.actions import action_by_name
-
     errors: dict[str, list[str]] = {}
     name = values.get("name") or ""
     if not name or slugify(name) != name:

@@ -21,7 +21,10 @@ from django.utils import timezone
 from portal import queue
 from triage.models import Alert, AlertStatus, Ticket
 from triage.outputs.base import OutputError, TicketBackend, TicketRef
+from triage.outputs.github import GitHubBackend
+from triage.outputs.jira import JiraBackend
 from triage.outputs.lifecycle import sync_ticket
+from triage.outputs.webhook import webhook_post
 
 log = logging.getLogger(__name__)
 COMMENT_EVERY = timedelta(minutes=15)  # new hits on an open ticket: one comment at most this often
@@ -31,13 +34,9 @@ SYSTEMS = ("jira", "github")
 def backend_for(system: str) -> TicketBackend | None:
     """The configured backend, or None when the settings do not name one."""
     if system == "jira" and settings.TICKETS_JIRA_URL:
-        from triage.outputs.jira import JiraBackend
-
         return JiraBackend(settings.TICKETS_JIRA_URL, settings.TICKETS_JIRA_EMAIL, settings.TICKETS_JIRA_TOKEN,
                            settings.TICKETS_JIRA_PROJECT)
     if system == "github" and settings.TICKETS_GITHUB_REPO:
-        from triage.outputs.github import GitHubBackend
-
         return GitHubBackend(settings.TICKETS_GITHUB_REPO, settings.TICKETS_GITHUB_TOKEN,
                              api_url=settings.TICKETS_GITHUB_API_URL)
     return None
@@ -100,7 +99,6 @@ def webhook_send(*, alert_id: int, why: str) -> bool:
     alert = Alert.objects.select_related("signature").get(pk=alert_id)
     if not settings.ALERT_WEBHOOK_URL or "webhook" not in {s.get("action") for s in alert.signature.actions}:
         return False
-    from triage.outputs.webhook import webhook_post
 
     link = f"{settings.PORTAL_URL.rstrip('/')}{alert.get_absolute_url()}"
     webhook_post(settings.ALERT_WEBHOOK_URL, text=f"[{alert.severity}] {alert.title} ({why}): {alert.count}x, "

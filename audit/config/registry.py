@@ -5,12 +5,11 @@ from __future__ import annotations
 from functools import cache
 
 from audit.config.base import Collector
+from audit.config.collectors import cloudformation, cloudtrail, configservice, ec2, iam, rds, s3
 
 
 @cache
 def collectors() -> dict[str, Collector]:
-    from audit.config.collectors import cloudformation, cloudtrail, configservice, ec2, iam, rds, s3
-
     found: dict[str, Collector] = {}
     for module in (ec2, s3, iam, cloudtrail, configservice, rds, cloudformation):
         for collector in module.COLLECTORS:

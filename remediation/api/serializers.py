@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from remediation import services
 from remediation.models import ActionRun, DryRun, Finding, Policy, Rule, RuleException
+from remediation.selectors import dry_run_report_for
 
 
 class FindingSerializer(serializers.ModelSerializer):
@@ -208,8 +209,6 @@ class DryRunSerializer(serializers.ModelSerializer):
                   "signatures", "applied", "applied_by"]
 
     def _report(self, dry_run) -> dict:
-        from remediation.selectors import dry_run_report_for
-
         cache = self.context.setdefault("_reports", {})
         if dry_run.pk not in cache:
             cache[dry_run.pk] = dry_run_report_for(dry_run, user=self.context["request"].user)

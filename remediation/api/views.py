@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, status, viewsets
@@ -17,7 +18,8 @@ from remediation.api.serializers import (
     RuleExceptionSerializer,
     RuleSerializer,
 )
-from remediation.models import Policy, Rule, RuleException
+from remediation.dryrun import dry_run_apply, dry_run_create
+from remediation.models import ActionRun, Policy, Rule, RuleException
 
 
 class AdminWrites(permissions.BasePermission):
@@ -107,10 +109,6 @@ class DryRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(request=DryRunCreateSerializer, responses={201: DryRunCreatedSerializer})
     def create(self, request, *args, **kwargs):
-        from django.core.exceptions import ValidationError as DjangoValidationError
-
-        from remediation.dryrun import dry_run_create
-
         data = DryRunCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
@@ -126,11 +124,6 @@ class DryRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"], pagination_class=None)
     def apply(self, request, pk=None):
         """Approve the report and apply it as a plan: exactly its actions, each checked again before it runs."""
-        from django.core.exceptions import ValidationError as DjangoValidationError
-
-        from remediation.dryrun import dry_run_apply
-        from remediation.models import ActionRun
-
         try:
             first = dry_run_apply(dry_run=self.get_object(), user=request.user)
         except DjangoValidationError as exc:

@@ -11,9 +11,15 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from audit.recorder import Clients
+from portal import aws
+from portal.models import Account
 from portal.roles import admin_required
 from remediation import dashboard, selectors
-from remediation.models import Rule
+from remediation.actions import actions_for
+from remediation.actions.base import Target
+from remediation.models import Finding, Rule
+from remediation.policy_runs import RULE_FIXES, fix_start
 
 
 def _findings(request: HttpRequest):
@@ -64,18 +70,9 @@ def finding_list(request: HttpRequest) -> HttpResponse:
 def finding_fix(request: HttpRequest, pk: int) -> HttpResponse:
     """Fix one finding by hand: the exact API call, its parameters and the expected change first; applied on
     confirmation, as the account's portal role, verified by re-reading the resource."""
-    from audit.recorder import Clients
-    from portal import aws
-    from portal.models import Account
-    from remediation.actions import actions_for
-    from remediation.actions.base import Target
-    from remediation.models import Finding
-    from remediation.policy_runs import fix_start
-
     finding = Finding.objects.select_related("rule").filter(pk=pk, status="NON_COMPLIANT").first()
     if finding is None:
         raise Http404("No such non-compliant finding")
-    from remediation.policy_runs import RULE_FIXES
 
     preferred = RULE_FIXES.get(finding.rule.source)
     choices = sorted((a for a in actions_for(finding.resource_type) if a.name != "notify"),

@@ -13,6 +13,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from audit.cloudtrail.patterns import as_event, compile_pattern
+from audit.selectors import events_visible_to
 from portal.json_text import json_parse
 from portal.roles import admin_check, admin_required
 from portal.validation import error_sentence, errors_to_form
@@ -112,9 +114,6 @@ def policy_mode(request: HttpRequest, name: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def pattern_test(request: HttpRequest) -> HttpResponse:
     """Run an EventBridge pattern against a pasted event, or against the stored events of the last hours."""
-    from audit.selectors import events_visible_to
-    from audit.cloudtrail.patterns import as_event, compile_pattern
-
     ctx: dict = {"pattern": request.GET.get("pattern", ""), "hours": "24"}
     policy_name = request.GET.get("policy")
     if policy_name and not ctx["pattern"]:

@@ -17,6 +17,7 @@ from remediation import dashboard, selectors, services
 from remediation.compliance import account_context, view_of
 from remediation.forms import RuleForm
 from remediation.models import Rule
+from remediation.rules.declarative import compile_rule, explain
 
 
 @login_required
@@ -72,8 +73,6 @@ def rule_edit(request: HttpRequest, name: str) -> HttpResponse:
 @require_POST
 def rule_test(request: HttpRequest) -> HttpResponse:
     """Which current resources a declarative definition would flag, before it is saved (htmx partial)."""
-    from remediation.rules.declarative import compile_rule, explain
-
     flagged, error, checked = [], "", 0
     try:
         definition = json_parse(request.POST.get("definition") or "{}")

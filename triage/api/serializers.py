@@ -6,6 +6,7 @@ from rest_framework.exceptions import ValidationError
 
 from triage import services
 from triage.models import Alert, AlertStatus, Signature
+from triage.tickets import ticket_of
 
 
 class AlertSerializer(serializers.ModelSerializer):
@@ -22,8 +23,6 @@ class AlertSerializer(serializers.ModelSerializer):
         read_only_fields = [f for f in fields if f != "status"]
 
     def get_ticket(self, alert) -> dict | None:
-        from triage.tickets import ticket_of
-
         return ticket_of(alert)
 
 
