@@ -5,8 +5,9 @@ class OpsConfig(AppConfig):
     """Operations: /metrics for Prometheus, request ids in logs and tasks, a row for every periodic run.
 
     models and services (the rows of periodic task runs); selectors (reads for /metrics and the operations page);
-    metrics (the Prometheus collector) and access (who may read /metrics); views (/metrics and the operations page,
-    routed by metrics_urls and urls); middleware and logs (portal.request_id's id on every response and log line);
+    metrics (the Prometheus collector) and access (who may read /metrics); views/ (operations: the operations page,
+    metrics: /metrics; routed by urls and metrics_urls); middleware and logs (portal.request_id's id on every
+    response and log line);
     task_signals (the request id carried into tasks, a row per periodic run).
     """
 

@@ -2,8 +2,8 @@
 
 from django.urls import path
 
-from ops import views
+from ops.views import metrics
 
 urlpatterns = [
-    path("metrics", views.metrics, name="metrics"),
+    path("metrics", metrics.metrics, name="metrics"),
 ]

@@ -1,9 +1,9 @@
 from django.urls import path
 
-from ops import views
+from ops.views import operations
 
 app_name = "ops"
 
 urlpatterns = [
-    path("", views.overview, name="overview"),
+    path("", operations.overview, name="overview"),
 ]

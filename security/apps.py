@@ -6,7 +6,7 @@ class SecurityConfig(AppConfig):
 
     models (the audit log); services (its writes and the login throttle) and selectors (its filtered reads);
     receivers (sign-in and sign-out signals); middleware (throttling before a login form sees the password, and
-    admins' writes recorded); views (the audit log page); tasks (pruning old entries); admin.
+    admins' writes recorded); views/ (audit_log: the audit log page); tasks (pruning old entries); admin.
     """
 
     name = "security"

@@ -1,8 +1,8 @@
 from django.urls import path
 
-from security import views
+from security.views import audit_log
 
 app_name = "security"
 urlpatterns = [
-    path("audit-log/", views.audit_log, name="audit-log"),
+    path("audit-log/", audit_log.audit_log, name="audit-log"),
 ]
