@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "triage",
     "ops",
     "security",
+    "onboarding",
 ]
 # The sandbox AWS is a development tool: its management commands exist only where it is enabled.
 SANDBOX_ENABLED = cfg.bool("GUARDRAIL_SANDBOX", True)
@@ -237,6 +238,8 @@ AWS_ACCESS_KEY_ID = cfg.str("AWS_ACCESS_KEY_ID", "AKIAGUARDRAILPORTAL0" if SANDB
 AWS_SECRET_ACCESS_KEY = cfg.str("AWS_SECRET_ACCESS_KEY", "guardrail-sandbox-portal" if SANDBOX_ENABLED else "")
 AWS_MANAGEMENT_ACCOUNT_ID = cfg.str("AWS_MANAGEMENT_ACCOUNT_ID", "123456789012")
 AWS_PORTAL_ROLE_NAME = cfg.str("AWS_PORTAL_ROLE_NAME", "GuardrailPortal")
+# Where the account kit's templates are hosted (an S3 folder over HTTPS), for the console's quick-create link.
+AWS_KIT_TEMPLATE_URL = cfg.str("AWS_KIT_TEMPLATE_URL", "")
 AWS_CONNECT_TIMEOUT = cfg.float("AWS_CONNECT_TIMEOUT", 5.0)
 AWS_READ_TIMEOUT = cfg.float("AWS_READ_TIMEOUT", 30.0)
 AWS_MAX_ATTEMPTS = cfg.int("AWS_MAX_ATTEMPTS", 3)

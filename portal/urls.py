@@ -21,6 +21,7 @@ urlpatterns = [
     path("teams/", teams.team_list, name="team-list"),
     path("teams/<slug:slug>/", teams.team_detail, name="team-detail"),
     path("accounts/", accounts.account_list, name="account-list"),
+    path("accounts/", include("onboarding.urls")),  # connect/ and <id>/check/, before <id>/ takes them
     path("accounts/new/", accounts.account_create, name="account-create"),
     path("accounts/<str:account_id>/", accounts.account_detail, name="account-detail"),
     path("accounts/<str:account_id>/edit/", accounts.account_edit, name="account-edit"),
@@ -39,6 +40,7 @@ urlpatterns = [
     path("api/", include("audit.api.urls")),
     path("api/", include("remediation.api.urls")),
     path("api/", include("triage.api.urls")),
+    path("api/", include("onboarding.api.urls")),
     path("admin/", admin.site.urls),
 ]
 

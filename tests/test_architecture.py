@@ -1,6 +1,6 @@
 """The house rules that keep the code easy to see and change.
 
-Dependencies point one way: portal ← catalog, audit ← remediation ← triage; ops and security may read any app;
+Dependencies point one way: portal ← catalog, audit ← remediation ← triage; ops, security and onboarding may read any app;
 production code never imports the sandbox. The module graph is built from every import statement, those inside
 functions and under `if TYPE_CHECKING:` too (an import hidden in a function is still an arrow), and must have no
 arrow against that direction and no cycle between modules. Where a lower app needs a higher one, the higher one
@@ -13,12 +13,12 @@ import shutil
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PRODUCTION_APPS = ["portal", "catalog", "audit", "remediation", "triage", "ops", "security"]
+PRODUCTION_APPS = ["portal", "catalog", "audit", "remediation", "triage", "ops", "security", "onboarding"]
 ALL_APPS = PRODUCTION_APPS + ["sandbox"]
-# An app may import only apps on a lower floor (and itself); ops and security may read any app; the sandbox sits
+# An app may import only apps on a lower floor (and itself); ops, security and onboarding may read any app; the sandbox sits
 # above all (it may import anything, nothing imports it).
-FLOOR = {"portal": 0, "catalog": 1, "audit": 1, "remediation": 2, "triage": 3, "ops": 4, "security": 4, "sandbox": 5}
-READS_ANY = {"ops", "security"}
+FLOOR = {"portal": 0, "catalog": 1, "audit": 1, "remediation": 2, "triage": 3, "ops": 4, "security": 4, "onboarding": 4, "sandbox": 5}
+READS_ANY = {"ops", "security", "onboarding"}
 
 
 def _modules(apps: list[str], include_tests: bool = False, root: Path = ROOT):
