@@ -31,6 +31,14 @@ def check_start(*, account: Account, user: User | None) -> ConnectionCheck:
     return check
 
 
+def check_now(*, account: Account, user: User | None) -> ConnectionCheck:
+    """A check run in this process (the API's answer carries every line); a row like any other."""
+    check = ConnectionCheck.objects.create(account=account, requested_by=user)
+    check_run(check.pk)
+    check.refresh_from_db()
+    return check
+
+
 def check_run(check_id: int) -> str:
     """Claim the check (a second delivery finds it claimed and does nothing), run every probe, keep each line as it
     comes so the page shows progress."""

@@ -20,3 +20,30 @@ class ConnectionCheckSerializer(serializers.ModelSerializer):
         model = ConnectionCheck
         fields = ["id", "account_id", "status", "requested_by", "created", "finished", "lines"]
         read_only_fields = fields
+
+
+class CheckEntrySerializer(serializers.Serializer):
+    """One line as CONTRACT.md names it (name, ok, detail), with its key, status and what to fix."""
+
+    name = serializers.CharField(source="title")
+    ok = serializers.SerializerMethodField()
+    detail = serializers.CharField(allow_blank=True)
+    key = serializers.CharField()
+    status = serializers.ChoiceField(choices=["passed", "failed", "waiting"])
+    fix = serializers.CharField(allow_blank=True)
+
+    def get_ok(self, line) -> bool:
+        return line["status"] != "failed"
+
+
+class CheckResultSerializer(serializers.Serializer):
+    """POST /api/accounts/{account_id}/check/: {ok, checks[{name, ok, detail}]} (CONTRACT.md), and the check's id."""
+
+    id = serializers.IntegerField()
+    account_id = serializers.CharField(source="account.account_id")
+    status = serializers.CharField()
+    ok = serializers.SerializerMethodField()
+    checks = CheckEntrySerializer(source="lines", many=True)
+
+    def get_ok(self, check) -> bool:
+        return check.status == "PASSED"

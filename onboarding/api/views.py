@@ -6,13 +6,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from onboarding import selectors, services
-from onboarding.api.serializers import ConnectionCheckSerializer
+from onboarding.api.serializers import CheckResultSerializer, ConnectionCheckSerializer
 from portal import selectors as portal_selectors
 from portal.api.permissions import IsAdminOrReadOnly
 
 
 class AccountCheckView(APIView):
-    """GET: the account's latest connection check; POST (admins): start one (202; GET it again until it is done)."""
+    """GET: the account's latest connection check; POST (admins): run one now and answer with every line (200)."""
 
     permission_classes = [IsAdminOrReadOnly]
     serializer_class = ConnectionCheckSerializer
@@ -30,8 +30,7 @@ class AccountCheckView(APIView):
             raise NotFound("This account was never checked: POST to start a check.")
         return Response(ConnectionCheckSerializer(found).data)
 
-    @extend_schema(request=None, responses={202: ConnectionCheckSerializer})
+    @extend_schema(request=None, responses={200: CheckResultSerializer})
     def post(self, request: Request, account_id: str) -> Response:
-        check = services.check_start(account=self._account(request, account_id), user=request.user)
-        check.refresh_from_db()
-        return Response(ConnectionCheckSerializer(check).data, status=status.HTTP_202_ACCEPTED)
+        check = services.check_now(account=self._account(request, account_id), user=request.user)
+        return Response(CheckResultSerializer(check).data, status=status.HTTP_200_OK)

@@ -1,9 +1,10 @@
-"""POST /api/accounts/{account_id}/check/ starts a connection check (admins); GET shows the latest."""
+"""POST /api/accounts/{account_id}/check/ runs a connection check (admins) and answers {ok, checks[{name, ok,
+detail}]}; GET shows the latest to whoever sees the account."""
 
 import pytest
 from rest_framework.test import APIClient
 
-from onboarding.models import ConnectionCheck
+from onboarding import checks
 
 pytestmark = pytest.mark.django_db
 PAYMENTS = "111111111111"
@@ -14,22 +15,26 @@ def api():
     return APIClient()
 
 
-def test_only_admins_start_a_check_and_only_those_who_see_the_account_read_it(api, people, monkeypatch):
-    ran = []
-    monkeypatch.setattr("onboarding.services.queue.enqueue", lambda task, *args: ran.append(args))
+def test_only_admins_run_a_check_and_only_those_who_see_the_account_read_it(api, people, monkeypatch):
+    lines = [checks.Line("assume:reader", "The portal can assume GuardrailPortal", checks.FAILED, "AccessDenied: no",
+                         "deploy the kit"),
+             checks.Line("arriving", "Log files arrive", checks.WAITING, "none yet", "wait")]
+    monkeypatch.setattr(checks, "connection_lines", lambda target: iter(lines))
     api.force_authenticate(people.daisy)
     assert api.get(f"/api/accounts/{PAYMENTS}/check/").status_code == 404  # never checked
     assert api.post(f"/api/accounts/{PAYMENTS}/check/").status_code == 403
     api.force_authenticate(people.admin)
-    started = api.post(f"/api/accounts/{PAYMENTS}/check/")
-    assert started.status_code == 202
-    assert started.json()["status"] == "PENDING" and started.json()["account_id"] == PAYMENTS
-    assert ran == [(started.json()["id"],)]
+    ran = api.post(f"/api/accounts/{PAYMENTS}/check/")
+    assert ran.status_code == 200
+    body = ran.json()
+    assert body["ok"] is False and body["status"] == "FAILED" and body["account_id"] == PAYMENTS
+    assert body["checks"][0] == {"name": "The portal can assume GuardrailPortal", "ok": False,
+                                 "detail": "AccessDenied: no", "key": "assume:reader", "status": "failed",
+                                 "fix": "deploy the kit"}
+    assert body["checks"][1]["ok"] is True and body["checks"][1]["status"] == "waiting"
     assert api.post("/api/accounts/999999999999/check/").status_code == 404
     assert api.post("/api/accounts/not-an-id/check/").status_code == 404
 
-    ConnectionCheck.objects.filter(pk=started.json()["id"]).update(status="FAILED", lines=[
-        {"key": "assume:reader", "title": "t", "status": "failed", "detail": "AccessDenied: no", "fix": "deploy"}])
     for user in (people.daisy, people.auditor, people.admin):
         api.force_authenticate(user)
         answer = api.get(f"/api/accounts/{PAYMENTS}/check/")
