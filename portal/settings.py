@@ -238,11 +238,22 @@ AWS_ACCESS_KEY_ID = cfg.str("AWS_ACCESS_KEY_ID", "AKIAGUARDRAILPORTAL0" if SANDB
 AWS_SECRET_ACCESS_KEY = cfg.str("AWS_SECRET_ACCESS_KEY", "guardrail-sandbox-portal" if SANDBOX_ENABLED else "")
 AWS_MANAGEMENT_ACCOUNT_ID = cfg.str("AWS_MANAGEMENT_ACCOUNT_ID", "123456789012")
 AWS_PORTAL_ROLE_NAME = cfg.str("AWS_PORTAL_ROLE_NAME", "GuardrailPortal")
-# Where the account kit's templates are hosted (an S3 folder over HTTPS), for the console's quick-create link.
-AWS_KIT_TEMPLATE_URL = cfg.str("AWS_KIT_TEMPLATE_URL", "")
+# The roles the account kit (deploy/aws/) creates, one per purpose; portal/aws_permissions.py lists what each grants.
+AWS_REMEDIATION_ROLE_NAME = cfg.str("AWS_REMEDIATION_ROLE_NAME", "GuardrailRemediation")
+AWS_LAUNCH_ROLE_NAME = cfg.str("AWS_LAUNCH_ROLE_NAME", "GuardrailLaunch")
+# In the management account: the organisation's accounts, OUs and tags.
+AWS_ORGANIZATIONS_ROLE_NAME = cfg.str("AWS_ORGANIZATIONS_ROLE_NAME", "GuardrailOrganizations")
+# Passed on every AssumeRole (the kit's roles trust the portal only with it); "" passes none.
+AWS_EXTERNAL_ID = cfg.str("AWS_EXTERNAL_ID", "guardrail-sandbox" if SANDBOX_ENABLED else "")
+# The portal's own IAM user or role: the one principal the kit's roles trust (the kit's PortalPrincipalArn).
+AWS_PORTAL_PRINCIPAL_ARN = cfg.str(
+    "AWS_PORTAL_PRINCIPAL_ARN",
+    f"arn:aws:iam::{AWS_MANAGEMENT_ACCOUNT_ID}:user/guardrail-portal" if SANDBOX_ENABLED else "")
 AWS_CONNECT_TIMEOUT = cfg.float("AWS_CONNECT_TIMEOUT", 5.0)
 AWS_READ_TIMEOUT = cfg.float("AWS_READ_TIMEOUT", 30.0)
 AWS_MAX_ATTEMPTS = cfg.int("AWS_MAX_ATTEMPTS", 3)
+# Where the account kit's templates are hosted (an S3 folder over HTTPS), for the console's quick-create link.
+AWS_KIT_TEMPLATE_URL = cfg.str("AWS_KIT_TEMPLATE_URL", "")
 # How often the sandbox delivers CloudTrail files (AWS: about every 5 minutes).
 SANDBOX_CLOUDTRAIL_FLUSH_SECONDS = cfg.float("SANDBOX_CLOUDTRAIL_FLUSH_SECONDS", 2.0)
 # How often the sandbox writes a VPC flow-log file per flow log to S3 (AWS: every 1 or 10 minutes); 0: never.
