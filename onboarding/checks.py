@@ -74,8 +74,7 @@ def _assume(target: Target, purpose: str) -> Line:
     role = _role(target, purpose)
     key, title = f"assume:{purpose}", f"The portal can assume {role} ({PERMISSIONS[purpose].purpose})"
     try:
-        who = aws.client("sts", account_id=target.account_id, role_name=role, session_name=SESSION,
-                         max_attempts=1).get_caller_identity()
+        who = aws.identity_as(target.account_id, role, session_name=SESSION)
     except aws.AWS_ERRORS as exc:
         return Line(key, title, FAILED, _failure(exc),
                     f"Deploy {_kit_for(purpose)} in account {target.account_id} with PortalPrincipalArn="

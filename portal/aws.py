@@ -37,6 +37,7 @@ __all__ = [
     "answer_lost",
     "client",
     "error_code",
+    "identity_as",
     "known_regions",
     "reset_credentials_cache",
     "role_arn",
@@ -167,6 +168,16 @@ def client(
         creds = _assume(account_id, role, session_name[:64])
         return _build(service, creds, region, max_attempts, cache_key=(account_id, role, session_name[:64]))
     return _build(service, None, region, max_attempts)
+
+
+def identity_as(account_id: str, role_name: str, *, session_name: str = "guardrail-check") -> dict[str, Any]:
+    """Assume `role_name` in `account_id` (fresh, not cached) and ask STS who that is: proves the role exists,
+    trusts the portal's principal with its ExternalId, and lets the portal's principal assume it."""
+    reset = (account_id, role_name, session_name[:64])
+    with _lock:
+        _assumed.pop(reset, None)
+    return client("sts", account_id=account_id, role_name=role_name, session_name=session_name,
+                  max_attempts=1).get_caller_identity()
 
 
 def reset_credentials_cache() -> None:

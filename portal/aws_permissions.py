@@ -94,6 +94,9 @@ PERMISSIONS: dict[str, RolePermissions] = {
         "iam:GenerateCredentialReport", "iam:GetCredentialReport",
         # notifications to a remediation policy's SNS topics
         "sns:Publish",
+        # the connection check (onboarding/checks.py): each role's policies simulated, the trail bucket's
+        # notification to the queue
+        "iam:SimulatePrincipalPolicy", "s3:GetBucketNotification", "sqs:GetQueueAttributes",
     })), "GuardrailPortal"),
     "remediation": RolePermissions("remediation", "AWS_REMEDIATION_ROLE_NAME", MEMBER_KIT, tuple(sorted({
         *_COLLECTOR_READS,
@@ -133,13 +136,7 @@ IMPLIED: dict[str, dict[str, str]] = {
 
 # Granted by the kit for a feature of issue 18 whose code is still to come; not yet in `operations`. When the
 # code calls one, the test asks to move it into `operations`.
-PLANNED: dict[str, dict[str, str]] = {
-    "reader": {
-        "iam:SimulatePrincipalPolicy": "connection check: probes each Guardrail role's permissions",
-        "s3:GetBucketNotification": "connection check: the trail bucket notifies the queue",
-        "sqs:GetQueueAttributes": "connection check: the queue exists and accepts the bucket's notifications",
-    },
-}
+PLANNED: dict[str, dict[str, str]] = {}
 
 # What CloudFormation does with the launch role's credentials for the resource types the catalog's products
 # create (without a service role it makes the stack's calls as the caller): for each type, every read its resource

@@ -36,7 +36,7 @@ from portal.aws_permissions import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-PRODUCTION_APPS = ["portal", "catalog", "audit", "remediation", "triage", "ops", "security"]
+PRODUCTION_APPS = ["portal", "catalog", "audit", "remediation", "triage", "ops", "security", "onboarding"]
 
 # The IAM action of a boto3 operation where it is not "<service>:<Operation>".
 S3_ACTIONS = {
@@ -62,7 +62,7 @@ SCOPES: dict[str, list[str | tuple[str, frozenset[str]]]] = {
         "audit/config/*.py", "audit/config/collectors/*.py", "audit/recorder.py", "audit/services.py",
         "audit/cloudtrail/lookup.py", "audit/cloudtrail_delivery.py", "audit/management/commands/ingest_cloudtrail.py",
         "triage/flowlog_files.py", ("triage/org.py", frozenset({"iam"})), "remediation/compliance.py",
-        "portal/notifications.py",
+        "portal/notifications.py", "onboarding/checks.py",
     ],
     "remediation": ["remediation/actions/*.py", "remediation/runner.py", "remediation/views/findings.py"],
     "launch": ["catalog/stacks.py"],
@@ -73,7 +73,7 @@ BOUNDARY = {"portal/aws.py"}
 # How a purpose's modules name the role when they call aws.client (ast.unparse of role_name=; None: not given,
 # the account's reading role).
 ROLE_ARGUMENTS = {
-    "reader": {None, "account.role_name or None", "self.role_name"},  # recorder.Clients: the account's unless told
+    "reader": {None, "account.role_name or None", "self.role_name", "target.reader_role"},  # recorder.Clients: the account's unless told
     "organizations": {"settings.AWS_ORGANIZATIONS_ROLE_NAME"},
     "launch": {"role"},  # the launch constraint's role, from its ARN
 }
