@@ -164,6 +164,9 @@ def test_an_admin_pins_account_and_region_and_developers_cannot(client, people, 
     client.force_login(people.admin)
     pin = {"account_ids": [PAYMENTS], "regions": ["eu-west-1"]}
     assert _constraint(client, sg, "TARGET", pin).status_code == 201
+    preview = client.get(f"/catalog/products/{sg.pk}/preview/?team=payments").content.decode()
+    assert f"<code>{PAYMENTS}</code> payments-prod: eu-west-1" in preview
+    assert f"<code>{STAGING}</code> not offered: an admin limited Security group to account(s) {PAYMENTS}" in preview
     client.force_login(people.daisy)
     targets = _form(client, sg).json()["targets"]
     assert [(a["account_id"], a["regions"]) for a in targets["accounts"]] == [(PAYMENTS, ["eu-west-1"])]
