@@ -249,11 +249,13 @@ def test_the_form_offers_the_teams_accounts_and_their_regions(client, people, sg
     assert '<option value="us-east-1" selected>us-east-1</option>' in page
     assert '<option value="eu-west-1" >eu-west-1</option>' in page
     assert 'hx-target="#launch-region-field"' in page
+    assert f"Launched as <code>{ROLE}</code>" in page and 'data-testid="role-problem"' not in page
     # htmx asks for the regions of the account chosen
     fragment = client.get(f"/catalog/products/{sg.pk}/launch/?account_id={STAGING}", headers={
         "HX-Request": "true", "HX-Target": "launch-region-field"}).content.decode()
     assert fragment.lstrip().startswith('<div class="col-md-6" id="launch-region-field"')
     assert '<option value="eu-west-1" selected>eu-west-1</option>' in fragment and "us-east-1" not in fragment
+    assert f"The launch role {ROLE} is in account {PAYMENTS}" in fragment  # said before she submits
 
 
 def test_the_form_names_the_field_it_refuses(client, people, sg):

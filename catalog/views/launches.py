@@ -60,13 +60,12 @@ def _target(request: HttpRequest, targets: LaunchTargets) -> tuple[TargetAccount
             return launch_target_choose(targets)
 
 
-def _role_problem(constraints: list, account) -> str:
-    """Why the launch role cannot launch into `account` (shown before the developer submits), or ""."""
+def _role(constraints: list, account) -> dict[str, str]:
+    """The launch role for `account`, or why there is none (shown before the developer submits)."""
     try:
-        launch_role_for(constraints, account.account_id)
+        return {"role_arn": launch_role_for(constraints, account.account_id), "role_problem": ""}
     except ValidationError as exc:
-        return " ".join(exc.messages)
-    return ""
+        return {"role_arn": "", "role_problem": " ".join(exc.messages)}
 
 
 @login_required
@@ -83,7 +82,7 @@ def launch_new(request: HttpRequest, pk: int) -> HttpResponse:
     target, region = _target(request, targets)
     team, account = target.team, target.account
     constraints = list(selectors.constraints_for(product=product, teams=[team]))
-    target_ctx = {"target": target, "region": region, "role_problem": _role_problem(constraints, account)}
+    target_ctx = {"target": target, "region": region, **_role(constraints, account)}
     if request.htmx and request.htmx.target == "launch-region-field":  # the account changed: its regions
         return render(request, "catalog/_launch_region.html", target_ctx)
     versions = [v for v in selectors.versions_in_launch_order(product=product) if v.guidance == Guidance.DEFAULT]
