@@ -9,17 +9,17 @@ from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from audit.models import (CloudTrailEvent, ConfigResource, ConfigurationItem, EventResource, ItemStatus,
-                          ResourceRelationship)
+                          PortalCallCount, ResourceRelationship)
 from audit.timeline import TIMELINE_SOURCES, Entry
 from portal.roles import User, is_developer, sees_everything
 
 FILTERS = ("username", "team", "event_name", "event_source", "resource_id", "account_id", "region", "since",
-           "until", "read_only", "errors")
+           "until", "read_only", "errors", "include_portal")
 
 
 def events_visible_to(*, user: User) -> QuerySet[CloudTrailEvent]:
@@ -61,7 +61,24 @@ def events_filter(events: QuerySet[CloudTrailEvent], params) -> QuerySet[CloudTr
         raise ValueError("read_only: give true or false")
     if get("errors") == "true":
         events = events.exclude(error_code="")
+    include_portal = get("include_portal").lower()
+    if include_portal not in ("", "true", "false"):
+        raise ValueError("include_portal: give true or false")
+    if include_portal != "true":  # Guardrail's own calls are shown only when asked for
+        events = events.filter(by_portal=False)
     return events.prefetch_related("resources")
+
+
+def portal_reads_today(*, user: User, account_id: str = "") -> int:
+    """Guardrail's own read-only calls counted (not stored) today (UTC) in the accounts `user` sees."""
+    counts = PortalCallCount.objects.filter(day=timezone.now().astimezone(dt_timezone.utc).date())
+    if account_id:
+        counts = counts.filter(account_id=account_id)
+    if not sees_everything(user):
+        if not is_developer(user):
+            return 0
+        counts = counts.filter(account_id__in=user.teams.values("accounts__account_id"))
+    return counts.aggregate(total=Sum("count"))["total"] or 0
 
 
 LAG_WINDOW = timedelta(minutes=5)

@@ -18,7 +18,7 @@ class EventSerializer(serializers.ModelSerializer):
         model = CloudTrailEvent
         fields = ["event_id", "event_time", "event_name", "event_source", "username", "account_id", "region",
                   "source_ip", "error_code", "read_only", "resources", "team", "identity_type", "identity_arn",
-                  "mfa_authenticated"]
+                  "mfa_authenticated", "by_portal"]
 
 
 class EventDetailSerializer(EventSerializer):

@@ -21,7 +21,9 @@ from portal.request_values import as_id
 from portal.validation import bad_filter
 
 _PARAMS = [OpenApiParameter(name, str, description=f"Filter by {name.replace('_', ' ')}")
-           for name in selectors.FILTERS]
+           for name in selectors.FILTERS if name != "include_portal"] + [
+    OpenApiParameter("include_portal", bool, description="true: Guardrail's own calls too (its roles' sessions; "
+                                                        "marked by_portal), hidden by default")]
 
 
 @extend_schema_view(list=extend_schema(parameters=_PARAMS))
