@@ -9,8 +9,9 @@ their session "guardrail-portal" does not hide their calls.
 
 Ingestion keeps the portal's writes (remediation, launches: auditors want them), marked as Guardrail's and hidden
 from the history by default; the portal's read-only calls (about 50 describes per account and scan) are counted per
-account and day instead of stored, unless CLOUDTRAIL_KEEP_PORTAL_READS keeps them. A read that failed (an access
-denied says the kit lacks a permission) is stored like a write.
+account and day instead of stored, unless CLOUDTRAIL_KEEP_PORTAL_READS keeps them. A read refused for want of a
+permission (the kit lacks it) is stored like a write; the recorder's everyday "not found" answers (no tag set, no
+bucket policy) are reads like the others.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-__all__ = ["SESSION_PREFIXES", "PortalIdentities", "is_session_name"]
+__all__ = ["SESSION_PREFIXES", "PortalIdentities", "is_denied", "is_session_name"]
 
 # The role session names the portal's calls use (portal/aws.py's `session_name=`), each matched as a prefix:
 # "guardrail-launch-" stands for guardrail-launch-<launch id>.
@@ -42,8 +43,18 @@ ROLE_SETTINGS: dict[str, str] = {
 }
 
 
+# What AWS answers, across services, when the caller lacks the permission: AccessDenied, AccessDeniedException,
+# Client.UnauthorizedOperation, UnauthorizedOperation, AuthorizationError(Exception), Forbidden.
+_DENIED_WORDS = ("AccessDenied", "Unauthorized", "AuthorizationError", "Forbidden")
+
+
 def is_session_name(name: str) -> bool:
     return name.startswith(SESSION_PREFIXES)
+
+
+def is_denied(error_code: str) -> bool:
+    """Whether a call's error code says the caller lacked the permission."""
+    return any(word in error_code for word in _DENIED_WORDS)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from audit.cloudtrail.files import BadLogFile, iter_records, parse_key
 from audit.cloudtrail.records import BadRecord, caller, event_time, normalize, read_only, unwrap
 from audit.cloudtrail.lookup import lookup_records
 from audit.models import CloudTrailEvent, EventResource, LogFile, LogFileStatus, PortalCallCount
-from audit.portal_calls import PortalIdentities
+from audit.portal_calls import PortalIdentities, is_denied
 from portal import aws, queue, runs
 from portal.models import Account
 
@@ -46,10 +46,13 @@ class _Context:
                                 identity_arn=arn)
 
     def portal_read(self, record: dict) -> tuple[str, datetime] | None:
-        """(account id, event time) of a read-only call that succeeded, made by the portal's own roles, which is
-        counted instead of stored; None for every other record. Only the caller is looked at before the answer
-        is known to be None, so people's records pay a dictionary lookup or two."""
-        if self.keep_portal_reads or record.get("errorCode") or not self.portal_made(record):
+        """(account id, event time) of a read-only call made by the portal's own roles (and not refused for want
+        of a permission), which is counted instead of stored; None for every other record. Only the caller is
+        looked at before the answer is known to be None, so people's records pay a dictionary lookup or two."""
+        if self.keep_portal_reads or not self.portal_made(record):
+            return None
+        error = record.get("errorCode")
+        if error and (not isinstance(error, str) or is_denied(error)):
             return None
         name = record.get("eventName")
         if not isinstance(name, str) or not read_only(record, name):

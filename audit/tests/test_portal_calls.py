@@ -51,6 +51,9 @@ def _records() -> list[dict]:
         # a read the kit did not allow: stored, it says what to fix
         _role_call("rec-denied", PAYMENTS, "GuardrailPortal", "guardrail-recorder", "DescribeFlowLogs",
                    read_only=True, errorCode="Client.UnauthorizedOperation"),
+        # an everyday "not found" of the recorder: a read like the others
+        _role_call("rec-notags", PAYMENTS, "GuardrailPortal", "guardrail-recorder", "GetBucketTagging",
+                   read_only=True, errorCode="NoSuchTagSet"),
         # the portal's writes: remediation and a launch
         _role_call("fix-1", PAYMENTS, "GuardrailRemediation", "guardrail-remediation", "RevokeSecurityGroupIngress",
                    read_only=False, requestParameters={"groupId": "sg-fixed"}),
@@ -84,11 +87,11 @@ def ingested(people):
 
 
 def test_a_file_stores_peoples_calls_and_the_portals_writes_and_counts_its_reads(ingested):
-    assert ingested.status == LogFileStatus.DONE and ingested.records == len(STORED) and ingested.portal_reads == 5
+    assert ingested.status == LogFileStatus.DONE and ingested.records == len(STORED) and ingested.portal_reads == 6
     assert set(CloudTrailEvent.objects.values_list("event_id", flat=True)) == STORED
     assert set(CloudTrailEvent.objects.filter(by_portal=True).values_list("event_id", flat=True)) == MARKED
     day = NOW.date().isoformat()
-    assert _counts() == {(PAYMENTS, day): 4, (RESEARCH, day): 1}
+    assert _counts() == {(PAYMENTS, day): 5, (RESEARCH, day): 1}
     assert CloudTrailEvent.objects.get(event_id="fix-1").resources.get().resource_id == "sg-fixed"
 
 
@@ -100,7 +103,7 @@ def test_a_file_read_again_is_counted_once(ingested):
     assert _counts() == before
     # Another file with more of the portal's reads adds to the same day's count.
     second = _ingest("b")
-    assert second.portal_reads == 5 and _counts()[PAYMENTS, NOW.date().isoformat()] == 8
+    assert second.portal_reads == 6 and _counts()[PAYMENTS, NOW.date().isoformat()] == 10
 
 
 def test_counts_are_per_day(people):
@@ -116,9 +119,9 @@ def test_the_setting_keeps_the_portals_reads(people, settings):
     settings.CLOUDTRAIL_KEEP_PORTAL_READS = True
     log_file = _ingest()
     stored = set(CloudTrailEvent.objects.values_list("event_id", flat=True))
-    assert stored == STORED | {"rec-0", "rec-1", "rec-2", "rules-1", "rec-x"}
+    assert stored == STORED | {"rec-0", "rec-1", "rec-2", "rules-1", "rec-x", "rec-notags"}
     assert set(CloudTrailEvent.objects.filter(by_portal=True).values_list("event_id", flat=True)) == (
-        MARKED | {"rec-0", "rec-1", "rec-2", "rules-1", "rec-x"})
+        MARKED | {"rec-0", "rec-1", "rec-2", "rules-1", "rec-x", "rec-notags"})
     assert log_file.portal_reads == 0 and _counts() == {}
 
 
@@ -171,7 +174,7 @@ def test_a_bad_include_portal_is_a_clear_error(client, people, ingested):
 
 
 @pytest.mark.parametrize(("user", "reads", "sees_fix"), [
-    ("admin", 5, True), ("auditor", 5, True), ("daisy", 4, True), ("dan", 1, False)])
+    ("admin", 6, True), ("auditor", 6, True), ("daisy", 5, True), ("dan", 1, False)])
 def test_the_history_page_shows_the_count_and_the_portals_calls_with_their_badge(client, people, ingested, user,
                                                                                reads, sees_fix):
     client.force_login(getattr(people, user))
@@ -200,3 +203,27 @@ def test_session_names_in_production_code_are_all_listed():
     assert {"guardrail-portal", "guardrail-recorder", "guardrail-launch-"} <= set(found), found
     assert {name: where for name, where in found.items() if not is_session_name(name)} == {}
     assert all(prefix.startswith("guardrail-") for prefix in SESSION_PREFIXES)
+
+
+def test_the_sandboxs_own_trail_counts_the_recorders_describes_and_keeps_daisys_calls(people, sandbox):
+    """End to end: the recorder's scan through the portal's role, the sandbox's trail, S3, SQS and the worker."""
+    from audit.recorder import account_scan
+    from audit.tasks import cloudtrail_poll
+    from portal.models import Account
+    from sandbox.bootstrap import bootstrap_from_portal
+    from sandbox.testing import as_person
+
+    bootstrap_from_portal()
+    sandbox.flush()
+    while cloudtrail_poll():
+        pass
+    before = sum(PortalCallCount.objects.filter(account_id=PAYMENTS).values_list("count", flat=True))
+    calls = account_scan(account=Account.objects.get(account_id=PAYMENTS))["totals"]["api_calls"]
+    as_person("daisy")("ec2").describe_instances()
+    sandbox.flush()
+    while cloudtrail_poll():
+        pass
+    counted = sum(PortalCallCount.objects.filter(account_id=PAYMENTS).values_list("count", flat=True)) - before
+    assert counted >= calls > 0  # every describe of the scan (and the role assumed for it) counted
+    assert not CloudTrailEvent.objects.filter(user_name="guardrail-recorder", read_only=True).exists()
+    assert CloudTrailEvent.objects.filter(user_name="daisy", event_name="DescribeInstances", by_portal=False).exists()
