@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
+from django.utils.dateparse import parse_date, parse_datetime
 
 from audit.models import (CloudTrailEvent, ConfigResource, ConfigurationItem, EventResource, ItemStatus,
                           PortalCallCount, ResourceRelationship)
@@ -69,16 +69,39 @@ def events_filter(events: QuerySet[CloudTrailEvent], params) -> QuerySet[CloudTr
     return events.prefetch_related("resources")
 
 
+def portal_call_counts_visible_to(*, user: User) -> QuerySet[PortalCallCount]:
+    """The per account and day counts of Guardrail's own read-only calls, of the accounts `user` sees."""
+    counts = PortalCallCount.objects.all()
+    if sees_everything(user):
+        return counts
+    if is_developer(user):
+        return counts.filter(account_id__in=user.teams.values("accounts__account_id"))
+    return counts.none()
+
+
 def portal_reads_today(*, user: User, account_id: str = "") -> int:
     """Guardrail's own read-only calls counted (not stored) today (UTC) in the accounts `user` sees."""
-    counts = PortalCallCount.objects.filter(day=timezone.now().astimezone(dt_timezone.utc).date())
+    counts = portal_call_counts_visible_to(user=user).filter(day=timezone.now().astimezone(dt_timezone.utc).date())
     if account_id:
         counts = counts.filter(account_id=account_id)
-    if not sees_everything(user):
-        if not is_developer(user):
-            return 0
-        counts = counts.filter(account_id__in=user.teams.values("accounts__account_id"))
     return counts.aggregate(total=Sum("count"))["total"] or 0
+
+
+def portal_call_counts_filter(counts: QuerySet[PortalCallCount], params) -> QuerySet[PortalCallCount]:
+    """`account_id`, `since` and `until` (days, YYYY-MM-DD, both included); ValueError naming the filter."""
+    get = lambda name: (params.get(name) or "").strip()  # noqa: E731
+    if get("account_id"):
+        counts = counts.filter(account_id=get("account_id"))
+    for name, lookup in (("since", "day__gte"), ("until", "day__lte")):
+        if get(name):
+            try:
+                day = parse_date(get(name)) if len(get(name)) == 10 else None
+            except ValueError:  # well formed, but no such day
+                day = None
+            if day is None:
+                raise ValueError(f"{name}: give a day such as 2026-11-28")
+            counts = counts.filter(**{lookup: day})
+    return counts
 
 
 LAG_WINDOW = timedelta(minutes=5)

@@ -294,8 +294,10 @@ def lookup_poll() -> int:
 
 
 def events_purge(*, older_than: datetime, batch: int = 5000) -> int:
-    """Delete events older than `older_than`, a batch at a time so no transaction grows large."""
+    """Delete events older than `older_than`, a batch at a time so no transaction grows large, and the counts of
+    Guardrail's own reads of the days before it."""
     removed = 0
+    PortalCallCount.objects.filter(day__lt=older_than.date()).delete()
     while True:
         ids = list(CloudTrailEvent.objects.filter(event_time__lt=older_than).values_list("pk", flat=True)[:batch])
         if not ids:

@@ -227,3 +227,29 @@ def test_the_sandboxs_own_trail_counts_the_recorders_describes_and_keeps_daisys_
     assert counted >= calls > 0  # every describe of the scan (and the role assumed for it) counted
     assert not CloudTrailEvent.objects.filter(user_name="guardrail-recorder", read_only=True).exists()
     assert CloudTrailEvent.objects.filter(user_name="daisy", event_name="DescribeInstances", by_portal=False).exists()
+
+
+@pytest.mark.parametrize(("user", "expected"), [
+    ("admin", {(PAYMENTS, 5), (RESEARCH, 1)}), ("auditor", {(PAYMENTS, 5), (RESEARCH, 1)}),
+    ("daisy", {(PAYMENTS, 5)}), ("dan", {(RESEARCH, 1)})])
+def test_the_api_gives_the_counts_per_account_and_day(client, people, ingested, user, expected):
+    client.force_login(getattr(people, user))
+    day = NOW.date().isoformat()
+    rows = client.get(f"/api/events/portal-reads/?since={day}&until={day}").json()["results"]
+    assert {(r["account_id"], r["count"]) for r in rows} == expected and {r["day"] for r in rows} == {day}
+    assert client.get("/api/events/portal-reads/?until=2000-01-01").json()["results"] == []
+    assert client.get(f"/api/events/portal-reads/?account_id={PAYMENTS}").json()["count"] == (
+        1 if (PAYMENTS, 5) in expected else 0)
+    for bad in ("since=yesterday", "until=2026-02-30"):
+        answer = client.get(f"/api/events/portal-reads/?{bad}")
+        assert answer.status_code == 400 and bad.split("=")[0] in answer.content.decode()
+
+
+def test_the_purge_drops_old_counts(people):
+    from audit.services import events_purge
+
+    records_ingest([_role_call("old", PAYMENTS, "GuardrailPortal", "guardrail-portal", "ListBuckets",
+                               read_only=True, when=NOW - timedelta(days=400)),
+                    _role_call("new", PAYMENTS, "GuardrailPortal", "guardrail-portal", "ListBuckets", read_only=True)])
+    events_purge(older_than=NOW - timedelta(days=365))
+    assert _counts() == {(PAYMENTS, NOW.date().isoformat()): 1}
