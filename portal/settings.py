@@ -261,6 +261,9 @@ SANDBOX_DEMO_NETWORK = cfg.bool("SANDBOX_DEMO_NETWORK", True)
 
 # How long CloudTrail events are kept; older ones are removed in batches by a periodic task.
 CLOUDTRAIL_RETENTION_DAYS = cfg.int("CLOUDTRAIL_RETENTION_DAYS", 365)
+# Guardrail's own read-only calls (its roles' describes, told by their session names: audit/portal_calls.py) are
+# counted per account and day instead of stored; true stores them as events too (marked Guardrail's, hidden by default).
+CLOUDTRAIL_KEEP_PORTAL_READS = cfg.bool("CLOUDTRAIL_KEEP_PORTAL_READS", False)
 
 # --- Email -----------------------------------------------------------------------------------
 EMAIL_CONFIG = cfg.email("EMAIL_URL", "consolemail://")

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from audit.models import CloudTrailEvent, ConfigResource, ConfigurationItem
+from audit.models import CloudTrailEvent, ConfigResource, ConfigurationItem, PortalCallCount
 
 
 class EventResourceSerializer(serializers.Serializer):
@@ -18,7 +18,13 @@ class EventSerializer(serializers.ModelSerializer):
         model = CloudTrailEvent
         fields = ["event_id", "event_time", "event_name", "event_source", "username", "account_id", "region",
                   "source_ip", "error_code", "read_only", "resources", "team", "identity_type", "identity_arn",
-                  "mfa_authenticated"]
+                  "mfa_authenticated", "by_portal"]
+
+
+class PortalCallCountSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PortalCallCount
+        fields = ["account_id", "day", "count"]
 
 
 class EventDetailSerializer(EventSerializer):
