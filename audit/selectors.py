@@ -62,9 +62,9 @@ def events_filter(events: QuerySet[CloudTrailEvent], params) -> QuerySet[CloudTr
     if get("errors") == "true":
         events = events.exclude(error_code="")
     include_portal = get("include_portal").lower()
-    if include_portal not in ("", "true", "false"):
-        raise ValueError("include_portal: give true or false")
-    if include_portal != "true":  # Guardrail's own calls are shown only when asked for
+    if include_portal not in ("", "true", "false", "1", "0"):
+        raise ValueError("include_portal: give true or false (or 1 or 0)")
+    if include_portal not in ("true", "1"):  # Guardrail's own calls are shown only when asked for
         events = events.filter(by_portal=False)
     return events.prefetch_related("resources")
 

@@ -162,7 +162,10 @@ def test_the_api_hides_the_portals_calls_unless_asked(client, people, ingested, 
     listed = client.get("/api/events/?include_portal=true&page_size=100").json()["results"]
     assert {e["event_id"] for e in listed} == with_portal
     assert {e["event_id"] for e in listed if e["by_portal"]} == MARKED & with_portal
+    assert all(e["portal"] == e["by_portal"] for e in listed)  # CONTRACT.md's name for it
     assert {e["event_id"] for e in client.get("/api/events/?include_portal=false").json()["results"]} == default
+    assert {e["event_id"] for e in client.get("/api/events/?include_portal=1&page_size=100").json()["results"]
+            } == with_portal
 
 
 def test_a_bad_include_portal_is_a_clear_error(client, people, ingested):
