@@ -245,11 +245,14 @@ AWS_ACCESS_KEY_ID = _sandbox_default("AWS_ACCESS_KEY_ID")
 AWS_SECRET_ACCESS_KEY = _sandbox_default("AWS_SECRET_ACCESS_KEY")
 AWS_MANAGEMENT_ACCOUNT_ID = _sandbox_default("AWS_MANAGEMENT_ACCOUNT_ID")
 AWS_PORTAL_ROLE_NAME = cfg.str("AWS_PORTAL_ROLE_NAME", "GuardrailPortal")
+# The roles the account kit (deploy/aws/) creates, one per purpose; portal/aws_permissions.py lists what each grants.
 AWS_REMEDIATION_ROLE_NAME = cfg.str("AWS_REMEDIATION_ROLE_NAME", "GuardrailRemediation")
 AWS_LAUNCH_ROLE_NAME = cfg.str("AWS_LAUNCH_ROLE_NAME", "GuardrailLaunch")
+# In the management account: the organisation's accounts, OUs and tags.
 AWS_ORGANIZATIONS_ROLE_NAME = cfg.str("AWS_ORGANIZATIONS_ROLE_NAME", "GuardrailOrganizations")
-# The ExternalId every kit role's trust requires, and the principal (the portal's own IAM user or role) it trusts.
+# Passed on every AssumeRole (the kit's roles trust the portal only with it). Empty counts as unset (above).
 AWS_EXTERNAL_ID = _sandbox_default("AWS_EXTERNAL_ID")
+# The portal's own IAM user or role: the one principal the kit's roles trust (the kit's PortalPrincipalArn).
 AWS_PORTAL_PRINCIPAL_ARN = cfg.str("AWS_PORTAL_PRINCIPAL_ARN", "") or (
     f"arn:aws:iam::{AWS_MANAGEMENT_ACCOUNT_ID}:user/guardrail-portal" if SANDBOX_ENABLED else "")
 AWS_CONNECT_TIMEOUT = cfg.float("AWS_CONNECT_TIMEOUT", 5.0)
