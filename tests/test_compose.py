@@ -181,3 +181,39 @@ def test_the_files_environment_starts_the_portal_only_with_an_organisation_of_it
     assert with_sandbox.returncode == 0, with_sandbox.stderr  # the file's empty values: the sandbox's defaults
     assert with_sandbox.stdout.split() == ["123456789012", "guardrail-sandbox", "AKIAGUARDRAILPORTAL0",
                                            "arn:aws:iam::123456789012:user/guardrail-portal"]
+
+
+def _readme_section(title: str) -> str:
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index(f"\n## {title}\n")
+    end = readme.find("\n## ", start + 1)
+    return readme[start:end if end > 0 else None]
+
+
+def _kit_parameters(path: Path) -> set[str]:
+    """The template's parameter names (read as text: CloudFormation's !Ref tags are not plain YAML)."""
+    block = re.search(r"^Parameters:\n(?P<body>(?:[ #].*\n|\n)*)", path.read_text(), re.MULTILINE)
+    return set(re.findall(r"^  (\w+):", block["body"], re.MULTILINE)) if block else set()
+
+
+def test_the_readme_connects_an_organisation_step_by_step_with_the_kits_names():
+    section = _readme_section("Connect your AWS organisation")
+    for step in ("quick-create", "aws cloudformation deploy", "--template-file deploy/aws/guardrail-member-account.yaml",
+                 "--stack-name guardrail-member-account", "--capabilities CAPABILITY_NAMED_IAM",
+                 "aws cloudformation create-stack-set", "--permission-model SERVICE_MANAGED",
+                 "--auto-deployment Enabled=true,RetainStacksOnAccountRemoval=false",
+                 "aws cloudformation create-stack-instances", "--deployment-targets OrganizationalUnitIds=",
+                 "deploy/aws/guardrail-management-account.yaml", "Admin → Accounts → Connect", "connection check",
+                 "AWS_MANAGEMENT_ACCOUNT_ID", "AWS_EXTERNAL_ID", "AWS_PORTAL_PRINCIPAL_ARN"):
+        assert step in section, step
+    names = {"guardrail-member-account.yaml": {"PortalPrincipalArn", "ExternalId", "TrailMode",
+                                               "OrganizationTrailBucket"},
+             "guardrail-management-account.yaml": {"PortalPrincipalArn", "ExternalId", "PortalUserName",
+                                                   "PortalRoleName"}}
+    for template, parameters in names.items():
+        path = ROOT / "deploy" / "aws" / template
+        if path.exists():  # the kit's own file, where it is in the tree: the README names exactly its parameters
+            parameters = _kit_parameters(path)
+            assert parameters, f"{template}: no Parameters block found"
+        for parameter in parameters:
+            assert f"`{parameter}`" in section or f"{parameter}=" in section, f"{template}: {parameter}"
