@@ -2,8 +2,8 @@
 
 `compose_services()` reads docker-compose.yml itself: each service's command and environment, `${VAR:-default}`
 filled in from what the test gives (SECRET_KEY, ALLOWED_HOSTS, GUARDRAIL_SANDBOX, AWS_ENDPOINT_URL). `Stack`
-runs them on this machine: `migrate`, `setup` (the built-ins and the first admin, `ADMIN`), then the demo seed (as
-`make run` does; `demo=False`: none, a production portal), the `sandbox`, `web` (gunicorn
+runs them on this machine: `migrate`, then the demo seed (as `make run` does; `demo=False`: `setup` instead, the
+built-ins and the first admin `ADMIN`, as docker compose does), the `sandbox`, `web` (gunicorn
 with the file's workers and threads), `worker` twice (distinct hostnames, as `--scale worker=2` would give) and
 `beat`, with the image's environment (the Dockerfile's ENV, its static files collected as its build does).
 Only what names the compose network changes: the database and the broker (compose's `postgres` and
@@ -284,9 +284,10 @@ class Stack:
         run("collectstatic", _local(["python", "manage.py", "collectstatic", "--noinput", "-v0"]), self.env(),
             self.workdir / "migrate.log")
         run("migrate", self.command("migrate"), self.env("migrate"), self.workdir / "migrate.log")
-        run("setup", self.command("setup"), self.env("setup"), self.workdir / "migrate.log")
-        if self.demo:
+        if self.demo:  # as `make run` does: the demo's built-ins, with its four policies enforcing
             run("seed_demo", _local(["python", "manage.py", "seed_demo"]), self.env(), self.workdir / "migrate.log")
+        else:  # as `docker compose up` does: the built-ins, every policy in dry run, and the first admin
+            run("setup", self.command("setup"), self.env("setup"), self.workdir / "migrate.log")
         sandbox = self._start("sandbox", self.command("sandbox"), self.env("sandbox"))
         self._start("web", self.command("web"), self.env("web"))  # all at once, as `docker compose up` does
         for n in range(1, self.worker_count + 1):
