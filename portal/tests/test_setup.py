@@ -106,7 +106,7 @@ def test_other_mistakes_are_named(db, monkeypatch, tmp_path):
         _setup(monkeypatch, "--admin-password-file", str(tmp_path / "missing"), password=None)
     monkeypatch.setenv("GUARDRAIL_ADMIN_PASSWORD", PASSWORD)
     with pytest.raises(CommandError, match="not an email address"):
-        call_command("setup", "--admin-username", "alice", "--admin-email", "alice", stdout=StringIO())
+        call_command("setup", "--admin", "alice", "--email", "alice", stdout=StringIO())  # CONTRACT.md's names
     with pytest.raises(CommandError, match="no admin username"):
         call_command("setup", "--admin-username", " ", "--admin-email", "a@example.org", stdout=StringIO())
     with pytest.raises(CommandError, match="username 'al ice' is refused"):
