@@ -27,6 +27,9 @@ class LogFile(BackgroundRun):
     last_error = None  # the reason says why
     records = models.PositiveIntegerField(default=0, help_text="Records stored from this file.")
     duplicates = models.PositiveIntegerField(default=0, help_text="Records already stored from another file.")
+    portal_reads = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Guardrail's own read-only calls in this file, counted (PortalCallCount) and "
+                                         "not stored; empty until counted, so a file read again is counted once.")
     attempts = models.PositiveIntegerField(default=0)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
@@ -63,6 +66,8 @@ class CloudTrailEvent(models.Model):
     access_key_id = models.CharField(max_length=40, blank=True)
     session_issuer_arn = models.CharField(max_length=300, blank=True)
     mfa_authenticated = models.BooleanField(null=True)
+    by_portal = models.BooleanField(default=False, help_text="Made by Guardrail's own roles (audit.portal_calls); "
+                                                             "hidden from the history unless asked for.")
     team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                related_name="+")
@@ -85,6 +90,23 @@ class CloudTrailEvent(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("audit:event-detail", args=[self.event_id])
+
+
+class PortalCallCount(models.Model):
+    """Guardrail's own read-only calls in one account on one day (UTC), counted at ingestion instead of stored."""
+
+    account_id = models.CharField(max_length=12)
+    day = models.DateField()
+    count = models.PositiveBigIntegerField(default=0)
+    newest = models.DateTimeField(null=True, blank=True,
+                                  help_text="The newest call counted through LookupEvents (read again from there on).")
+
+    class Meta:
+        ordering = ["-day", "account_id"]
+        constraints = [models.UniqueConstraint(fields=["account_id", "day"], name="portal_call_count_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.day}: {self.count} portal reads"
 
 
 class EventResource(models.Model):

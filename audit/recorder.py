@@ -97,12 +97,20 @@ class Clients:
         return self._built[key]
 
 
-def collector_for(account: Account, resource_type: str) -> Collector:
-    """The describe-based collector, or AWS Config's own items for accounts configured to read them."""
+def collector_for(account: Account, resource_type: str, *, config_records: bool = False) -> Collector:
+    """The describe-based collector; AWS Config's own items only for an account configured to read them, and only
+    where its Config recorder is recording (`config_records`): elsewhere Config has nothing current, so the
+    describes record the account all the same. The Config recorder itself is always described."""
     collector = collectors()[resource_type]
-    if account.config_source == "AWS_CONFIG":
+    if account.config_source == "AWS_CONFIG" and config_records and resource_type != RECORDER_TYPE:
         return AwsConfigCollector(resource_type, collector.global_)
     return collector
+
+
+def _config_records(scope: str, recording: set[str]) -> bool:
+    """Whether AWS Config holds current items for this scope: its region records (a global type is read where the
+    clients send global calls, the default region)."""
+    return (settings.AWS_DEFAULT_REGION if scope == GLOBAL else scope) in recording
 
 
 def _document(snapshot: Snapshot) -> dict[str, Any]:
@@ -239,7 +247,8 @@ def resource_refresh(*, clients: Clients, resource_type: str, region: str, resou
                      cause: str = "EVENT") -> Stats:
     """Snapshot one resource now: a new item if it changed, a deletion if AWS no longer has it."""
     account = clients.account
-    collector = collector_for(account, resource_type)
+    config_records = account.config_source == "AWS_CONFIG" and _config_records(region, recording_regions(account))
+    collector = collector_for(account, resource_type, config_records=config_records)
     snapshot = collector.get(clients, region, resource_id)
     if snapshot is not None:
         return snapshots_record(account=account, resource_type=resource_type, snapshots=[snapshot], cause=cause)
@@ -252,7 +261,7 @@ def resource_refresh(*, clients: Clients, resource_type: str, region: str, resou
     return stats
 
 
-# --- recording on or off, mirrored from the account's Config recorder ---
+# --- the account's own Config recorder, on or off: shown and alerted on, never a condition of recording ---
 
 def recorder_state_refresh(*, clients: Clients, region: str) -> RecorderState:
     state, _ = RecorderState.objects.get_or_create(account=clients.account, region=region)
@@ -274,13 +283,15 @@ def recorder_state_refresh(*, clients: Clients, region: str) -> RecorderState:
 
 
 def recording_regions(account: Account) -> set[str]:
+    """The regions where the account's AWS Config recorder was last seen recording (where its items are current)."""
     return set(RecorderState.objects.filter(account=account, recording=True).values_list("region", flat=True))
 
 
 # --- full scans and event-driven refreshes ---
 
 def account_scan(*, account: Account, regions: list[str] | None = None) -> dict[str, Any]:
-    """Every recorded type in each of the account's regions (global types once); per-type stats."""
+    """Every recorded type in each of the account's regions (global types once); per-type stats. Every region is
+    recorded whether or not the account's AWS Config recorder runs there: its state is only looked up (and shown)."""
     clients = Clients(account)
     regions = regions or list(account.allowed_regions) or [settings.AWS_DEFAULT_REGION]
     result: dict[str, Any] = {"types": {}, "regions": {}, "errors": []}
@@ -295,24 +306,17 @@ def account_scan(*, account: Account, regions: list[str] | None = None) -> dict[
         except aws.AWS_ERRORS as exc:
             result["errors"].append(f"{region}: recorder status: {aws.error_code(exc)}")
     for resource_type in collectors():
-        collector = collector_for(account, resource_type)
-        scopes = [GLOBAL] if collector.global_ else regions
-        if resource_type != RECORDER_TYPE:
-            scopes = [s for s in scopes if (s in recording if s != GLOBAL else recording)]
-        for scope in scopes:
+        global_ = collectors()[resource_type].global_
+        for scope in [GLOBAL] if global_ else regions:
+            collector = collector_for(account, resource_type, config_records=_config_records(scope, recording))
             before = clients.calls
             try:
                 snapshots = list(collector.scan(clients, settings.AWS_DEFAULT_REGION if scope == GLOBAL else scope))
             except aws.AWS_ERRORS as exc:
                 result["errors"].append(f"{resource_type} in {scope}: {aws.error_code(exc)}: {exc}"[:300])
                 continue
-            complete = {GLOBAL} if collector.global_ else {scope}
-            if collector.global_ and not recording >= set(regions):
-                # only the regions being recorded are complete for a global type whose items carry a region
-                complete = {GLOBAL} if resource_type.startswith("AWS::IAM::") else recording
-                snapshots = [s for s in snapshots if s.region in complete or s.region == GLOBAL]
             stats = snapshots_record(account=account, resource_type=resource_type, snapshots=snapshots,
-                                     cause="SCAN", complete_regions=complete)
+                                     cause="SCAN", complete_regions={GLOBAL} if global_ else {scope})
             stats.api_calls = clients.calls - before
             totals.add(stats)
             row = result["types"].setdefault(resource_type, Stats().as_dict())
@@ -349,7 +353,7 @@ def events_record(*, account: Account, event_ids: list[str]) -> dict[str, Any]:
             event_id__in=event_ids, event_name__in=RECORDER_EVENTS).exists():
         for region in {t[1] for t in targets if t[0] == RECORDER_TYPE} or {settings.AWS_DEFAULT_REGION}:
             recorder_state_refresh(clients=clients, region=region)
-    recording = recording_regions(account)
+    recording = recording_regions(account) if account.config_source == "AWS_CONFIG" else set()
     done: set[tuple[str, str, str]] = set()
 
     def refresh(targets: Iterable[tuple[str, str, str]]) -> None:
@@ -358,11 +362,10 @@ def events_record(*, account: Account, event_ids: list[str]) -> dict[str, Any]:
             if key in done or resource_type not in collectors():
                 continue
             done.add(key)
-            if resource_type != RECORDER_TYPE and not (recording if region == GLOBAL else region in recording):
-                continue
             try:
                 if resource_id == "*":
-                    collector = collector_for(account, resource_type)
+                    collector = collector_for(account, resource_type,
+                                              config_records=_config_records(region, recording))
                     totals.add(snapshots_record(account=account, resource_type=resource_type, cause="EVENT",
                                                 snapshots=list(collector.scan(clients, region)),
                                                 complete_regions={region}))

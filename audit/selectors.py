@@ -9,17 +9,17 @@ from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
+from django.utils.dateparse import parse_date, parse_datetime
 
 from audit.models import (CloudTrailEvent, ConfigResource, ConfigurationItem, EventResource, ItemStatus,
-                          ResourceRelationship)
+                          PortalCallCount, ResourceRelationship)
 from audit.timeline import TIMELINE_SOURCES, Entry
 from portal.roles import User, is_developer, sees_everything
 
 FILTERS = ("username", "team", "event_name", "event_source", "resource_id", "account_id", "region", "since",
-           "until", "read_only", "errors")
+           "until", "read_only", "errors", "include_portal")
 
 
 def events_visible_to(*, user: User) -> QuerySet[CloudTrailEvent]:
@@ -61,7 +61,47 @@ def events_filter(events: QuerySet[CloudTrailEvent], params) -> QuerySet[CloudTr
         raise ValueError("read_only: give true or false")
     if get("errors") == "true":
         events = events.exclude(error_code="")
+    include_portal = get("include_portal").lower()
+    if include_portal not in ("", "true", "false", "1", "0"):
+        raise ValueError("include_portal: give true or false (or 1 or 0)")
+    if include_portal not in ("true", "1"):  # Guardrail's own calls are shown only when asked for
+        events = events.filter(by_portal=False)
     return events.prefetch_related("resources")
+
+
+def portal_call_counts_visible_to(*, user: User) -> QuerySet[PortalCallCount]:
+    """The per account and day counts of Guardrail's own read-only calls, of the accounts `user` sees."""
+    counts = PortalCallCount.objects.all()
+    if sees_everything(user):
+        return counts
+    if is_developer(user):
+        return counts.filter(account_id__in=user.teams.values("accounts__account_id"))
+    return counts.none()
+
+
+def portal_reads_today(*, user: User, account_id: str = "") -> int:
+    """Guardrail's own read-only calls counted (not stored) today (UTC) in the accounts `user` sees."""
+    counts = portal_call_counts_visible_to(user=user).filter(day=timezone.now().astimezone(dt_timezone.utc).date())
+    if account_id:
+        counts = counts.filter(account_id=account_id)
+    return counts.aggregate(total=Sum("count"))["total"] or 0
+
+
+def portal_call_counts_filter(counts: QuerySet[PortalCallCount], params) -> QuerySet[PortalCallCount]:
+    """`account_id`, `since` and `until` (days, YYYY-MM-DD, both included); ValueError naming the filter."""
+    get = lambda name: (params.get(name) or "").strip()  # noqa: E731
+    if get("account_id"):
+        counts = counts.filter(account_id=get("account_id"))
+    for name, lookup in (("since", "day__gte"), ("until", "day__lte")):
+        if get(name):
+            try:
+                day = parse_date(get(name)) if len(get(name)) == 10 else None
+            except ValueError:  # well formed, but no such day
+                day = None
+            if day is None:
+                raise ValueError(f"{name}: give a day such as 2026-11-28")
+            counts = counts.filter(**{lookup: day})
+    return counts
 
 
 LAG_WINDOW = timedelta(minutes=5)

@@ -1,21 +1,24 @@
 """Ingesting CloudTrail log files: stream the records, store each once (by eventID), enrich, quarantine bad files."""
 
 import logging
-from collections.abc import Iterable, Iterator
-from datetime import datetime, timedelta
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import date, datetime, timedelta
 from itertools import islice
 from typing import IO, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from audit import cloudtrail_delivery, handoffs
 from audit.cloudtrail.files import BadLogFile, iter_records, parse_key
-from audit.cloudtrail.records import BadRecord, normalize, unwrap
+from audit.cloudtrail.records import BadRecord, caller, event_time, normalize, read_only, unwrap
 from audit.cloudtrail.lookup import lookup_records
-from audit.models import CloudTrailEvent, EventResource, LogFile, LogFileStatus
+from audit.models import CloudTrailEvent, EventResource, LogFile, LogFileStatus, PortalCallCount
+from audit.portal_calls import PortalIdentities, is_denied
 from portal import aws, queue, runs
 from portal.models import Account
 
@@ -28,11 +31,38 @@ INGEST_TASK = "audit.tasks.cloudtrail_ingest_file"
 
 
 class _Context:
-    """Org context looked up once per file: the account's team, people by user name."""
+    """Org context looked up once per file: the account's team, people by user name, the portal's own identities."""
 
     def __init__(self) -> None:
-        self.teams = dict(Account.objects.values_list("account_id", "team_id"))
+        accounts = list(Account.objects.values_list("account_id", "team_id", "role_name"))
+        self.teams = {account_id: team_id for account_id, team_id, _ in accounts}
+        self.portal = PortalIdentities.current({role for _, _, role in accounts})
+        self.keep_portal_reads = settings.CLOUDTRAIL_KEEP_PORTAL_READS
         self.people: dict[str, int | None] = {}
+
+    def portal_made(self, record: dict) -> bool:
+        identity_type, arn, user_name, issuer = caller(record)
+        return self.portal.made(identity_type=identity_type, user_name=user_name, session_issuer_name=issuer,
+                                identity_arn=arn)
+
+    def portal_read(self, record: dict) -> tuple[str, datetime] | None:
+        """(account id, event time) of a read-only call made by the portal's own roles (and not refused for want
+        of a permission), which is counted instead of stored; None for every other record. Only the caller is
+        looked at before the answer is known to be None, so people's records pay a dictionary lookup or two."""
+        if self.keep_portal_reads or not self.portal_made(record):
+            return None
+        error = record.get("errorCode")
+        if error and (not isinstance(error, str) or is_denied(error)):
+            return None
+        name = record.get("eventName")
+        if not isinstance(name, str) or not read_only(record, name):
+            return None
+        identity = record.get("userIdentity") or {}
+        account_id = record.get("recipientAccountId") or identity.get("accountId")
+        try:
+            return (account_id if isinstance(account_id, str) else ""), event_time(record)
+        except BadRecord:
+            return None  # stored, or refused as bad, with the rest
 
     def person(self, user_name: str) -> int | None:
         if user_name and user_name not in self.people:
@@ -50,6 +80,8 @@ def _event_row(record: dict, ctx: _Context, log_file: LogFile | None) -> tuple[C
         error_message=n.error_message or "", read_only=bool(n.read_only), identity_type=n.identity_type or "",
         identity_arn=n.identity_arn or "", user_name=n.user_name or "", access_key_id=n.access_key_id or "",
         session_issuer_arn=n.session_issuer_arn or "", mfa_authenticated=n.mfa_authenticated,
+        by_portal=ctx.portal.made(identity_type=n.identity_type, user_name=n.user_name,
+                                  session_issuer_name=n.session_issuer_name, identity_arn=n.identity_arn),
         team_id=ctx.teams.get(n.account_id or ""), person_id=ctx.person(n.user_name or ""), raw=record,
         log_file=log_file,
     )
@@ -81,14 +113,37 @@ def _batches(items: Iterator[Any], size: int) -> Iterator[list]:
         yield chunk
 
 
-def records_ingest(records: Iterable[dict], *, log_file: LogFile | None = None,
-                   act_on_writes: bool = False) -> dict[str, Any]:
+def portal_reads_count(reads: Mapping[tuple[str, date], int], newest: Mapping[str, datetime] | None = None) -> None:
+    """Add to the per account and day counts of Guardrail's own read-only calls (one upsert per account and day;
+    concurrent files add up through F()). `newest`: the newest counted call's time per account (LookupEvents' cursor)."""
+    for (account_id, day), number in sorted(reads.items()):
+        rows = PortalCallCount.objects.filter(account_id=account_id, day=day)
+        if not rows.update(count=F("count") + number):
+            try:
+                with transaction.atomic():
+                    PortalCallCount.objects.create(account_id=account_id, day=day, count=number)
+            except IntegrityError:  # another worker made the row meanwhile
+                rows.update(count=F("count") + number)
+    for account_id, when in (newest or {}).items():
+        PortalCallCount.objects.filter(account_id=account_id, day=when.date()).filter(
+            Q(newest__isnull=True) | Q(newest__lt=when)).update(newest=when)
+
+
+def records_ingest(records: Iterable[dict], *, log_file: LogFile | None = None, act_on_writes: bool = False,
+                   portal_reads_after: datetime | None = None) -> dict[str, Any]:
     """Store records (raw CloudTrail records or EventBridge-wrapped ones); bad ones are counted, not stored.
 
     With `act_on_writes` (what the account's trail delivers), the recorder snapshots what new writes touched
-    and the event rules see them; a one-off import (files from disk, a bench) only reaches the signatures."""
+    and the event rules see them; a one-off import (files from disk, a bench) only reaches the signatures.
+
+    Guardrail's own read-only calls are counted per account and day instead of stored (audit.portal_calls;
+    CLOUDTRAIL_KEEP_PORTAL_READS keeps them): in `counts["portal_reads"]`, added to PortalCallCount here, or by
+    `logfile_ingest` once per file for a log file. Those at or before `portal_reads_after` were counted already
+    (LookupEvents reads a window again): they are skipped."""
     ctx = _Context()
-    counts: dict[str, Any] = {"stored": 0, "duplicates": 0, "bad": 0, "bad_reasons": [], "file_error": ""}
+    counts: dict[str, Any] = {"stored": 0, "duplicates": 0, "bad": 0, "bad_reasons": [], "file_error": "",
+                              "portal_reads": Counter()}
+    newest: dict[str, datetime] = {}
 
     def readable() -> Iterator[dict]:
         """The records up to any damage in the file; the damage is noted, not raised, so they all go in."""
@@ -99,8 +154,16 @@ def records_ingest(records: Iterable[dict], *, log_file: LogFile | None = None,
 
     def rows() -> Iterator[tuple[CloudTrailEvent, list]]:
         for record in readable():
+            record = unwrap(record)
+            read = ctx.portal_read(record) if isinstance(record, dict) else None
+            if read is not None:
+                account_id, when = read
+                if portal_reads_after is None or when > portal_reads_after:
+                    counts["portal_reads"][account_id, when.date()] += 1
+                    newest[account_id] = max(newest.get(account_id, when), when)
+                continue
             try:
-                yield _event_row(unwrap(record), ctx, log_file)
+                yield _event_row(record, ctx, log_file)
             except (BadRecord, TypeError, ValueError, KeyError, AttributeError) as exc:
                 counts["bad"] += 1
                 if len(counts["bad_reasons"]) < 5:
@@ -111,6 +174,8 @@ def records_ingest(records: Iterable[dict], *, log_file: LogFile | None = None,
         stored, duplicates = _store(unique, act_on_writes)
         counts["stored"] += stored
         counts["duplicates"] += duplicates + len(batch) - len(unique)
+    if log_file is None:
+        portal_reads_count(counts["portal_reads"], newest if portal_reads_after is not None else None)
     return counts
 
 
@@ -123,9 +188,13 @@ def logfile_ingest(*, log_file: LogFile, stream: IO[bytes], act_on_writes: bool 
     problem = counts["file_error"]
     if counts["bad"]:
         problem = problem or f"{counts['bad']} record(s) could not be read: {'; '.join(counts['bad_reasons'])}"
-    LogFile.objects.filter(pk=log_file.pk).update(
-        status=LogFileStatus.QUARANTINED if problem else LogFileStatus.DONE, reason=problem[:2000],
-        records=counts["stored"], duplicates=counts["duplicates"])
+    with transaction.atomic():
+        reads = counts["portal_reads"]
+        if LogFile.objects.filter(pk=log_file.pk, portal_reads__isnull=True).update(portal_reads=reads.total()):
+            portal_reads_count(reads)  # once per file: a file read again (redelivered, retried) adds nothing
+        LogFile.objects.filter(pk=log_file.pk).update(
+            status=LogFileStatus.QUARANTINED if problem else LogFileStatus.DONE, reason=problem[:2000],
+            records=counts["stored"], duplicates=counts["duplicates"])
     log_file.refresh_from_db()
     return log_file
 
@@ -210,11 +279,14 @@ def lookup_poll() -> int:
     for account in Account.objects.filter(cloudtrail_source="LOOKUP_EVENTS"):
         newest = CloudTrailEvent.objects.filter(account_id=account.account_id).order_by("-event_time").first()
         since = newest.event_time if newest else now - timedelta(hours=1)
+        # The portal's reads are not stored, so the window comes back: those up to the newest counted are skipped.
+        counted = PortalCallCount.objects.filter(account_id=account.account_id).aggregate(
+            newest=Max("newest"))["newest"] or since - timedelta(microseconds=1)
         for region in account.allowed_regions:
             try:
                 client = aws.client("cloudtrail", account_id=account.account_id, region=region)
                 stored += records_ingest(lookup_records(client=client, since=since, until=now),
-                                         act_on_writes=True)["stored"]
+                                         act_on_writes=True, portal_reads_after=counted)["stored"]
             except aws.AWS_ERRORS as exc:
                 log.warning("cloudtrail: LookupEvents in %s/%s failed: %s", account.account_id, region,
                             aws.error_code(exc))
@@ -222,8 +294,10 @@ def lookup_poll() -> int:
 
 
 def events_purge(*, older_than: datetime, batch: int = 5000) -> int:
-    """Delete events older than `older_than`, a batch at a time so no transaction grows large."""
+    """Delete events older than `older_than`, a batch at a time so no transaction grows large, and the counts of
+    Guardrail's own reads of the days before it."""
     removed = 0
+    PortalCallCount.objects.filter(day__lt=older_than.date()).delete()
     while True:
         ids = list(CloudTrailEvent.objects.filter(event_time__lt=older_than).values_list("pk", flat=True)[:batch])
         if not ids:

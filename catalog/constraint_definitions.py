@@ -8,10 +8,14 @@ from django.core.validators import validate_email
 
 from catalog.cfn.rules import validate_rules
 from catalog.models import ConstraintType
+from portal import aws
+from portal.models import Account
 
 ROLE_ARN = re.compile(r"^arn:aws[\w-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 SNS_ARN = re.compile(r"^arn:aws[\w-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$")
 TAG_KEY = re.compile(r"^(?!aws:)[\w .:/=+\-@]{1,128}$")
+ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
+ACCOUNT_ID = re.compile(r"^\d{12}$")
 
 
 def _fail(message: str) -> None:
@@ -28,7 +32,16 @@ def _keys(definition: dict, allowed: set[str], required: set[str]) -> None:
 
 
 def _launch(d: dict, parameter_keys: set[str]) -> dict:
-    _keys(d, {"role_arn"}, {"role_arn"})
+    """One role (role_arn: launches go only into its account) or, as Service Catalog's LocalRoleName, the role of
+    that name in whichever account the launch goes to (local_role_name)."""
+    _keys(d, {"role_arn", "local_role_name"}, set())
+    if ("role_arn" in d) == ("local_role_name" in d):
+        _fail("Give either role_arn (one role, in one account) or local_role_name (the role of that name in the "
+              "launch's account).")
+    if "local_role_name" in d:
+        if not isinstance(d["local_role_name"], str) or not ROLE_NAME.fullmatch(d["local_role_name"]):
+            _fail("local_role_name must be an IAM role name like GuardrailLaunch (1-64 letters, digits, +=,.@_-).")
+        return {"local_role_name": d["local_role_name"]}
     if not isinstance(d["role_arn"], str) or not ROLE_ARN.fullmatch(d["role_arn"]):
         _fail("role_arn must be an IAM role ARN like arn:aws:iam::111111111111:role/GuardrailLaunch.")
     return {"role_arn": d["role_arn"]}
@@ -90,12 +103,38 @@ def _notification(d: dict, parameter_keys: set[str]) -> dict:
     return {"emails": emails, "sns_topic_arns": topics}
 
 
+def _target(d: dict, parameter_keys: set[str]) -> dict:
+    """Where launches may go: account_ids[] and/or regions[]; one of a kind pins it."""
+    _keys(d, {"account_ids", "regions"}, set())
+    accounts, regions = d.get("account_ids", []), d.get("regions", [])
+    if not isinstance(accounts, list) or not isinstance(regions, list) or not (accounts or regions):
+        _fail("Name the accounts (account_ids[]) and/or the regions (regions[]) launches may go to.")
+    for account_id in accounts:
+        if not isinstance(account_id, str) or not ACCOUNT_ID.fullmatch(account_id):
+            _fail(f"account_ids: {account_id!r} is not an AWS account id (12 digits, as a string).")
+    unknown = sorted(set(accounts) - set(Account.objects.filter(account_id__in=accounts).values_list(
+        "account_id", flat=True)))
+    if unknown:
+        _fail(f"account_ids: the portal knows no account {', '.join(unknown)}; add it first.")
+    known = aws.known_regions()
+    bad = [str(r) for r in regions if not isinstance(r, str) or r not in known]
+    if bad:
+        _fail(f"regions: unknown AWS region(s) {', '.join(bad)}.")
+    out: dict[str, Any] = {}
+    if accounts:
+        out["account_ids"] = list(dict.fromkeys(accounts))
+    if regions:
+        out["regions"] = list(dict.fromkeys(regions))
+    return out
+
+
 _VALIDATORS = {
     ConstraintType.LAUNCH: _launch,
     ConstraintType.TEMPLATE: _template,
     ConstraintType.PARAMETER: _parameter,
     ConstraintType.TAG: _tag,
     ConstraintType.NOTIFICATION: _notification,
+    ConstraintType.TARGET: _target,
 }
 
 

@@ -93,6 +93,7 @@ CONSTRAINT_EXAMPLES = {
     "PARAMETER": {"key": "InstanceType", "value": "t3.micro", "locked": True},
     "TAG": {"key": "cost-center", "value": "CC-1234", "locked": True},
     "NOTIFICATION": {"emails": ["payments-oncall@example.com"], "sns_topic_arns": []},
+    "TARGET": {"account_ids": ["111111111111"], "regions": ["eu-west-1"]},
 }
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from catalog.cfn.rules import allowed_values_from_rules, referenced_parameters
 from catalog.models import Constraint, ConstraintType, ProductVersion
+from portal import aws
 
 
 def _rules_of(version: ProductVersion, constraints: list[Constraint]) -> list[tuple[str, dict]]:
@@ -68,12 +69,24 @@ def _field(spec: dict, constraints: list[Constraint], rule_sets: list[tuple[str,
     }
 
 
-def launch_form_build(*, version: ProductVersion, constraints: list[Constraint]) -> dict[str, Any]:
+def _launch_role(constraints: list[Constraint], account_id: str | None) -> str | None:
+    """The role the launch runs as: role_arn, or local_role_name in the launch's account (unknown: its name)."""
+    launch = next((c.definition for c in constraints if c.type == ConstraintType.LAUNCH), None)
+    if launch is None:
+        return None
+    if launch.get("local_role_name"):
+        name = launch["local_role_name"]
+        return aws.role_arn(account_id, name) if account_id else name
+    return launch.get("role_arn")
+
+
+def launch_form_build(*, version: ProductVersion, constraints: list[Constraint], account_id: str | None = None
+                      ) -> dict[str, Any]:
     rule_sets = _rules_of(version, constraints)
     specs = sorted(version.parameters, key=lambda p: p.get("order", 0))
     tags = [{"key": c.definition["key"], "value": c.definition["value"], "locked": c.definition.get("locked", False)}
             for c in constraints if c.type == ConstraintType.TAG]
-    launch = next((c.definition["role_arn"] for c in constraints if c.type == ConstraintType.LAUNCH), None)
+    launch = _launch_role(constraints, account_id)
     return {
         "product": version.product_id,
         "version": version.pk,

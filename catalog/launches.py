@@ -5,7 +5,6 @@ import json
 import re
 import secrets
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -15,9 +14,9 @@ from catalog import selectors, stacks
 from catalog.cfn.loader import load_template
 from catalog.launch_checks import launch_checks_run
 from catalog.launch_form import launch_form_build
+from catalog.launch_targets import launch_role_for, launch_target_choose, launch_targets
 from catalog.launch_values import launch_values_check
 from catalog.models import (
-    ConstraintType,
     Guidance,
     LaunchRequest,
     LaunchStatus,
@@ -29,26 +28,12 @@ from catalog.noecho import secrets_open, secrets_seal
 from catalog.provisioning import launches as provisioning
 from catalog.provisioning.launches import launch_transition
 from portal import queue
-from portal.models import Account, Team
+from portal.models import Account
 from portal.request_values import as_id
 from portal.roles import is_admin
 
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,99}$")
 NAME_RULE = "Start with a letter; use letters, digits and hyphens, at most 100."
-
-
-def launch_target(*, user: AbstractBaseUser, product: Product) -> tuple[Team, Account, str]:
-    """Where a developer's launch of `product` goes: her granted team's account, in an allowed region."""
-    teams = Team.objects.filter(members=user, portfolios__products=product).distinct().order_by("name")
-    for team in teams:
-        account = team.accounts.order_by("name").first()
-        if account is None:
-            continue
-        preferred = [r for r in settings.AWS_REGIONS if r in account.allowed_regions]
-        return team, account, (preferred or account.allowed_regions)[0]
-    if teams:
-        raise ValidationError({"product": "Your team has no AWS account to launch into; ask an admin to add one."})
-    raise PermissionDenied("Only developers of a team granted this product may launch it.")
 
 
 def _version(product: Product, version_id, *, for_update: bool = False) -> ProductVersion:
@@ -64,21 +49,22 @@ def _version(product: Product, version_id, *, for_update: bool = False) -> Produ
 
 
 def launch_create(*, user: AbstractBaseUser, product_id, version_id, name: str, parameters, tags,
-                  idempotency_key: str | None = None) -> LaunchRequest:
+                  idempotency_key: str | None = None, account_id=None, region=None) -> LaunchRequest:
+    """Ask for a launch into one of the team's accounts and regions (catalog.launch_targets: the first of each
+    when not given); every refusal names the field."""
     product = selectors.product_for_user(user=user, product_id=as_id(product_id)) if as_id(product_id) else None
     if product is None:
         raise Http404("No such product.")
-    team, account, region = launch_target(user=user, product=product)
+    target, region = launch_target_choose(launch_targets(user=user, product=product), account_id=account_id,
+                                          region=region)
+    team, account = target.team, target.account
     version = _version(product, version_id)
     if not isinstance(name, str) or not NAME.fullmatch(name):
         raise ValidationError({"name": NAME_RULE})
     constraints = list(selectors.constraints_for(product=product, teams=[team]))
-    form = launch_form_build(version=version, constraints=constraints)
+    role = launch_role_for(constraints, account.account_id)
+    form = launch_form_build(version=version, constraints=constraints, account_id=account.account_id)
     checked = launch_values_check(form=form, specs=version.parameters, parameters=parameters, tags=tags)
-    role = next((c.definition["role_arn"] for c in constraints if c.type == ConstraintType.LAUNCH), None)
-    if role is None:
-        raise ValidationError({"product": "This product has no launch constraint: an admin must name the role "
-                                          "the portal launches it as."})
     verdict = _guardrails(version, checked, account, region)
     key = (idempotency_key or secrets.token_hex(16))[:64]
     try:
@@ -135,7 +121,7 @@ def _update_plan(*, user: AbstractBaseUser, launch: LaunchRequest, version_id, p
     declared = {p["key"] for p in version.parameters}
     merged = {k: v for k, v in previous.items() if k in declared} | (parameters or {})
     constraints = list(selectors.constraints_for(product=launch.product, teams=[launch.team]))
-    form = launch_form_build(version=version, constraints=constraints)
+    form = launch_form_build(version=version, constraints=constraints, account_id=launch.account_id)
     locked = {f["key"] for f in form["parameters"] if f["locked"]}
     merged = {k: v for k, v in merged.items() if k not in locked or (parameters or {}).get(k) is not None}
     checked = launch_values_check(form=form, specs=version.parameters, parameters=merged, tags=dict(launch.tags))

@@ -107,6 +107,7 @@ class ConstraintType(models.TextChoices):
     PARAMETER = "PARAMETER", "Parameter value"
     TAG = "TAG", "Tag"
     NOTIFICATION = "NOTIFICATION", "Notification"
+    TARGET = "TARGET", "Launch target (accounts, regions)"
 
 
 class Constraint(models.Model):
@@ -132,6 +133,8 @@ class Constraint(models.Model):
         d = self.definition
         match self.type:
             case ConstraintType.LAUNCH:
+                if d.get("local_role_name"):
+                    return f"launch as {d['local_role_name']} in the launch's account"
                 return f"launch as {d.get('role_arn')}"
             case ConstraintType.TEMPLATE:
                 return ", ".join(d.get("Rules", {})) or "rules"
@@ -146,6 +149,10 @@ class Constraint(models.Model):
                 return f"{d.get('key')} = {d.get('value')}{' (locked)' if d.get('locked') else ''}"
             case ConstraintType.NOTIFICATION:
                 return ", ".join(d.get("emails", []) + d.get("sns_topic_arns", []))
+            case ConstraintType.TARGET:
+                parts = [f"{name} {', '.join(d[key])}" for key, name in
+                         (("account_ids", "accounts"), ("regions", "regions")) if d.get(key)]
+                return "only " + "; ".join(parts)
         return ""
 
 

@@ -53,11 +53,12 @@ class Settings:
 
         return self._parse(name, default, parse, "a boolean")
 
+    # An empty number is an unset one (docker-compose.yml passes `${NAME:-}` for every setting it does not fix).
     def int(self, name: str, default: int) -> int:
-        return self._parse(name, default, int, "an integer")
+        return self._parse(name, default, lambda v: int(v) if v.strip() else default, "an integer")
 
     def float(self, name: str, default: float) -> float:
-        return self._parse(name, default, float, "a number")
+        return self._parse(name, default, lambda v: float(v) if v.strip() else default, "a number")
 
     def list(self, name: str, default: list[str]) -> list[str]:
         return self._parse(name, default, lambda v: [p.strip() for p in v.split(",") if p.strip()], "a list")
@@ -88,3 +89,67 @@ _SECRET_NAMES = re.compile(r"SECRET|TOKEN|PASSWORD|KEY|URL|DSN", re.IGNORECASE)
 def _shown(name: str, raw: str) -> str:
     """A bad value as the error may print it: itself, or "(hidden)" when it may be a secret."""
     return "(hidden)" if _SECRET_NAMES.search(name) or os.environ.get(f"{name}_FILE") else raw
+
+
+# The sandbox's own values: settings' defaults while the sandbox is on (GUARDRAIL_SANDBOX), known to anyone who
+# reads this file. Against real AWS none may be used.
+SANDBOX_VALUES = {
+    "AWS_MANAGEMENT_ACCOUNT_ID": "123456789012",
+    "AWS_EXTERNAL_ID": "guardrail-sandbox",
+    "AWS_ACCESS_KEY_ID": "AKIAGUARDRAILPORTAL0",
+    "AWS_SECRET_ACCESS_KEY": "guardrail-sandbox-portal",
+}
+_ACCOUNT_ID = re.compile(r"\d{12}")
+_EXTERNAL_ID = re.compile(r"[\w+=,.@:/-]{2,1224}")
+_PRINCIPAL_ARN = re.compile(r"arn:aws[a-z-]*:iam::(?P<account>\d{12}):(?:user|role)/[\w+=,.@/-]+")
+
+
+def production_refusals(*, account_id: str, external_id: str, principal_arn: str, access_key_id: str,
+                        secret_access_key: str, demo_logins: bool) -> list[str]:
+    """What keeps a portal started against real AWS (the sandbox off) from starting: each setting left unset or
+    set to a sandbox value, named, with what to set it to. Empty: nothing."""
+    sandbox_account = SANDBOX_VALUES["AWS_MANAGEMENT_ACCOUNT_ID"]
+    refusals = []
+    if not account_id:
+        refusals.append("AWS_MANAGEMENT_ACCOUNT_ID is not set (the 12-digit id of your organisation's management "
+                        "account)")
+    elif account_id == sandbox_account:
+        refusals.append(f"AWS_MANAGEMENT_ACCOUNT_ID={account_id} is the sandbox's account (set your organisation's)")
+    elif not _ACCOUNT_ID.fullmatch(account_id):
+        refusals.append(f"AWS_MANAGEMENT_ACCOUNT_ID={account_id!r} is not a 12-digit AWS account id")
+    if not external_id:
+        refusals.append("AWS_EXTERNAL_ID is not set (the ExternalId the kit's roles require: a random string of "
+                        "your own, e.g. from `python -c 'import secrets; print(secrets.token_hex(16))'`)")
+    elif external_id == SANDBOX_VALUES["AWS_EXTERNAL_ID"]:
+        refusals.append("AWS_EXTERNAL_ID is the sandbox's known value (choose a random string of your own)")
+    elif not _EXTERNAL_ID.fullmatch(external_id):
+        refusals.append("AWS_EXTERNAL_ID is not a valid ExternalId (2 to 1224 of letters, digits and +=,.@:/-_)")
+    arn = _PRINCIPAL_ARN.fullmatch(principal_arn or "")
+    if not principal_arn:
+        refusals.append("AWS_PORTAL_PRINCIPAL_ARN is not set (the ARN of the IAM user or role the portal runs as, "
+                        "which the kit's roles trust: arn:aws:iam::<account>:user/<name> or :role/<name>)")
+    elif not arn:
+        refusals.append(f"AWS_PORTAL_PRINCIPAL_ARN={principal_arn!r} is not an IAM user or role ARN "
+                        f"(arn:aws:iam::<account>:user/<name> or :role/<name>)")
+    elif arn["account"] == sandbox_account:
+        refusals.append(f"AWS_PORTAL_PRINCIPAL_ARN is in the sandbox's account {sandbox_account}")
+    if access_key_id == SANDBOX_VALUES["AWS_ACCESS_KEY_ID"]:
+        refusals.append("AWS_ACCESS_KEY_ID is the sandbox's known key (unset it to use the instance's role, or set "
+                        "the portal's own key)")
+    if secret_access_key == SANDBOX_VALUES["AWS_SECRET_ACCESS_KEY"]:
+        refusals.append("AWS_SECRET_ACCESS_KEY is the sandbox's known secret")
+    if bool(access_key_id) != bool(secret_access_key):
+        given, missing = (("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY") if access_key_id
+                          else ("AWS_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY_ID"))
+        refusals.append(f"{given} is set without {missing} (set both, or neither for the instance's role)")
+    if demo_logins:
+        refusals.append("GUARDRAIL_DEMO_LOGINS is on (it shows the demo password on the login page; sandbox only)")
+    return refusals
+
+
+def production_refuse(**values: Any) -> None:
+    """ImproperlyConfigured naming every refusal of `production_refusals`, on one line."""
+    refusals = production_refusals(**values)
+    if refusals:
+        raise ImproperlyConfigured("started against real AWS (GUARDRAIL_SANDBOX=false), the portal needs settings "
+                                   "of its own: " + "; ".join(refusals))

@@ -11,7 +11,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from portal.environment import Settings
+from portal.environment import SANDBOX_VALUES, Settings, production_refuse
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -233,21 +233,28 @@ SANDBOX_PORT = cfg.int("SANDBOX_PORT", 5000)
 AWS_ENDPOINT_URL = cfg.str("AWS_ENDPOINT_URL", f"http://127.0.0.1:{SANDBOX_PORT}" if SANDBOX_ENABLED else "")
 AWS_DEFAULT_REGION = cfg.str("AWS_DEFAULT_REGION", "us-east-1")
 AWS_REGIONS = cfg.list("AWS_REGIONS", ["us-east-1", "eu-west-1"])
+
+
+def _sandbox_default(name: str) -> str:
+    """The setting, or while the sandbox is on its sandbox value (SANDBOX_VALUES); empty counts as unset
+    (docker-compose.yml passes `${NAME:-}`). Against real AWS, unset or a sandbox value stops the portal (below)."""
+    return cfg.str(name, "") or (SANDBOX_VALUES[name] if SANDBOX_ENABLED else "")
+
+
 # The portal's own identity. Unset in production: boto3's default chain (environment, instance role).
-AWS_ACCESS_KEY_ID = cfg.str("AWS_ACCESS_KEY_ID", "AKIAGUARDRAILPORTAL0" if SANDBOX_ENABLED else "")
-AWS_SECRET_ACCESS_KEY = cfg.str("AWS_SECRET_ACCESS_KEY", "guardrail-sandbox-portal" if SANDBOX_ENABLED else "")
-AWS_MANAGEMENT_ACCOUNT_ID = cfg.str("AWS_MANAGEMENT_ACCOUNT_ID", "123456789012")
+AWS_ACCESS_KEY_ID = _sandbox_default("AWS_ACCESS_KEY_ID")
+AWS_SECRET_ACCESS_KEY = _sandbox_default("AWS_SECRET_ACCESS_KEY")
+AWS_MANAGEMENT_ACCOUNT_ID = _sandbox_default("AWS_MANAGEMENT_ACCOUNT_ID")
 AWS_PORTAL_ROLE_NAME = cfg.str("AWS_PORTAL_ROLE_NAME", "GuardrailPortal")
 # The roles the account kit (deploy/aws/) creates, one per purpose; portal/aws_permissions.py lists what each grants.
 AWS_REMEDIATION_ROLE_NAME = cfg.str("AWS_REMEDIATION_ROLE_NAME", "GuardrailRemediation")
 AWS_LAUNCH_ROLE_NAME = cfg.str("AWS_LAUNCH_ROLE_NAME", "GuardrailLaunch")
 # In the management account: the organisation's accounts, OUs and tags.
 AWS_ORGANIZATIONS_ROLE_NAME = cfg.str("AWS_ORGANIZATIONS_ROLE_NAME", "GuardrailOrganizations")
-# Passed on every AssumeRole (the kit's roles trust the portal only with it); "" passes none.
-AWS_EXTERNAL_ID = cfg.str("AWS_EXTERNAL_ID", "guardrail-sandbox" if SANDBOX_ENABLED else "")
+# Passed on every AssumeRole (the kit's roles trust the portal only with it). Empty counts as unset (above).
+AWS_EXTERNAL_ID = _sandbox_default("AWS_EXTERNAL_ID")
 # The portal's own IAM user or role: the one principal the kit's roles trust (the kit's PortalPrincipalArn).
-AWS_PORTAL_PRINCIPAL_ARN = cfg.str(
-    "AWS_PORTAL_PRINCIPAL_ARN",
+AWS_PORTAL_PRINCIPAL_ARN = cfg.str("AWS_PORTAL_PRINCIPAL_ARN", "") or (
     f"arn:aws:iam::{AWS_MANAGEMENT_ACCOUNT_ID}:user/guardrail-portal" if SANDBOX_ENABLED else "")
 AWS_CONNECT_TIMEOUT = cfg.float("AWS_CONNECT_TIMEOUT", 5.0)
 AWS_READ_TIMEOUT = cfg.float("AWS_READ_TIMEOUT", 30.0)
@@ -264,6 +271,9 @@ SANDBOX_DEMO_NETWORK = cfg.bool("SANDBOX_DEMO_NETWORK", True)
 
 # How long CloudTrail events are kept; older ones are removed in batches by a periodic task.
 CLOUDTRAIL_RETENTION_DAYS = cfg.int("CLOUDTRAIL_RETENTION_DAYS", 365)
+# Guardrail's own read-only calls (its roles' describes, told by their session names: audit/portal_calls.py) are
+# counted per account and day instead of stored; true stores them as events too (marked Guardrail's, hidden by default).
+CLOUDTRAIL_KEEP_PORTAL_READS = cfg.bool("CLOUDTRAIL_KEEP_PORTAL_READS", False)
 
 # --- Email -----------------------------------------------------------------------------------
 EMAIL_CONFIG = cfg.email("EMAIL_URL", "consolemail://")
@@ -285,6 +295,13 @@ ALERT_WEBHOOK_URL = cfg.str("ALERT_WEBHOOK_URL", "")
 # Shows the demo people and their password on the login page (make run turns it on).
 DEMO_LOGINS = cfg.bool("GUARDRAIL_DEMO_LOGINS", SANDBOX_ENABLED)
 DEMO_PASSWORD = "guardrail-demo"
+
+# Started against real AWS, the portal (web, workers, beat, every command) refuses to run on a sandbox default and
+# names the setting: the management account, the ExternalId, the portal's principal, the sandbox's keys, demo logins.
+if not SANDBOX_ENABLED:
+    production_refuse(account_id=AWS_MANAGEMENT_ACCOUNT_ID, external_id=AWS_EXTERNAL_ID,
+                      principal_arn=AWS_PORTAL_PRINCIPAL_ARN, access_key_id=AWS_ACCESS_KEY_ID,
+                      secret_access_key=AWS_SECRET_ACCESS_KEY, demo_logins=DEMO_LOGINS)
 
 # --- Operations (ops/) --------------------------------------------------------------------------
 # A bearer token Prometheus may scrape /metrics with (admins may always); unset: admins only.

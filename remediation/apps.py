@@ -24,11 +24,16 @@ class RemediationConfig(AppConfig):
         if launch_guardrails not in LAUNCH_CHECKS:
             LAUNCH_CHECKS.append(launch_guardrails)
         from portal import seeding
-        from remediation.demo import policies_demo_seed, rules_demo_seed
+        from remediation.builtin import policies_install, rules_install
+        from remediation.demo import demo_policies_enforced_seed, demo_rules_seed
 
-        seeding.register("rules", rules_demo_seed, order=20, message="Demo rules: {rules} rule(s) added.")
-        seeding.register("policies", policies_demo_seed, order=30,
-                         message="Demo remediation: {policies} policy(ies) added.")
+        seeding.register("rules", rules_install, order=20, builtin=True,
+                         message="Built-in rules: {rules} rule(s) added.")
+        seeding.register("demo-rules", demo_rules_seed, order=21, message="Demo rules: {rules} rule(s) added.")
+        seeding.register("demo-policies", demo_policies_enforced_seed, order=29,
+                         message="Demo remediation: {policies} built-in policy(ies) added enforcing.")
+        seeding.register("policies", policies_install, order=30, builtin=True,
+                         message="Built-in remediation policies: {policies} policy(ies) added, in dry run.")
         self._history_register()
 
     @staticmethod

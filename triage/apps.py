@@ -28,8 +28,8 @@ class TriageConfig(AppConfig):
         from triage.builtin_signatures import builtin_seed
         from triage.demo_threat_list import threat_lists_demo_seed
 
-        seeding.register("signatures", builtin_seed, order=40,
-                         message="Demo signatures: {signatures} built-in signature(s) added.")
+        seeding.register("signatures", builtin_seed, order=40, builtin=True,
+                         message="Built-in signatures: {signatures} signature(s) added.")
         seeding.register("threat-lists", threat_lists_demo_seed, order=50, message="Demo threat lists: {lists} added.")
         from remediation import dryrun_signatures
         from triage import signature_replay

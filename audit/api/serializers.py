@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from audit.models import CloudTrailEvent, ConfigResource, ConfigurationItem
+from audit.models import CloudTrailEvent, ConfigResource, ConfigurationItem, PortalCallCount
 
 
 class EventResourceSerializer(serializers.Serializer):
@@ -13,12 +13,20 @@ class EventSerializer(serializers.ModelSerializer):
     username = serializers.CharField(source="user_name")
     team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     resources = EventResourceSerializer(many=True, read_only=True)
+    portal = serializers.BooleanField(source="by_portal", read_only=True,
+                                      help_text="Guardrail's own call (CONTRACT.md's name; by_portal says the same)")
 
     class Meta:
         model = CloudTrailEvent
         fields = ["event_id", "event_time", "event_name", "event_source", "username", "account_id", "region",
                   "source_ip", "error_code", "read_only", "resources", "team", "identity_type", "identity_arn",
-                  "mfa_authenticated"]
+                  "mfa_authenticated", "by_portal", "portal"]
+
+
+class PortalCallCountSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PortalCallCount
+        fields = ["account_id", "day", "count"]
 
 
 class EventDetailSerializer(EventSerializer):

@@ -13,6 +13,7 @@ from audit.api.serializers import (
     ConfigurationItemSerializer,
     EventDetailSerializer,
     EventSerializer,
+    PortalCallCountSerializer,
     ResourceDetailSerializer,
     ResourceSerializer,
     TimelineEntrySerializer,
@@ -21,7 +22,9 @@ from portal.request_values import as_id
 from portal.validation import bad_filter
 
 _PARAMS = [OpenApiParameter(name, str, description=f"Filter by {name.replace('_', ' ')}")
-           for name in selectors.FILTERS]
+           for name in selectors.FILTERS if name != "include_portal"] + [
+    OpenApiParameter("include_portal", bool, description="true: Guardrail's own calls too (its roles' sessions; "
+                                                        "marked by_portal), hidden by default")]
 
 
 @extend_schema_view(list=extend_schema(parameters=_PARAMS))
@@ -42,6 +45,22 @@ class EventViewSet(viewsets.ReadOnlyModelViewSet):
             return selectors.events_filter(events, self.request.query_params)
         except ValueError as exc:
             raise bad_filter(exc) from None
+
+    @extend_schema(parameters=[
+        OpenApiParameter("account_id", str, description="One account"),
+        OpenApiParameter("since", str, description="First day, YYYY-MM-DD (UTC)"),
+        OpenApiParameter("until", str, description="Last day, YYYY-MM-DD (UTC)")],
+        responses=PortalCallCountSerializer(many=True))
+    @action(detail=False, methods=["get"], url_path="portal-reads")
+    def portal_reads(self, request):
+        """Guardrail's own read-only calls per account and day (UTC), counted instead of stored; newest day first."""
+        counts = selectors.portal_call_counts_visible_to(user=request.user)
+        try:
+            counts = selectors.portal_call_counts_filter(counts, request.query_params)
+        except ValueError as exc:
+            raise bad_filter(exc) from None
+        page = self.paginate_queryset(counts)
+        return self.get_paginated_response(PortalCallCountSerializer(page, many=True).data)
 
 
 @extend_schema_view(list=extend_schema(parameters=[

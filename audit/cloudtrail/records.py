@@ -8,7 +8,7 @@ from typing import Any
 
 from .resources import Resource, resources_of
 
-__all__ = ["BadRecord", "NormalizedEvent", "normalize", "unwrap", "unwrap_all"]
+__all__ = ["BadRecord", "NormalizedEvent", "caller", "event_time", "normalize", "read_only", "unwrap", "unwrap_all"]
 
 REQUIRED = ("eventID", "eventTime", "eventName", "eventSource")
 READ_ONLY_PREFIXES = ("Describe", "Get", "List", "Head", "Lookup")
@@ -102,6 +102,29 @@ def _read_only(record: dict, event_name: str) -> bool:
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):
         return value.strip().lower() == "true"
     return event_name.startswith(READ_ONLY_PREFIXES)
+
+
+def read_only(record: dict, event_name: str) -> bool:
+    """The record's readOnly, or, where it has none, what the call's name says."""
+    return _read_only(record, event_name)
+
+
+def event_time(record: dict) -> dt.datetime:
+    """The record's eventTime in UTC; BadRecord when it is missing or malformed."""
+    return _parse_time(record.get("eventTime"))
+
+
+def caller(record: dict) -> tuple[str | None, str | None, str | None, str | None]:
+    """(identity type, identity ARN, user name, session issuer's name) of a raw record, as `normalize` finds them
+    but without the rest of its work: what tells the portal's own calls apart on the ingestion's hot path."""
+    identity = record.get("userIdentity")
+    if not isinstance(identity, dict):
+        return None, None, None, None
+    identity_type, arn = _str(identity.get("type")), _str(identity.get("arn"))
+    session = identity.get("sessionContext")
+    issuer = session.get("sessionIssuer") if isinstance(session, dict) else None
+    issuer_name = _str(issuer.get("userName")) if isinstance(issuer, dict) else None
+    return identity_type, arn, _user_name(identity, identity_type, arn), issuer_name
 
 
 def _user_name(identity: dict, identity_type: str | None, arn: str | None) -> str | None:

@@ -93,7 +93,9 @@ def test_deletion_and_tags_arrive_through_events(world, sandbox, django_capture_
     assert resource.items.get(state_id=resource.state_id).change_type == "DELETE"
 
 
-def test_a_stopped_recorder_shows_at_once_and_pauses_recording(world, sandbox, django_capture_on_commit_callbacks):
+def test_a_stopped_recorder_shows_at_once_and_recording_goes_on(world, sandbox, django_capture_on_commit_callbacks):
+    """Stopping the account's Config recorder is a change of one more resource (on its timeline, for the rules and
+    the remediation); the portal's own recorder does not depend on it and goes on recording everything else."""
     account, as_daisy = world
     account_scan(account=account)
     state = RecorderState.objects.get(account=account, region="us-east-1")
@@ -101,7 +103,7 @@ def test_a_stopped_recorder_shows_at_once_and_pauses_recording(world, sandbox, d
     config = aws.client("config", account_id=account.account_id)
     name = config.describe_configuration_recorders()["ConfigurationRecorders"][0]["name"]
     config.stop_configuration_recorder(ConfigurationRecorderName=name)
-    group = as_daisy("ec2").create_security_group(GroupName="unseen", Description="x")["GroupId"]
+    group = as_daisy("ec2").create_security_group(GroupName="seen", Description="x")["GroupId"]
     _ingest(sandbox, django_capture_on_commit_callbacks)
     state.refresh_from_db()
     assert state.recording is False and name in state.reason
@@ -109,13 +111,54 @@ def test_a_stopped_recorder_shows_at_once_and_pauses_recording(world, sandbox, d
                                           account_id=account.account_id, region="us-east-1")
     assert [(c["before"], c["after"]) for c in recorder.items.get(state_id=recorder.state_id).diff
             if c["path"] == "configuration.recording"] == [(True, False)]
-    assert not ConfigResource.objects.filter(resource_id=group).exists()
+    assert ConfigResource.objects.get(resource_id=group).status == ItemStatus.DISCOVERED  # through its event
+    as_daisy("ec2").create_tags(Resources=[group], Tags=[{"Key": "env", "Value": "dev"}])
+    assert account_scan(account=account)["errors"] == []  # and through a scan, with the recorder still stopped
+    assert ConfigResource.objects.get(resource_id=group).tags == {"env": "dev"}
     config.start_configuration_recorder(ConfigurationRecorderName=name)
     _ingest(sandbox, django_capture_on_commit_callbacks)
     state.refresh_from_db()
     assert state.recording is True
-    account_scan(account=account)
-    assert ConfigResource.objects.filter(resource_id=group).exists()
+
+
+@pytest.mark.parametrize("config_source", ["PORTAL", "AWS_CONFIG"])
+def test_an_account_without_a_running_config_recorder_is_recorded_in_every_allowed_region(world, config_source):
+    """The Config recorders of its allowed regions stopped, and ap-southeast-2 allowed after the set-up (its recorder
+    never made, never started): a scan records the instances and security groups of every one of them, whatever
+    the account's source."""
+    account, as_daisy = world
+    stopped = {}
+    for region in account.allowed_regions:
+        config = aws.client("config", account_id=account.account_id, region=region)
+        stopped[region] = config.describe_configuration_recorders()["ConfigurationRecorders"][0]["name"]
+        config.stop_configuration_recorder(ConfigurationRecorderName=stopped[region])
+    regions = [*account.allowed_regions, "ap-southeast-2"]
+    account.allowed_regions, account.config_source = regions, config_source
+    account.save()
+    assert not aws.client("config", account_id=account.account_id,
+                          region="ap-southeast-2").describe_configuration_recorders()["ConfigurationRecorders"]
+    made = {}
+    for region in regions:
+        ec2 = as_daisy("ec2", region)
+        group = ec2.create_security_group(GroupName="web", Description="web")["GroupId"]
+        instance = ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1,
+                                     SecurityGroupIds=[group])["Instances"][0]["InstanceId"]
+        made[region] = {(SG, group), ("AWS::EC2::Instance", instance)}
+
+    result = account_scan(account=account)
+    assert result["errors"] == []
+    assert result["regions"] == {**{region: {"recording": False, "reason": f"{name} stopped"}
+                                    for region, name in stopped.items()},
+                                 "ap-southeast-2": {"recording": False, "reason": "no Config recorder in this region"}}
+    for region in regions:
+        recorded = set(ConfigResource.objects.filter(account_id=account.account_id, region=region).exclude(
+            status=ItemStatus.DELETED).values_list("resource_type", "resource_id"))
+        assert made[region] <= recorded, (region, made[region] - recorded)
+    # The stopped recorder is itself in the inventory, stopped.
+    recorder = ConfigResource.objects.get(resource_type="AWS::Config::ConfigurationRecorder",
+                                          resource_id=stopped["us-east-1"], account_id=account.account_id,
+                                          region="us-east-1")
+    assert recorder.configuration["recording"] is False
 
 
 STACK = """

@@ -103,14 +103,17 @@ def test_point_in_time_and_inventory_filters(payments, people):
     assert not RecorderState.objects.exists()
 
 
-def test_accounts_where_config_runs_are_read_from_aws_config(payments):
+def test_accounts_where_config_runs_are_read_from_aws_config_only_where_it_records(payments):
     from audit.config.awsconfig import AwsConfigCollector
-    from audit.recorder import collector_for
+    from audit.recorder import RECORDER_TYPE, collector_for
 
-    assert not isinstance(collector_for(payments, SG), AwsConfigCollector)
+    assert not isinstance(collector_for(payments, SG, config_records=True), AwsConfigCollector)
     payments.config_source = "AWS_CONFIG"
-    chosen = collector_for(payments, "AWS::IAM::User")
+    chosen = collector_for(payments, "AWS::IAM::User", config_records=True)
     assert isinstance(chosen, AwsConfigCollector) and chosen.global_ and chosen.resource_type == "AWS::IAM::User"
+    # Where its Config recorder is stopped or missing, Config has nothing current: the describes record it.
+    assert not isinstance(collector_for(payments, SG, config_records=False), AwsConfigCollector)
+    assert not isinstance(collector_for(payments, RECORDER_TYPE, config_records=True), AwsConfigCollector)
 
 
 def test_each_change_has_the_same_causes_on_a_short_page_and_a_long_one(payments):

@@ -2,6 +2,7 @@
 
 import json
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -21,7 +22,9 @@ def event_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    ctx = {"page": page, "filters": request.GET, "error": error, "query": query.urlencode()}
+    portal_reads = selectors.portal_reads_today(user=request.user, account_id=request.GET.get("account_id", "").strip())
+    ctx = {"page": page, "filters": request.GET, "error": error, "query": query.urlencode(),
+           "portal_reads": portal_reads, "portal_reads_kept": settings.CLOUDTRAIL_KEEP_PORTAL_READS}
     return render(request, "audit/_event_rows.html" if request.htmx else "audit/event_list.html", ctx)
 
 

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from catalog.launch_targets import ACCOUNT_ID_RULE
 from catalog.launches import NAME, NAME_RULE
 from catalog.models import LaunchRequest
 
@@ -11,6 +12,12 @@ class LaunchCreateSerializer(serializers.Serializer):
                                   error_messages={"invalid": NAME_RULE})
     parameters = serializers.DictField(required=False, default=dict)
     tags = serializers.DictField(required=False, default=dict)
+    account_id = serializers.RegexField(r"^\d{12}$", required=False, error_messages={"invalid": ACCOUNT_ID_RULE},
+                                        help_text="One of the team's accounts (GET /api/products/{id}/launch-form/ "
+                                                  "lists them under targets); default: the team's first account.")
+    region = serializers.CharField(required=False, max_length=30,
+                                   help_text="One of the regions the product may be launched in, in that account; "
+                                             "default: its first allowed region.")
     idempotency_key = serializers.CharField(required=False, max_length=64,
                                             help_text="Send the same key again to get the same launch back.")
 

@@ -26,6 +26,9 @@ class LaunchViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.
 
     @extend_schema(request=LaunchCreateSerializer,
                    responses={201: LaunchStatusSerializer,
+                              400: OpenApiResponse(description="Names each bad field: name, version, parameters, "
+                                                               "tags, account_id (not one of the team's accounts, "
+                                                               "or not the launch role's), region, guardrails."),
                               404: OpenApiResponse(description="No such product or version the caller may launch.")},
                    parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)])
     def create(self, request: Request, *args, **kwargs) -> Response:
@@ -34,7 +37,8 @@ class LaunchViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.
         data = serializer.validated_data
         launch = launches.launch_create(
             user=request.user, product_id=data["product"], version_id=data["version"], name=data["name"],
-            parameters=data["parameters"], tags=data["tags"],
+            parameters=data["parameters"], tags=data["tags"], account_id=data.get("account_id"),
+            region=data.get("region"),
             idempotency_key=data.get("idempotency_key") or request.headers.get("Idempotency-Key"),
         )
         launch.refresh_from_db()

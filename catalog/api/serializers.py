@@ -117,6 +117,23 @@ class LaunchTagSerializer(serializers.Serializer):
     locked = serializers.BooleanField()
 
 
+class LaunchTargetAccountSerializer(serializers.Serializer):
+    account_id = serializers.CharField()
+    name = serializers.CharField()
+    team = serializers.CharField(help_text="The team (slug) a launch into this account is for.")
+    regions = serializers.ListField(child=serializers.CharField(), help_text="Where it may launch, default first.")
+    region = serializers.CharField(help_text="The default region.")
+
+
+class LaunchTargetsSerializer(serializers.Serializer):
+    accounts = LaunchTargetAccountSerializer(many=True, help_text="The team's accounts the product may be launched "
+                                                                  "into (TARGET constraints narrow them).")
+    account_id = serializers.CharField(allow_null=True, help_text="The default account.")
+    region = serializers.CharField(allow_null=True, help_text="The default region.")
+    account_pinned = serializers.BooleanField(help_text="A TARGET constraint leaves one account.")
+    region_pinned = serializers.BooleanField(help_text="A TARGET constraint leaves one region (default account).")
+
+
 class LaunchFormSerializer(serializers.Serializer):
     product = serializers.IntegerField()
     version = serializers.IntegerField()
@@ -126,6 +143,8 @@ class LaunchFormSerializer(serializers.Serializer):
     tags = LaunchTagSerializer(many=True)
     launch_role_arn = serializers.CharField(allow_null=True)
     rules = serializers.ListField(child=serializers.DictField())
+    targets = LaunchTargetsSerializer(allow_null=True, help_text="Where the caller's team may launch it (null for "
+                                                                 "an admin's preview without a team).")
 
 
 class CreatedSerializer(serializers.Serializer):

@@ -20,6 +20,7 @@ from catalog.api.serializers import (
 from catalog.cfn.diff import parameter_diff
 from catalog.cfn.parameter_spec import ParameterSpec
 from catalog.launch_form import launch_form_build
+from catalog.launch_targets import launch_target_choose, launch_targets_for
 from catalog.models import Constraint, ProductVersion
 from portal.api.permissions import IsAdminOrReadOnly
 from portal.models import Team
@@ -117,6 +118,8 @@ class ProductViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.
         parameters=[
             OpenApiParameter("version", int, required=True, description="The version to launch."),
             OpenApiParameter("team", str, description="Admins: the team whose developer's form to preview."),
+            OpenApiParameter("account_id", str, description="The form for a launch into this one of the team's "
+                                                            "accounts (default: the first); 400 if it is not one."),
         ],
         responses=LaunchFormSerializer,
     )
@@ -130,8 +133,14 @@ class ProductViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.
         if version is None or version.product_id != product.pk:
             raise ValidationError({"version": f"Product {product.pk} has no version {version_id} you may launch."})
         teams = _form_teams(request)
+        targets = launch_targets_for(product=product, teams=teams) if teams is not None else None
+        account_id = None
+        if targets is not None and targets.accounts:  # the form of the chosen (or default) account's team
+            chosen, _ = launch_target_choose(targets, account_id=request.query_params.get("account_id"))
+            teams, account_id = [chosen.team], chosen.account.account_id
         constraints = list(selectors.constraints_for(product=product, teams=teams))
-        return Response(launch_form_build(version=version, constraints=constraints))
+        form = launch_form_build(version=version, constraints=constraints, account_id=account_id)
+        return Response({**form, "targets": targets.as_dict() if targets is not None else None})
 
 
 def _form_teams(request: Request):

@@ -11,6 +11,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from catalog import launches, selectors, stacks
 from catalog.launch_form import launch_form_build
+from catalog.launch_targets import (
+    LaunchTargets,
+    TargetAccount,
+    launch_role_for,
+    launch_target_choose,
+    launch_targets,
+)
 from catalog.models import Guidance, LaunchRequest, LaunchStatus
 from catalog.provisioning.progress import progress_from
 from catalog.selectors import launches_visible_to
@@ -40,6 +47,27 @@ def _submitted(request: HttpRequest, form: dict) -> tuple[dict, dict]:
     return parameters, tags
 
 
+def _target(request: HttpRequest, targets: LaunchTargets) -> tuple[TargetAccount, str]:
+    """The account and region asked for (POST, else the query) to show the form with; the defaults where not
+    given or not allowed (the launch itself refuses them, naming the field)."""
+    data = request.POST if request.method == "POST" else request.GET
+    try:
+        return launch_target_choose(targets, account_id=data.get("account_id"), region=data.get("region"))
+    except ValidationError:
+        try:  # the account may stand where only the region is wrong
+            return launch_target_choose(targets, account_id=data.get("account_id"))
+        except ValidationError:
+            return launch_target_choose(targets)
+
+
+def _role(constraints: list, account) -> dict[str, str]:
+    """The launch role for `account`, or why there is none (shown before the developer submits)."""
+    try:
+        return {"role_arn": launch_role_for(constraints, account.account_id), "role_problem": ""}
+    except ValidationError as exc:
+        return {"role_arn": "", "role_problem": " ".join(exc.messages)}
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def launch_new(request: HttpRequest, pk: int) -> HttpResponse:
@@ -47,31 +75,39 @@ def launch_new(request: HttpRequest, pk: int) -> HttpResponse:
     if product is None:
         raise Http404("No such product")
     try:
-        team, account, region = launches.launch_target(user=request.user, product=product)
+        targets = launch_targets(user=request.user, product=product)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect(product)
+    target, region = _target(request, targets)
+    team, account = target.team, target.account
+    constraints = list(selectors.constraints_for(product=product, teams=[team]))
+    target_ctx = {"target": target, "region": region, **_role(constraints, account)}
+    if request.htmx and request.htmx.target == "launch-region-field":  # the account changed: its regions
+        return render(request, "catalog/_launch_region.html", target_ctx)
     versions = [v for v in selectors.versions_in_launch_order(product=product) if v.guidance == Guidance.DEFAULT]
     if not versions:
         messages.error(request, "This product has no version to launch yet.")
         return redirect(product)
     chosen = request.POST.get("version") or request.GET.get("version")
     version = next((v for v in versions if str(v.pk) == chosen), versions[0])
-    form = launch_form_build(version=version,
-                             constraints=list(selectors.constraints_for(product=product, teams=[team])))
+    form = launch_form_build(version=version, account_id=account.account_id, constraints=constraints)
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         parameters, tags = _submitted(request, form)
         try:
             launch = launches.launch_create(user=request.user, product_id=product.pk, version_id=version.pk,
                                             name=request.POST.get("name", ""), parameters=parameters, tags=tags,
-                                            idempotency_key=request.POST.get("idempotency_key"))
+                                            idempotency_key=request.POST.get("idempotency_key"),
+                                            account_id=request.POST.get("account_id"),
+                                            region=request.POST.get("region"))
         except ValidationError as exc:
             errors = _form_errors(exc)
         else:
             return redirect(launch)
-    ctx = {"product": product, "team": team, "account": account, "region": region, "versions": versions,
-           "version": version, "form": form, "errors": errors, "posted": request.POST,
+    ctx = {**target_ctx, "product": product, "team": team, "account": account, "targets": targets,
+           "versions": versions, "version": version, "form": form, "errors": errors,
+           "posted": request.POST,
            # One key per form shown: a double click or a resubmission is the same launch.
            "idempotency_key": request.POST.get("idempotency_key") or secrets.token_hex(16)}
     return render(request, "catalog/launch_new.html", ctx)
@@ -130,7 +166,8 @@ def launch_update(request: HttpRequest, pk: int) -> HttpResponse:
     chosen = request.POST.get("version") or request.GET.get("version") or str(launch.version_id)
     version = next((v for v in versions if str(v.pk) == chosen), launch.version)
     form = launch_form_build(version=version,
-                             constraints=list(selectors.constraints_for(product=launch.product, teams=[launch.team])))
+                             constraints=list(selectors.constraints_for(product=launch.product, teams=[launch.team])),
+                             account_id=launch.account_id)
     for field in form["parameters"]:
         if not field["locked"] and not field["no_echo"] and field["key"] in launch.parameters:
             field["value"] = launch.parameters[field["key"]]

@@ -11,6 +11,7 @@ from catalog import selectors, services
 from catalog.cfn.diagram import render_svg, template_graph
 from catalog.forms import ProductForm
 from catalog.launch_form import launch_form_build
+from catalog.launch_targets import launch_targets_for
 from catalog.models import Portfolio
 from catalog.views.shortcuts import product_or_404, save_or_show
 from portal.request_values import as_id
@@ -68,10 +69,13 @@ def product_preview(request: HttpRequest, pk: int) -> HttpResponse:
     team = teams.filter(slug=request.GET.get("team", "")).first() or teams.first()
     versions = [v for v in selectors.versions_in_launch_order(product=product) if v.guidance == "DEFAULT"]
     version = next((v for v in versions if str(v.pk) == request.GET.get("version")), versions[0] if versions else None)
-    form = None
+    form = targets = None
     if team and version:
-        form = launch_form_build(version=version, constraints=list(selectors.constraints_for(product=product,
-                                                                                          teams=[team])))
-    ctx = {"product": product, "teams": teams, "team": team, "versions": versions, "version": version, "form": form}
+        targets = launch_targets_for(product=product, teams=[team])
+        default = targets.default.account.account_id if targets.default else None
+        form = launch_form_build(version=version, account_id=default,
+                                 constraints=list(selectors.constraints_for(product=product, teams=[team])))
+    ctx = {"product": product, "teams": teams, "team": team, "versions": versions, "version": version, "form": form,
+           "targets": targets}
     template = "catalog/_launch_form.html" if request.htmx else "catalog/preview.html"
     return render(request, template, ctx)

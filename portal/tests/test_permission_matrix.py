@@ -107,6 +107,7 @@ MATRIX = [
     ("POST", "/audit/files/{logfile}/retry/", "audit:logfile-retry", (302, 302, 403, 403, 302)),
     ("GET", "/api/events/", "api-event-list", (401, 200, 200, 200, 200)),
     ("GET", "/api/events/{event}/", "api-event-detail", (401, 200, 200, 404, 200)),
+    ("GET", "/api/events/portal-reads/", "api-event-portal-reads", (401, 200, 200, 200, 200)),
     # Inventory and recorder (issue 6). {resource} is a security group in daisy's team's account.
     ("GET", "/audit/resources/", "audit:resource-list", (302, 200, 200, 200, 200)),
     ("GET", "/audit/resources/{resource}/", "audit:resource-detail", (302, 200, 200, 404, 200)),

@@ -2,7 +2,8 @@
 
 `compose_services()` reads docker-compose.yml itself: each service's command and environment, `${VAR:-default}`
 filled in from what the test gives (SECRET_KEY, ALLOWED_HOSTS, GUARDRAIL_SANDBOX, AWS_ENDPOINT_URL). `Stack`
-runs them on this machine: `migrate`, then the demo seed (as `make run` does), the `sandbox`, `web` (gunicorn
+runs them on this machine: `migrate`, then the demo seed (as `make run` does; `demo=False`: `setup` instead, the
+built-ins and the first admin `ADMIN`, as docker compose does), the `sandbox`, `web` (gunicorn
 with the file's workers and threads), `worker` twice (distinct hostnames, as `--scale worker=2` would give) and
 `beat`, with the image's environment (the Dockerfile's ENV, its static files collected as its build does).
 Only what names the compose network changes: the database and the broker (compose's `postgres` and
@@ -40,6 +41,10 @@ BIN = Path(sys.executable).parent
 # What the shell running pytest may carry that must not leak into the stack's processes.
 _NOT_INHERITED = ("DJANGO_", "GUARDRAIL_", "AWS_", "CELERY_", "PYTEST", "SANDBOX_")
 _NOT_INHERITED_NAMES = {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "ALLOWED_HOSTS", "PORT", "WEB_PORT"}
+
+
+# The first admin `setup` creates from docker-compose.yml's GUARDRAIL_ADMIN_* (the password: a new one each run).
+ADMIN = {"GUARDRAIL_ADMIN_USERNAME": "platform-admin", "GUARDRAIL_ADMIN_EMAIL": "platform-admin@example.org"}
 
 
 def free_port() -> int:
@@ -240,7 +245,7 @@ class Stack:
     proxy in front of the sandbox, for the fault tests); the sandbox's own port by default."""
 
     def __init__(self, workdir: Path, *, database_url: str, broker_url: str, workers: int = 2, beat: bool = True,
-                 sandbox_port: int | None = None, aws_port: int | None = None) -> None:
+                 sandbox_port: int | None = None, aws_port: int | None = None, demo: bool = True) -> None:
         self.workdir = workdir
         self.database_url, self.broker_url = database_url, broker_url
         self.web_port = free_port()
@@ -249,8 +254,11 @@ class Stack:
         self.aws_url = f"http://127.0.0.1:{aws_port or self.sandbox_port}"
         self.url = f"http://127.0.0.1:{self.web_port}"
         given = {"SECRET_KEY": secrets.token_urlsafe(40), "ALLOWED_HOSTS": "127.0.0.1,localhost",
-                 "GUARDRAIL_SANDBOX": "true", "AWS_ENDPOINT_URL": self.aws_url}
+                 "GUARDRAIL_SANDBOX": "true", "AWS_ENDPOINT_URL": self.aws_url,
+                 **ADMIN, "GUARDRAIL_ADMIN_PASSWORD": secrets.token_urlsafe(18)}
+        self.admin_password = given["GUARDRAIL_ADMIN_PASSWORD"]
         self.services = compose_services(given)
+        self.demo = demo
         self.worker_count, self.with_beat = workers, beat
         self.processes: dict[str, Process] = {}
 
@@ -276,7 +284,10 @@ class Stack:
         run("collectstatic", _local(["python", "manage.py", "collectstatic", "--noinput", "-v0"]), self.env(),
             self.workdir / "migrate.log")
         run("migrate", self.command("migrate"), self.env("migrate"), self.workdir / "migrate.log")
-        run("seed_demo", _local(["python", "manage.py", "seed_demo"]), self.env(), self.workdir / "migrate.log")
+        if self.demo:  # as `make run` does: the demo's built-ins, with its four policies enforcing
+            run("seed_demo", _local(["python", "manage.py", "seed_demo"]), self.env(), self.workdir / "migrate.log")
+        else:  # as `docker compose up` does: the built-ins, every policy in dry run, and the first admin
+            run("setup", self.command("setup"), self.env("setup"), self.workdir / "migrate.log")
         sandbox = self._start("sandbox", self.command("sandbox"), self.env("sandbox"))
         self._start("web", self.command("web"), self.env("web"))  # all at once, as `docker compose up` does
         for n in range(1, self.worker_count + 1):
