@@ -25,13 +25,14 @@ __all__ = ["SESSION_PREFIXES", "PortalIdentities", "is_denied", "is_session_name
 # The role session names the portal's calls use (portal/aws.py's `session_name=`), each matched as a prefix:
 # "guardrail-launch-" stands for guardrail-launch-<launch id>.
 SESSION_PREFIXES: tuple[str, ...] = (
-    "guardrail-portal",  # portal/aws.py's default: reads, CloudTrail delivery, the connection check
+    "guardrail-portal",  # portal/aws.py's default: reads, CloudTrail delivery
     "guardrail-recorder",  # audit.recorder: the describe-based configuration recorder
     "guardrail-rules",  # remediation.compliance: the rules' extra reads
     "guardrail-org",  # triage.org: the organisation's people and keys
     "guardrail-remediation",  # remediation actions through the remediation role
     "guardrail-launch-",  # catalog.stacks: one session per launch
     "guardrail-bootstrap",  # the sandbox's set-up
+    "guardrail-check",  # onboarding.checks: the connection check
 )
 
 # The kit's roles, by their settings (the settings some deployments do not have fall back to the kit's names).
