@@ -237,6 +237,11 @@ AWS_ACCESS_KEY_ID = cfg.str("AWS_ACCESS_KEY_ID", "AKIAGUARDRAILPORTAL0" if SANDB
 AWS_SECRET_ACCESS_KEY = cfg.str("AWS_SECRET_ACCESS_KEY", "guardrail-sandbox-portal" if SANDBOX_ENABLED else "")
 AWS_MANAGEMENT_ACCOUNT_ID = cfg.str("AWS_MANAGEMENT_ACCOUNT_ID", "123456789012")
 AWS_PORTAL_ROLE_NAME = cfg.str("AWS_PORTAL_ROLE_NAME", "GuardrailPortal")
+# Passed as ExternalId on every AssumeRole; the kit's roles trust the portal only with it.
+AWS_EXTERNAL_ID = cfg.str("AWS_EXTERNAL_ID", "guardrail-sandbox" if SANDBOX_ENABLED else "")
+# The portal's own principal, which the kit's roles trust (the sandbox's portal user by default there).
+AWS_PORTAL_PRINCIPAL_ARN = cfg.str("AWS_PORTAL_PRINCIPAL_ARN", f"arn:aws:iam::{AWS_MANAGEMENT_ACCOUNT_ID}:user/guardrail-portal"
+                                   if SANDBOX_ENABLED else "")
 AWS_CONNECT_TIMEOUT = cfg.float("AWS_CONNECT_TIMEOUT", 5.0)
 AWS_READ_TIMEOUT = cfg.float("AWS_READ_TIMEOUT", 30.0)
 AWS_MAX_ATTEMPTS = cfg.int("AWS_MAX_ATTEMPTS", 3)
@@ -247,6 +252,8 @@ SANDBOX_FLOWLOG_SECONDS = cfg.float("SANDBOX_FLOWLOG_SECONDS", 60.0)
 # `manage.py sandbox` also builds the demo world: the organisation, and per account a small network whose
 # flow log shows normal traffic and, now and then, a port scan and an SSH brute force.
 SANDBOX_DEMO_NETWORK = cfg.bool("SANDBOX_DEMO_NETWORK", True)
+# `manage.py sandbox` refuses calls the caller's IAM policies do not allow, as AWS does.
+SANDBOX_ENFORCE_IAM = cfg.bool("SANDBOX_ENFORCE_IAM", True)
 
 # How long CloudTrail events are kept; older ones are removed in batches by a periodic task.
 CLOUDTRAIL_RETENTION_DAYS = cfg.int("CLOUDTRAIL_RETENTION_DAYS", 365)
