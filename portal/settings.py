@@ -240,8 +240,9 @@ AWS_PORTAL_ROLE_NAME = cfg.str("AWS_PORTAL_ROLE_NAME", "GuardrailPortal")
 # Passed as ExternalId on every AssumeRole; the kit's roles trust the portal only with it.
 AWS_EXTERNAL_ID = cfg.str("AWS_EXTERNAL_ID", "guardrail-sandbox" if SANDBOX_ENABLED else "")
 # The portal's own principal, which the kit's roles trust (the sandbox's portal user by default there).
-AWS_PORTAL_PRINCIPAL_ARN = cfg.str("AWS_PORTAL_PRINCIPAL_ARN", f"arn:aws:iam::{AWS_MANAGEMENT_ACCOUNT_ID}:user/guardrail-portal"
-                                   if SANDBOX_ENABLED else "")
+AWS_PORTAL_PRINCIPAL_ARN = cfg.str(
+    "AWS_PORTAL_PRINCIPAL_ARN",
+    f"arn:aws:iam::{AWS_MANAGEMENT_ACCOUNT_ID}:user/guardrail-portal" if SANDBOX_ENABLED else "")
 AWS_CONNECT_TIMEOUT = cfg.float("AWS_CONNECT_TIMEOUT", 5.0)
 AWS_READ_TIMEOUT = cfg.float("AWS_READ_TIMEOUT", 30.0)
 AWS_MAX_ATTEMPTS = cfg.int("AWS_MAX_ATTEMPTS", 3)

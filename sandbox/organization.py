@@ -34,6 +34,7 @@ class MemberAccount:
     name: str
     created: list[str] = field(default_factory=list)  # what this call made, in words
     existing: list[str] = field(default_factory=list)
+    organization_created: bool = False  # the organisation itself was made now (a first member)
 
 
 def access_role_trust(management_account_id: str) -> dict:
@@ -63,7 +64,7 @@ def ensure_member_account(account_id: str, name: str, email: str, *, management_
         raise ValueError(f"{account_id} is a member of another organisation (managed by {owner[0]}).")
     result = MemberAccount(account_id, name)
     note = lambda created, what: (result.created if created else result.existing).append(what)  # noqa: E731
-    note(ensure_organization(management_account_id, region), f"{management_account_id} organization")
+    result.organization_created = ensure_organization(management_account_id, region)
     backend = organizations_backends[management_account_id][PARTITION]
     try:
         account = backend.get_account_by_id(account_id)
@@ -82,17 +83,24 @@ def ensure_member_account(account_id: str, name: str, email: str, *, management_
         account.tags.update(missing)
         note(bool(missing), f"{management_account_id} organization tags of {account_id}: "
              + ", ".join(f"{k}={v}" for k, v in tags.items()))
-    iam = iam_backends[account_id]["global"]
+    made, granted = ensure_access_role(account_id, management_account_id)
+    note(made, f"{account_id} IAM role {ACCESS_ROLE_NAME}")
+    note(granted, f"{account_id} {ACCESS_ROLE_NAME} policy {ADMIN_POLICY_NAME}")
+    return result
+
+
+def ensure_access_role(account_id: str, management_account_id: str) -> tuple[bool, bool]:
+    """OrganizationAccountAccessRole in a member account, trusting the management account, administrator;
+    (role created, policy granted)."""
+    iam = iam_backends[account_id][PARTITION]
     try:
         iam.create_role(ACCESS_ROLE_NAME, json.dumps(access_role_trust(management_account_id)), path="/",
                         permissions_boundary=None, description="", tags=[], max_session_duration="3600")
         made = True
     except EntityAlreadyExists:
         made = False
-    note(made, f"{account_id} IAM role {ACCESS_ROLE_NAME}")
     role = iam.get_role(ACCESS_ROLE_NAME)
     granted = ADMIN_POLICY_NAME not in role.policies
     if granted:
         role.put_policy(ADMIN_POLICY_NAME, json.dumps(ADMIN_POLICY))
-    note(granted, f"{account_id} {ACCESS_ROLE_NAME} policy {ADMIN_POLICY_NAME}")
-    return result
+    return made, granted

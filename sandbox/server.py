@@ -187,7 +187,9 @@ class SandboxServer:
         tags = {key: value for key, value in (("team", team),) if value}
         member = ensure_member_account(account_id, name, email or f"aws+{name}@example.com",
                                        management_account_id=self.management_account_id, tags=tags)
-        created, existing = list(member.created), list(member.existing)
+        created = ([f"{self.management_account_id} organization"] if member.organization_created else []) + list(
+            member.created)
+        existing = list(member.existing)
         if self.account_setup is not None:
             more_created, more_existing = self.account_setup(account_id, name, team)
             created += more_created
