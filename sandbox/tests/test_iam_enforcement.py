@@ -12,7 +12,7 @@ from moto.iam.models import iam_backends
 
 from portal import aws
 from sandbox.bootstrap import bootstrap_from_portal, trail_bucket
-from sandbox.iam_policy import Principal, Request, conditions_hold, evaluate, iam_action
+from sandbox.iam_policy import PolicySource, Principal, Request, conditions_hold, evaluate, iam_action
 from sandbox.organization import ACCESS_ROLE_NAME
 from sandbox.testing import trail_records
 
@@ -164,11 +164,10 @@ def test_a_deny_with_an_unknown_condition_key_does_not_apply():
     assert conditions_hold({"StringEqualsIfExists": {"sts:ExternalId": "x"}}, {}).holds
     assert conditions_hold({"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:user/u"}},
                            {"aws:principalarn": ("arn:aws:iam::1:user/u",)}).holds
-    from sandbox.iam_policy import PolicySource
-
     source = PolicySource("p", "user", {"Statement": [
         {"Effect": "Allow", "Action": "*", "Resource": "*"},
-        {"Effect": "Deny", "Action": "*", "Resource": "*", "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "false"}}},
+        {"Effect": "Deny", "Action": "*", "Resource": "*",
+         "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "false"}}},  # a key the sandbox does not know
     ]})
     principal = Principal(principal.arn, principal.account_id, (source,), None)
     assert evaluate(principal, Request("ec2:DescribeInstances")).allowed
