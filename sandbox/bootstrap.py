@@ -23,8 +23,8 @@ from django.contrib.auth import get_user_model
 
 from portal import aws
 from portal.models import Account
-from sandbox.identity import OPERATOR_ACCESS_KEY_ID, OPERATOR_SECRET_ACCESS_KEY
-from sandbox.organization import ACCESS_ROLE_NAME, ensure_member_account
+from sandbox.operator import operator_credentials
+from sandbox.organization import ensure_member_account
 from sandbox.people import Person, ensure_iam_user, person_of
 
 LAUNCH_ROLE_NAME = "GuardrailLaunch"
@@ -218,16 +218,8 @@ class _Clients:
         self._sessions: dict[str, dict[str, str]] = {}
 
     def _credentials(self, account_id: str) -> dict[str, str]:
-        operator = {"access_key_id": OPERATOR_ACCESS_KEY_ID, "secret_access_key": OPERATOR_SECRET_ACCESS_KEY}
-        if account_id == settings.AWS_MANAGEMENT_ACCOUNT_ID:
-            return operator
         if account_id not in self._sessions:
-            sts = aws.client("sts", **operator)
-            raw = sts.assume_role(RoleArn=aws.role_arn(account_id, ACCESS_ROLE_NAME),
-                                  RoleSessionName="guardrail-bootstrap")["Credentials"]
-            self._sessions[account_id] = {"access_key_id": raw["AccessKeyId"],
-                                          "secret_access_key": raw["SecretAccessKey"],
-                                          "session_token": raw["SessionToken"]}
+            self._sessions[account_id] = operator_credentials(account_id)
         return self._sessions[account_id]
 
     def __call__(self, account_id: str, service: str, region: str | None = None) -> Any:
