@@ -1,7 +1,10 @@
 """Setting up the sandbox accounts the way a real landing zone would be, through the portal's own AWS boundary.
 
-For every account (the management account and each portal Account), acting as its GuardrailPortal role:
-the roles GuardrailPortal and GuardrailLaunch, the CloudTrail bucket with its policy, the SQS queue that
+For every account (the management account and each portal Account), acting as the sandbox's operator (IAM
+user sandbox-operator in the management account, which reaches each member account through the
+OrganizationAccountAccessRole that AWS Organizations gives it; sandbox.organization makes each member first):
+the roles GuardrailPortal and GuardrailLaunch (trusting the portal's principal with the ExternalId; the launch
+role cloudformation.amazonaws.com too), the CloudTrail bucket with its policy, the SQS queue that
 hears about each new log file, the multi-region trail (started), Config's bucket, delivery channel and
 recorder (started); then an IAM user per person. Every step checks first, so running it twice against
 the same sandbox creates nothing the second time.
@@ -13,12 +16,15 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from portal import aws
 from portal.models import Account
+from sandbox.operator import operator_credentials
+from sandbox.organization import ensure_member_account
 from sandbox.people import Person, ensure_iam_user, person_of
 
 LAUNCH_ROLE_NAME = "GuardrailLaunch"
@@ -77,16 +83,29 @@ def _missing(call: Any, codes: tuple[str, ...], **kwargs: Any) -> bool:
         raise
 
 
-def _trust(principal: dict[str, Any]) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}]})
+def portal_trust(*, service: str | None = None) -> dict[str, Any]:
+    """The kit's trust: the portal's own principal, with the ExternalId (and an AWS service, for the launch role)."""
+    statement: dict[str, Any] = {"Effect": "Allow", "Principal": {"AWS": settings.AWS_PORTAL_PRINCIPAL_ARN},
+                                 "Action": "sts:AssumeRole"}
+    if settings.AWS_EXTERNAL_ID:
+        statement["Condition"] = {"StringEquals": {"sts:ExternalId": settings.AWS_EXTERNAL_ID}}
+    statements = [statement]
+    if service:
+        statements.append({"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"})
+    return {"Version": "2012-10-17", "Statement": statements}
 
 
-def _ensure_role(iam: Any, name: str, principal: dict[str, Any], summary: BootstrapSummary, acct: str) -> None:
+def _ensure_role(iam: Any, name: str, trust: dict[str, Any], summary: BootstrapSummary, acct: str) -> None:
     created = _missing(iam.get_role, ("NoSuchEntity",), RoleName=name)
     if created:
-        iam.create_role(RoleName=name, AssumeRolePolicyDocument=_trust(principal),
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust),
                         Description="Created by the Guardrail sandbox bootstrap.")
+    else:
+        current = iam.get_role(RoleName=name)["Role"].get("AssumeRolePolicyDocument")
+        if isinstance(current, str):
+            current = json.loads(unquote(current))
+        if current != trust:  # an older bootstrap's trust (the management account's root): the kit's now
+            iam.update_assume_role_policy(RoleName=name, PolicyDocument=json.dumps(trust))
     # Inline: moto only knows AWS managed policies when told to load them all (slow).
     if ADMIN_POLICY_NAME not in iam.list_role_policies(RoleName=name)["PolicyNames"]:
         iam.put_role_policy(RoleName=name, PolicyName=ADMIN_POLICY_NAME, PolicyDocument=json.dumps(ADMIN_POLICY))
@@ -189,32 +208,53 @@ def _ensure_config(config: Any, summary: BootstrapSummary, acct: str) -> None:
 
 
 class _Clients:
-    """One client per (account, service) for a whole run: portal.aws builds a fresh session for each."""
+    """One client per (account, service) for a whole run, acting as the operator: itself in the management
+    account, its OrganizationAccountAccessRole session in a member account (as a platform team deploys the kit).
+    `roles` (the portal role of each account) is kept for callers that still pass it."""
 
-    def __init__(self, roles: dict[str, str]) -> None:
-        self.roles = roles
+    def __init__(self, roles: dict[str, str] | None = None) -> None:
+        self.roles = roles or {}
         self._made: dict[tuple[str, str, str], Any] = {}
+        self._sessions: dict[str, dict[str, str]] = {}
+
+    def _credentials(self, account_id: str) -> dict[str, str]:
+        if account_id not in self._sessions:
+            self._sessions[account_id] = operator_credentials(account_id)
+        return self._sessions[account_id]
 
     def __call__(self, account_id: str, service: str, region: str | None = None) -> Any:
         key = (account_id, service, region or settings.AWS_DEFAULT_REGION)
         if key not in self._made:
-            self._made[key] = aws.client(service, account_id=account_id,
-                                         role_name=self.roles.get(account_id, settings.AWS_PORTAL_ROLE_NAME),
-                                         region=key[2], session_name="guardrail-bootstrap")
+            self._made[key] = aws.client(service, region=key[2], **self._credentials(account_id))
         return self._made[key]
+
+
+def ensure_member(spec: AccountSpec, summary: BootstrapSummary) -> None:
+    """A member account of the organisation, with its OrganizationAccountAccessRole (in moto, in-process)."""
+    if spec.account_id == settings.AWS_MANAGEMENT_ACCOUNT_ID:
+        return
+    name = spec.name or spec.account_id
+    member = ensure_member_account(spec.account_id, name, f"aws+{name}@example.com",
+                                   management_account_id=settings.AWS_MANAGEMENT_ACCOUNT_ID,
+                                   region=settings.AWS_DEFAULT_REGION)
+    for what in member.created:
+        summary.note(True, what)
+    for what in member.existing:
+        summary.note(False, what)
 
 
 def bootstrap_account(spec: AccountSpec, summary: BootstrapSummary, clients: _Clients | None = None) -> None:
     acct = spec.account_id
+    ensure_member(spec, summary)
     clients = clients or _Clients({acct: spec.role_name})
     iam, s3 = clients(acct, "iam"), clients(acct, "s3")
     # The portal's roles (the account kit's, until the kit's stacks replace this): reading, remediation, and in the
-    # management account the organisation's reads.
+    # management account the organisation's reads; each trusts the portal's principal with the ExternalId.
     portal_roles = [spec.role_name, settings.AWS_REMEDIATION_ROLE_NAME] + (
         [settings.AWS_ORGANIZATIONS_ROLE_NAME] if acct == settings.AWS_MANAGEMENT_ACCOUNT_ID else [])
     for role in portal_roles:
-        _ensure_role(iam, role, {"AWS": f"arn:aws:iam::{settings.AWS_MANAGEMENT_ACCOUNT_ID}:root"}, summary, acct)
-    _ensure_role(iam, LAUNCH_ROLE_NAME, {"Service": "cloudformation.amazonaws.com"}, summary, acct)
+        _ensure_role(iam, role, portal_trust(), summary, acct)
+    _ensure_role(iam, LAUNCH_ROLE_NAME, portal_trust(service="cloudformation.amazonaws.com"), summary, acct)
     bucket = trail_bucket(acct)
     _ensure_bucket(s3, bucket, summary, acct)
     _ensure_bucket_policy(s3, bucket, acct, summary)
@@ -224,6 +264,14 @@ def bootstrap_account(spec: AccountSpec, summary: BootstrapSummary, clients: _Cl
     _ensure_bucket(s3, config_bucket(acct), summary, acct)
     for region in spec.regions or (settings.AWS_DEFAULT_REGION,):
         _ensure_config(clients(acct, "config", region), summary, acct)
+
+
+def setup_member_account(account_id: str, name: str, team: str) -> tuple[list[str], list[str]]:
+    """What the sandbox's control endpoint runs for a new member account (what a StackSet does in AWS): the
+    account's kit, today this bootstrap. Returns (created, existing) lines."""
+    summary = BootstrapSummary()
+    bootstrap_account(AccountSpec(account_id, settings.AWS_PORTAL_ROLE_NAME, name=name, team=team), summary)
+    return summary.created, summary.existing
 
 
 def bootstrap_people(people: Iterable[Person], summary: BootstrapSummary, clients: _Clients) -> None:

@@ -23,9 +23,14 @@ def test_it_bootstraps_every_account_and_person_idempotently(sandbox, people):
     if True:  # one account in detail: each client costs portal.aws a new boto3 session
         iam = aws.client("iam", account_id=acct)
         portal_role = iam.get_role(RoleName="GuardrailPortal")["Role"]
-        assert f"arn:aws:iam::{MANAGEMENT}:root" in str(portal_role["AssumeRolePolicyDocument"])
+        trust = portal_role["AssumeRolePolicyDocument"]["Statement"]
+        assert trust == [{"Effect": "Allow", "Principal": {"AWS": settings.AWS_PORTAL_PRINCIPAL_ARN},
+                          "Action": "sts:AssumeRole",
+                          "Condition": {"StringEquals": {"sts:ExternalId": settings.AWS_EXTERNAL_ID}}}]
         launch_role = iam.get_role(RoleName=LAUNCH_ROLE_NAME)["Role"]
-        assert "cloudformation.amazonaws.com" in str(launch_role["AssumeRolePolicyDocument"])
+        launch_trust = launch_role["AssumeRolePolicyDocument"]["Statement"]
+        assert [s["Principal"] for s in launch_trust] == [{"AWS": settings.AWS_PORTAL_PRINCIPAL_ARN},
+                                                          {"Service": "cloudformation.amazonaws.com"}]
 
         cloudtrail = aws.client("cloudtrail", account_id=acct)
         trail = cloudtrail.get_trail(Name=TRAIL_NAME)["Trail"]
