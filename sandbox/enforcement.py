@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 from xml.sax.saxutils import escape
 
-from sandbox import iam_policy
+from sandbox import iam_policy, iam_requests
 from sandbox.iam_policy import Decision, Principal, Request
 from sandbox.refusals import Refusal, access_denied, query_error
 
@@ -55,7 +55,7 @@ def _message(caller_arn: str, action: str, resources: tuple[str, ...], reason: s
 def authorize(identity: Any, call: Any, params: Mapping[str, Any], *, family: str, recipient: str,
               secure: bool = False) -> Refusal | None:
     prefix = call.model.metadata.get("signingName") or call.model.endpoint_prefix if call.model else call.service
-    action = iam_policy.iam_action(prefix, call.operation)
+    action = iam_requests.iam_action(prefix, call.operation)
     if action in ALWAYS_ALLOWED:
         return None
     service = call.model.endpoint_prefix if call.model is not None else call.service
@@ -65,7 +65,7 @@ def authorize(identity: Any, call: Any, params: Mapping[str, Any], *, family: st
         return access_denied(family, service=service, message=_message(
             identity.arn, action, (), f"because no identity-based policy allows the {action} action"))
     context = request_context(identity, call, params, recipient=recipient, secure=secure)
-    resources = iam_policy.resources_for(call.service, call.operation, params, region=call.region,
+    resources = iam_requests.resources_for(call.service, call.operation, params, region=call.region,
                                          account_id=recipient, caller=caller)
     decision = iam_policy.evaluate(caller, Request(action, resources, context))
     if call.service == "sts" and call.operation == "AssumeRole":

@@ -190,6 +190,7 @@ class CloudTrailMiddleware:
                 refusal = access_denied(family, service=call.service, message=(
                     f"User: {identity.arn} is not authorized to perform: {call.service}:{call.operation}"))
             if refusal is not None:
+                log.info("sandbox: refused %s:%s for %s", call.service, call.operation, identity.arn)
                 return refusal
         if call.service == "iam" and call.operation == "SimulatePrincipalPolicy":
             return enforcement.simulate(form)

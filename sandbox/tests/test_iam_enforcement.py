@@ -12,7 +12,8 @@ from moto.iam.models import iam_backends
 
 from portal import aws
 from sandbox.bootstrap import bootstrap_from_portal, trail_bucket
-from sandbox.iam_policy import PolicySource, Principal, Request, conditions_hold, evaluate, iam_action
+from sandbox.iam_policy import PolicySource, Principal, Request, conditions_hold, evaluate
+from sandbox.iam_requests import iam_action
 from sandbox.organization import ACCESS_ROLE_NAME
 from sandbox.testing import trail_records
 
