@@ -72,10 +72,14 @@ class Stats:
 
 
 class Clients:
-    """Clients acting as the portal's role in one account, counting the calls they make."""
+    """Clients acting as one of the portal's roles in one account (the account's reading role unless told;
+    remediation passes AWS_REMEDIATION_ROLE_NAME), counting the calls they make."""
 
-    def __init__(self, account: Account) -> None:
+    def __init__(self, account: Account, role_name: str | None = None,
+                 session_name: str = "guardrail-recorder") -> None:
         self.account = account
+        self.role_name = role_name or account.role_name or None
+        self.session_name = session_name
         self.calls = 0
         self._built: dict[tuple[str, str], Any] = {}
 
@@ -87,7 +91,7 @@ class Clients:
         key = (service, region)
         if key not in self._built:
             built = aws.client(service, account_id=self.account.account_id, region=region,
-                               role_name=self.account.role_name or None, session_name="guardrail-recorder")
+                               role_name=self.role_name, session_name=self.session_name)
             built.meta.events.register("before-call", self._count)
             self._built[key] = built
         return self._built[key]

@@ -31,8 +31,10 @@ def template_upload(launch: LaunchRequest, version=None, body: str | None = None
     """Put the template (by content hash) in the account's template bucket; its URL. The body is the version's,
     unless given (an update's), or the launch's own where secure defaults changed it."""
     version = version or launch.version
-    s3 = aws.client("s3", account_id=launch.account_id, region=launch.region)
-    bucket = TEMPLATE_BUCKET.format(account_id=launch.account_id)
+    account, role = _role(launch)  # as the launch role, which CloudFormation reads the template with
+    s3 = aws.client("s3", account_id=account, region=launch.region, role_name=role,
+                    session_name=f"guardrail-launch-{launch.pk}")
+    bucket = TEMPLATE_BUCKET.format(account_id=account)
     try:
         s3.head_bucket(Bucket=bucket)
     except aws.ClientError:

@@ -103,7 +103,8 @@ def _assume(account_id: str, role_name: str, session_name: str) -> _Credentials:
         if cached and cached.expires_at - _REFRESH_MARGIN_SECONDS > time.time():
             return cached
     sts = _build("sts", None, settings.AWS_DEFAULT_REGION, None)
-    answer = sts.assume_role(RoleArn=role_arn(account_id, role_name), RoleSessionName=session_name)
+    extra = {"ExternalId": settings.AWS_EXTERNAL_ID} if settings.AWS_EXTERNAL_ID else {}
+    answer = sts.assume_role(RoleArn=role_arn(account_id, role_name), RoleSessionName=session_name, **extra)
     raw = answer["Credentials"]
     creds = _Credentials(
         access_key_id=raw["AccessKeyId"],

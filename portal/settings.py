@@ -237,6 +237,17 @@ AWS_ACCESS_KEY_ID = cfg.str("AWS_ACCESS_KEY_ID", "AKIAGUARDRAILPORTAL0" if SANDB
 AWS_SECRET_ACCESS_KEY = cfg.str("AWS_SECRET_ACCESS_KEY", "guardrail-sandbox-portal" if SANDBOX_ENABLED else "")
 AWS_MANAGEMENT_ACCOUNT_ID = cfg.str("AWS_MANAGEMENT_ACCOUNT_ID", "123456789012")
 AWS_PORTAL_ROLE_NAME = cfg.str("AWS_PORTAL_ROLE_NAME", "GuardrailPortal")
+# The roles the account kit (deploy/aws/) creates, one per purpose; portal/aws_permissions.py lists what each grants.
+AWS_REMEDIATION_ROLE_NAME = cfg.str("AWS_REMEDIATION_ROLE_NAME", "GuardrailRemediation")
+AWS_LAUNCH_ROLE_NAME = cfg.str("AWS_LAUNCH_ROLE_NAME", "GuardrailLaunch")
+# In the management account: the organisation's accounts, OUs and tags.
+AWS_ORGANIZATIONS_ROLE_NAME = cfg.str("AWS_ORGANIZATIONS_ROLE_NAME", "GuardrailOrganizations")
+# Passed on every AssumeRole (the kit's roles trust the portal only with it); "" passes none.
+AWS_EXTERNAL_ID = cfg.str("AWS_EXTERNAL_ID", "guardrail-sandbox" if SANDBOX_ENABLED else "")
+# The portal's own IAM user or role: the one principal the kit's roles trust (the kit's PortalPrincipalArn).
+AWS_PORTAL_PRINCIPAL_ARN = cfg.str(
+    "AWS_PORTAL_PRINCIPAL_ARN",
+    f"arn:aws:iam::{AWS_MANAGEMENT_ACCOUNT_ID}:user/guardrail-portal" if SANDBOX_ENABLED else "")
 AWS_CONNECT_TIMEOUT = cfg.float("AWS_CONNECT_TIMEOUT", 5.0)
 AWS_READ_TIMEOUT = cfg.float("AWS_READ_TIMEOUT", 30.0)
 AWS_MAX_ATTEMPTS = cfg.int("AWS_MAX_ATTEMPTS", 3)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from audit.models import CloudTrailEvent, ConfigResource
 from audit.recorder import Clients, resource_refresh
 from portal import aws, queue
+from portal.aws_permissions import role_name
 from portal.models import Account
 from portal.notifications import notify
 from remediation.actions import action_by_name
@@ -70,6 +71,12 @@ def _owners(run: ActionRun) -> list[Any]:
     return list(get_user_model().objects.filter(username__in=[n for n in names if n]))
 
 
+def remediation_clients(account: Account) -> Clients:
+    """Clients acting as the account's remediation role (AWS_REMEDIATION_ROLE_NAME): what the actions read and
+    change. Recording stays with the account's reading role (`Clients(account)`)."""
+    return Clients(account, role_name=role_name("remediation"), session_name="guardrail-remediation")
+
+
 def _execute(run: ActionRun) -> ActionRun:
     account = Account.objects.filter(account_id=run.account_id).first()
     action = action_by_name(run.action)
@@ -79,14 +86,14 @@ def _execute(run: ActionRun) -> ActionRun:
     if account is None:
         status, outcome = ActionStatus.FAILED, {"message": f"No portal account {run.account_id}"}
     else:
-        clients = Clients(account)
+        clients = remediation_clients(account)
         try:
             if _fix_seen(clients, action, target, run):  # an interrupted attempt may have made it already
                 status, outcome = ActionStatus.SUCCEEDED, {
                     "message": f"The fix is in place, seen when checked again after {run.outcome['interrupted']}",
                     "verified": True}
             else:
-                status, plan, outcome = _attempt(clients, action, target, run)
+                status, plan, outcome = _attempt(clients, action, target, run, account)
         except aws.AWS_ERRORS as exc:  # assuming the role, for instance
             status, outcome = ActionStatus.FAILED, {"message": f"{aws.error_code(exc)}: {exc}"[:500],
                                                     "error_code": aws.error_code(exc)}
@@ -106,10 +113,11 @@ def _execute(run: ActionRun) -> ActionRun:
     return run
 
 
-def _attempt(clients: Clients, action: Any, target: Target, run: ActionRun) -> tuple[str, dict, dict]:
+def _attempt(clients: Clients, action: Any, target: Target, run: ActionRun,
+             account: Account) -> tuple[str, dict, dict]:
     """(status, plan, outcome) of previewing and, unless in dry run, applying the action now."""
     if run.mode == PolicyMode.ENFORCE and run.event_id and action.name != "notify":
-        _record_before(clients, run)
+        _record_before(Clients(account), run)
     # A run from an approved dry-run report carries its plan: apply checks it against a fresh read and
     # skips it when the target changed since. Any other run plans now.
     preview = Plan.from_dict(run.plan) if run.dry_run_id and run.plan else action.preview(clients, target)

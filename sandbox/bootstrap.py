@@ -208,7 +208,12 @@ def bootstrap_account(spec: AccountSpec, summary: BootstrapSummary, clients: _Cl
     acct = spec.account_id
     clients = clients or _Clients({acct: spec.role_name})
     iam, s3 = clients(acct, "iam"), clients(acct, "s3")
-    _ensure_role(iam, spec.role_name, {"AWS": f"arn:aws:iam::{settings.AWS_MANAGEMENT_ACCOUNT_ID}:root"}, summary, acct)
+    # The portal's roles (the account kit's, until the kit's stacks replace this): reading, remediation, and in the
+    # management account the organisation's reads.
+    portal_roles = [spec.role_name, settings.AWS_REMEDIATION_ROLE_NAME] + (
+        [settings.AWS_ORGANIZATIONS_ROLE_NAME] if acct == settings.AWS_MANAGEMENT_ACCOUNT_ID else [])
+    for role in portal_roles:
+        _ensure_role(iam, role, {"AWS": f"arn:aws:iam::{settings.AWS_MANAGEMENT_ACCOUNT_ID}:root"}, summary, acct)
     _ensure_role(iam, LAUNCH_ROLE_NAME, {"Service": "cloudformation.amazonaws.com"}, summary, acct)
     bucket = trail_bucket(acct)
     _ensure_bucket(s3, bucket, summary, acct)

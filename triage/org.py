@@ -97,7 +97,8 @@ def _pages(call, key: str, **kwargs: Any) -> list[dict[str, Any]]:
 def organizations_sync(*, trigger: str = "periodic") -> OrgSync:
     """Accounts with their OU path and tags, from the management account's Organizations."""
     def work(changes: _Changes) -> dict[str, int]:
-        org = aws.client("organizations", account_id=settings.AWS_MANAGEMENT_ACCOUNT_ID)
+        org = aws.client("organizations", account_id=settings.AWS_MANAGEMENT_ACCOUNT_ID,
+                         role_name=settings.AWS_ORGANIZATIONS_ROLE_NAME, session_name="guardrail-org")
         paths: dict[str, str] = {}
         for root in _pages(org.list_roots, "Roots"):
             paths[root["Id"]] = "Root"

@@ -11,7 +11,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from audit.recorder import Clients
 from portal import aws
 from portal.models import Account
 from portal.roles import admin_required
@@ -20,6 +19,7 @@ from remediation.actions import actions_for
 from remediation.actions.base import Target
 from remediation.models import Finding, Rule
 from remediation.policy_runs import RULE_FIXES, fix_start
+from remediation.runner import remediation_clients
 
 
 def _findings(request: HttpRequest):
@@ -89,7 +89,7 @@ def finding_fix(request: HttpRequest, pk: int) -> HttpResponse:
         account = Account.objects.filter(account_id=finding.account_id).first()
         details = {"ports": [22]} if finding.rule.source == "restricted-ssh" else {}
         try:
-            plan = chosen.preview(Clients(account), Target(finding.resource_type, finding.resource_id,
+            plan = chosen.preview(remediation_clients(account), Target(finding.resource_type, finding.resource_id,
                                                            finding.account_id, finding.region, details))
         except aws.AWS_ERRORS as exc:
             error = f"Reading the resource failed: {aws.error_code(exc)}"
