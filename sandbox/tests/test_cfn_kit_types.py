@@ -8,6 +8,7 @@ condition); the assertions read the live resources back through ordinary API cal
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from urllib.parse import unquote_plus
 
 import pytest
@@ -315,3 +316,62 @@ def test_a_property_the_sandbox_does_not_implement_is_named_not_dropped_silently
     assert "AWS::S3::Bucket properties not implemented, left out: LoggingConfiguration" in caplog.text
     grants = clients("s3").get_bucket_acl(Bucket=BUCKET)["Grants"]
     assert {g["Permission"] for g in grants if g["Grantee"].get("URI", "").endswith("/global/AllUsers")} == {"READ"}
+
+
+KIT = Path(__file__).resolve().parents[2] / "deploy" / "aws"
+
+
+def _kit_resources(name: str, *, trail: bool = True, has: tuple[str, ...] = ()) -> set[str]:
+    """The template's resources whose condition holds (CreateTrail, HasPortalUser... as given)."""
+    from catalog.cfn.loader import load_template  # noqa: PLC0415  (the portal's CloudFormation YAML reader)
+
+    resources = load_template((KIT / name).read_text()).template["Resources"]
+    holds = {"CreateTrail": trail, **{c: True for c in has}}
+    return {k for k, r in resources.items() if holds.get(r.get("Condition"), "Condition" not in r)}
+
+
+@pytest.mark.parametrize("mode", ["Create", "Organization"])
+def test_the_member_kit_creates_in_the_sandbox(clients, mode, caplog):
+    cfn = clients("cloudformation")
+    parameters = {"TrailMode": mode} | ({"OrganizationTrailBucket": "org-trail-bucket"} if mode == "Organization"
+                                        else {})
+    cfn.create_stack(StackName="guardrail-member-account",
+                     TemplateBody=(KIT / "guardrail-member-account.yaml").read_text(),
+                     Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in
+                                 {"PortalPrincipalArn": PORTAL, "ExternalId": "kit-test", **parameters}.items()],
+                     Capabilities=["CAPABILITY_NAMED_IAM"])
+    stack = cfn.describe_stacks(StackName="guardrail-member-account")["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    assert "not implemented" not in caplog.text  # every property the kit uses is made
+    listed = {r["LogicalResourceId"] for r in
+              cfn.describe_stack_resources(StackName="guardrail-member-account")["StackResources"]}
+    assert listed == _kit_resources("guardrail-member-account.yaml", trail=mode == "Create")
+    iam = clients("iam")
+    for role in ("GuardrailPortal", "GuardrailRemediation", "GuardrailLaunch"):
+        assert iam.list_role_policies(RoleName=role)["PolicyNames"], role
+    assert iam.get_role(RoleName="GuardrailLaunch")["Role"]["PermissionsBoundary"]["PermissionsBoundaryArn"] \
+        == f"arn:aws:iam::{ACCOUNT}:policy/GuardrailLaunchBoundary"
+    if mode == "Create":
+        assert clients("cloudtrail").get_trail_status(Name="guardrail-trail")["IsLogging"] is True
+        notification = clients("s3").get_bucket_notification_configuration(Bucket=f"guardrail-cloudtrail-{ACCOUNT}")
+        assert notification["QueueConfigurations"][0]["QueueArn"].endswith(f":{ACCOUNT}:guardrail-cloudtrail")
+    else:
+        assert clients("cloudtrail").describe_trails()["trailList"] == []
+
+
+def test_the_management_kit_creates_in_the_sandbox_and_attaches_to_the_portal_user(sandbox):
+    from django.conf import settings
+
+    cfn = aws.client("cloudformation", account_id=settings.AWS_MANAGEMENT_ACCOUNT_ID)
+    cfn.create_stack(StackName="guardrail-management-account",
+                     TemplateBody=(KIT / "guardrail-management-account.yaml").read_text(),
+                     Parameters=[{"ParameterKey": "PortalPrincipalArn", "ParameterValue": PORTAL},
+                                 {"ParameterKey": "ExternalId", "ParameterValue": "kit-test"},
+                                 {"ParameterKey": "PortalUserName", "ParameterValue": "guardrail-portal"}],
+                     Capabilities=["CAPABILITY_NAMED_IAM"])
+    assert cfn.describe_stacks(StackName="guardrail-management-account")["Stacks"][0]["StackStatus"] \
+        == "CREATE_COMPLETE"
+    iam = aws.client("iam", account_id=settings.AWS_MANAGEMENT_ACCOUNT_ID)
+    attached = iam.list_attached_user_policies(UserName="guardrail-portal")["AttachedPolicies"]
+    assert [p["PolicyName"] for p in attached] == ["GuardrailPortalAssume"]
+    assert iam.get_role(RoleName="GuardrailOrganizations")["Role"]["RoleName"] == "GuardrailOrganizations"
