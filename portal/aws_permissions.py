@@ -142,18 +142,35 @@ PLANNED: dict[str, dict[str, str]] = {
 }
 
 # What CloudFormation does with the launch role's credentials for the resource types the catalog's products
-# create (it makes the stack's calls as the caller). The kit's StackResources statement grants exactly these, and
-# GuardrailLaunchBoundary caps the role at `operations` plus these: a product with another resource type needs
-# its actions here and in the kit.
+# create (without a service role it makes the stack's calls as the caller): for each type, every read its resource
+# handlers declare (in the CloudFormation registry schema cfn-lint ships), and the writes of the properties the
+# products use. Not offered: properties that need another service's writes or a role to pass (an instance profile,
+# SSM associations, S3 Tables). The kit's StackResources statement grants exactly these, and GuardrailLaunchBoundary
+# caps the role at `operations` plus these: a product with another resource type needs its actions here and in the
+# kit (the test names what is missing).
+_EC2_INSTANCE_READS = ("ec2:DescribeIamInstanceProfileAssociations", "ec2:DescribeInstanceAttribute",
+                       "ec2:DescribeInstanceCreditSpecifications", "ec2:DescribeInstances", "ec2:DescribeKeyPairs",
+                       "ec2:DescribeLaunchTemplateVersions", "ec2:DescribeLaunchTemplates",
+                       "ec2:DescribeNetworkInterfaces", "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets",
+                       "ec2:DescribeVolumes", "ec2:DescribeVpcs", "ssm:DescribeAssociation", "ssm:ListAssociations")
+_S3_BUCKET_READS = ("s3:GetAccelerateConfiguration", "s3:GetAnalyticsConfiguration", "s3:GetBucketAbac",
+                    "s3:GetBucketAcl", "s3:GetBucketCORS", "s3:GetBucketLogging",
+                    "s3:GetBucketMetadataTableConfiguration", "s3:GetBucketNotification",
+                    "s3:GetBucketObjectLockConfiguration", "s3:GetBucketOwnershipControls",
+                    "s3:GetBucketPublicAccessBlock", "s3:GetBucketTagging", "s3:GetBucketVersioning",
+                    "s3:GetBucketWebsite", "s3:GetEncryptionConfiguration", "s3:GetIntelligentTieringConfiguration",
+                    "s3:GetInventoryConfiguration", "s3:GetLifecycleConfiguration", "s3:GetMetricsConfiguration",
+                    "s3:GetReplicationConfiguration", "s3:ListAllMyBuckets", "s3:ListBucket", "s3:ListTagsForResource")
 STACK_RESOURCES: dict[str, tuple[str, ...]] = {
-    "AWS::EC2::Instance": ("ec2:RunInstances", "ec2:DescribeInstances", "ec2:TerminateInstances",
-                           "ec2:DescribeImages", "ec2:CreateTags", "ec2:DeleteTags"),
-    "AWS::EC2::SecurityGroup": ("ec2:CreateSecurityGroup", "ec2:DeleteSecurityGroup", "ec2:DescribeSecurityGroups",
-                                "ec2:AuthorizeSecurityGroupIngress", "ec2:AuthorizeSecurityGroupEgress",
-                                "ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress",
-                                "ec2:CreateTags", "ec2:DeleteTags"),
-    "AWS::S3::Bucket": ("s3:CreateBucket", "s3:DeleteBucket", "s3:PutBucketTagging", "s3:PutBucketVersioning",
-                        "s3:PutEncryptionConfiguration", "s3:PutBucketPublicAccessBlock"),
+    "AWS::EC2::Instance": (*_EC2_INSTANCE_READS, "ec2:RunInstances", "ec2:TerminateInstances", "ec2:StartInstances",
+                           "ec2:StopInstances", "ec2:ModifyInstanceAttribute", "ec2:CreateTags", "ec2:DeleteTags"),
+    "AWS::EC2::SecurityGroup": ("ec2:DescribeInstances", "ec2:DescribeSecurityGroups", "ec2:CreateSecurityGroup",
+                                "ec2:DeleteSecurityGroup", "ec2:AuthorizeSecurityGroupIngress",
+                                "ec2:AuthorizeSecurityGroupEgress", "ec2:RevokeSecurityGroupIngress",
+                                "ec2:RevokeSecurityGroupEgress", "ec2:CreateTags", "ec2:DeleteTags"),
+    "AWS::S3::Bucket": (*_S3_BUCKET_READS, "s3:CreateBucket", "s3:DeleteBucket", "s3:PutBucketTagging",
+                        "s3:PutBucketVersioning", "s3:PutEncryptionConfiguration", "s3:PutBucketPublicAccessBlock",
+                        "s3:PutBucketOwnershipControls"),
 }
 
 

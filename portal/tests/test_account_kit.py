@@ -10,6 +10,7 @@ what the kit's role grants (plus what it grants for features still to come, PLAN
 from __future__ import annotations
 
 import ast
+import json
 import re
 import subprocess
 import sys
@@ -330,6 +331,28 @@ def test_stack_resources_are_the_catalogs_resource_types():
     assert set(STACK_RESOURCES) == used
     grants = role_grants(MEMBER_KIT, PERMISSIONS["launch"].kit_role)
     assert grants["StackResources"] == {action for actions in STACK_RESOURCES.values() for action in actions}
+
+
+def _handler_permissions(resource_type: str) -> dict[str, set[str]]:
+    """{handler: permissions} CloudFormation's registry schema declares for the type (the copy cfn-lint ships)."""
+    import cfnlint
+
+    schemas = Path(cfnlint.__file__).parent / "data" / "schemas"
+    index = json.loads((schemas / "providers" / "us-east-1.json").read_text())
+    schema = json.loads((schemas / "resources" / f"{index[resource_type]}.json").read_text())
+    return {name: set(handler.get("permissions", [])) for name, handler in schema["handlers"].items()}
+
+
+@pytest.mark.parametrize("resource_type", sorted(STACK_RESOURCES))
+def test_stack_resources_are_what_cloudformation_calls_for_the_type(resource_type):
+    handlers = _handler_permissions(resource_type)
+    granted = set(STACK_RESOURCES[resource_type])
+    assert granted - set().union(*handlers.values()) == set(), "no handler of the type calls these"
+    service = resource_type.split("::")[1].lower()
+    reads = {p for perms in handlers.values() for p in perms
+             if p.startswith(f"{service}:") and re.match(r"(Describe|List|Get)", p.split(":", 1)[1])}
+    assert reads - granted == set(), "the type's handlers read these"
+    assert not any(p.startswith("iam:") for p in granted)
 
 
 def test_the_launch_boundary_caps_the_launch_role_at_what_it_is_granted():
