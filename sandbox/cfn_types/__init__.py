@@ -22,7 +22,9 @@ from moto.cloudformation.parsing import CloudFormationModel
 from sandbox.cfn_types.base import KitResourceError
 from sandbox.cfn_types.cloudtrail import KitTrail
 from sandbox.cfn_types.iam import KitManagedPolicy, KitRole
-from sandbox.cfn_types.stacks import honour_depends_on, keep_stacks_whose_delete_failed, list_only_created_resources
+from sandbox.cfn_types.stacks import (
+    follow_condition_changes, honour_depends_on, keep_stacks_whose_delete_failed, list_only_created_resources,
+)
 from sandbox.cfn_types.storage import KitBucket, KitBucketPolicy, KitQueue, KitQueuePolicy
 
 __all__ = ["KIT_TYPES", "KitResourceError", "register"]
@@ -38,6 +40,7 @@ def register() -> None:
     honour_depends_on(parsing)
     list_only_created_resources(models)
     keep_stacks_whose_delete_failed(models)
+    follow_condition_changes(parsing)
 
     for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
         cached.cache_clear()

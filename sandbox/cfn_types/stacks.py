@@ -1,4 +1,5 @@
-"""Where moto's stacks behave unlike AWS's, in ways the kit meets: DependsOn, conditions, a failed delete."""
+"""Where moto's stacks behave unlike AWS's, in ways the kit meets: DependsOn, conditions (listing, updates), a failed
+delete."""
 
 from __future__ import annotations
 
@@ -66,3 +67,64 @@ def keep_stacks_whose_delete_failed(models: Any) -> None:
 
     delete_failing_as_aws.keeps_failed = True  # type: ignore[attr-defined]
     backend.delete_stack = delete_failing_as_aws
+
+
+def _uses(value: Any, conditions: set[str]) -> bool:
+    """Whether a resource's properties choose with Fn::If on one of these conditions."""
+    if isinstance(value, dict):
+        chosen = value.get("Fn::If")
+        if isinstance(chosen, list) and chosen and chosen[0] in conditions:
+            return True
+        return any(_uses(v, conditions) for v in value.values())
+    if isinstance(value, list):
+        return any(_uses(v, conditions) for v in value)
+    return False
+
+
+def follow_condition_changes(parsing: Any) -> None:
+    """An update whose parameters turn a condition around (TrailMode Create -> Organization, say): moto compares
+    only the resources' text, so the trail stayed and a policy choosing with Fn::If kept its old choice. AWS
+    deletes what the condition now excludes, creates what it now includes and updates what chose by it."""
+    resource_map = parsing.ResourceMap
+    if getattr(resource_map.update, "follows_conditions", False):
+        return
+    update = resource_map.update
+
+    def update_following_conditions(self: Any, template: dict[str, Any], parameters: Any = None) -> None:
+        conditions = getattr(self, "lazy_condition_map", None) or {}
+        before = {name: conditions[name] for name in list(conditions)}
+        update(self, template, parameters)
+        after = {name: self.lazy_condition_map[name] for name in list(self.lazy_condition_map)}
+        flipped = {name for name, holds in after.items() if before.get(name) != holds}
+        if not flipped:
+            return
+        resources, parsed = self._resource_json_map, self._parsed_resources
+        leaving = [key for key, r in resources.items()
+                   if r.get("Condition") in flipped and not after[r["Condition"]] and parsed.get(key) is not None]
+        for _attempt in range(len(leaving) + 1):  # in dependency order, as a stack's delete goes
+            failed: Exception | None = None
+            for key in list(leaving):
+                try:
+                    if resources[key].get("DeletionPolicy") != "Retain":
+                        self._delete_resource(parsed[key], resources[key])
+                except Exception as exc:  # something still depends on it: next pass
+                    failed = exc
+                else:
+                    parsed.pop(key)
+                    leaving.remove(key)
+            if not leaving:
+                break
+        else:
+            raise failed  # type: ignore[misc]
+        for key, r in resources.items():
+            if r.get("Condition") in flipped and after[r["Condition"]] and parsed.get(key) is None:
+                self[key]
+        for key, r in resources.items():
+            if parsed.get(key) is not None and _uses(r.get("Properties"), flipped):
+                changed = parsing.parse_and_update_resource(key, r, self, account_id=self._account_id,
+                                                            region_name=self._region_name)
+                if changed is not None:
+                    parsed[key] = changed
+
+    update_following_conditions.follows_conditions = True  # type: ignore[attr-defined]
+    resource_map.update = update_following_conditions

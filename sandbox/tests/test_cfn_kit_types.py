@@ -375,3 +375,40 @@ def test_the_management_kit_creates_in_the_sandbox_and_attaches_to_the_portal_us
     attached = iam.list_attached_user_policies(UserName="guardrail-portal")["AttachedPolicies"]
     assert [p["PolicyName"] for p in attached] == ["GuardrailPortalAssume"]
     assert iam.get_role(RoleName="GuardrailOrganizations")["Role"]["RoleName"] == "GuardrailOrganizations"
+
+
+def test_switching_the_member_kit_to_the_organisation_trail_and_back(sandbox, clients):
+    cfn, s3, sqs, cloudtrail = (clients(s) for s in ("cloudformation", "s3", "sqs", "cloudtrail"))
+    template = (KIT / "guardrail-member-account.yaml").read_text()
+
+    def deploy(call, mode: str) -> None:
+        values = {"PortalPrincipalArn": PORTAL, "ExternalId": "kit-test", "TrailMode": mode,
+                  "OrganizationTrailBucket": "org-trail-bucket" if mode == "Organization" else ""}
+        call(StackName="guardrail-member-account", TemplateBody=template, Capabilities=["CAPABILITY_NAMED_IAM"],
+             Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in values.items()])
+
+    def source_arn() -> str:
+        url = sqs.get_queue_url(QueueName="guardrail-cloudtrail")["QueueUrl"]
+        policy = json.loads(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"]["Policy"])
+        return policy["Statement"][0]["Condition"]["ArnLike"]["aws:SourceArn"]
+
+    bucket = f"guardrail-cloudtrail-{ACCOUNT}"
+    deploy(cfn.create_stack, "Create")
+    assert source_arn() == f"arn:aws:s3:::{bucket}"
+    cloudtrail.stop_logging(Name="guardrail-trail")  # so that the bucket can be emptied for good
+    sandbox.flush()
+    _empty(s3, bucket)
+
+    deploy(cfn.update_stack, "Organization")
+    assert cfn.describe_stacks(StackName="guardrail-member-account")["Stacks"][0]["StackStatus"] == "UPDATE_COMPLETE"
+    assert cloudtrail.describe_trails()["trailList"] == []
+    assert bucket not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    assert source_arn() == "arn:aws:s3:::org-trail-bucket"
+    listed = {r["LogicalResourceId"] for r in
+              cfn.describe_stack_resources(StackName="guardrail-member-account")["StackResources"]}
+    assert listed == _kit_resources("guardrail-member-account.yaml", trail=False)
+
+    deploy(cfn.update_stack, "Create")
+    assert cloudtrail.get_trail_status(Name="guardrail-trail")["IsLogging"] is True
+    assert source_arn() == f"arn:aws:s3:::{bucket}"
+    assert s3.get_bucket_notification_configuration(Bucket=bucket)["QueueConfigurations"]
