@@ -151,6 +151,10 @@ def ensure_kit_stack(cfn: Any, name: str, template_file: str, parameters: dict[s
                  "Tags": [{"Key": DIGEST_TAG, "Value": digest}]}
     stack = _stack(cfn, name)
     what = f"{acct} CloudFormation stack {name} (deploy/aws/{template_file})"
+    if stack is not None and stack["StackStatus"] == "ROLLBACK_COMPLETE":  # a failed create: AWS only deletes it
+        cfn.delete_stack(StackName=name)
+        _wait(cfn, name, "stack_delete_complete")
+        stack = None
     if stack is None:
         cfn.create_stack(**arguments)
         _wait(cfn, name, "stack_create_complete")

@@ -102,3 +102,25 @@ def test_it_deploys_both_kits_in_the_management_account_and_updates_a_stack_only
         for name in (MANAGEMENT_STACK, MEMBER_STACK)]
     assert "rotated-external-id" in str(iam.get_role(RoleName="GuardrailPortal")["Role"]["AssumeRolePolicyDocument"])
     assert {s["StackStatus"] for s in cfn.describe_stacks()["Stacks"]} == {"UPDATE_COMPLETE"}
+
+
+def test_a_kit_stack_whose_create_failed_is_deleted_and_made_again(sandbox):
+    from moto.cloudformation.models import cloudformation_backends
+
+    acct, spec = "111111111111", AccountSpec("111111111111", "GuardrailPortal")
+    bootstrap([spec])
+    cfn = aws.client("cloudformation", account_id=acct)
+    first_id = cfn.describe_stacks(StackName=MEMBER_STACK)["Stacks"][0]["StackId"]
+    # as AWS leaves a create that failed: ROLLBACK_COMPLETE (moto never fails a create that way; say it did)
+    aws.client("cloudtrail", account_id=acct).stop_logging(Name=TRAIL_NAME)
+    sandbox.flush()
+    s3 = aws.client("s3", account_id=acct)
+    for item in s3.list_objects_v2(Bucket=trail_bucket(acct)).get("Contents", []):
+        s3.delete_object(Bucket=trail_bucket(acct), Key=item["Key"])
+    cloudformation_backends[acct][settings.AWS_DEFAULT_REGION].stacks[first_id].status = "ROLLBACK_COMPLETE"
+
+    again = bootstrap([spec])
+    assert f"{acct} CloudFormation stack {MEMBER_STACK} (deploy/aws/{MEMBER_STACK}.yaml)" in again.created
+    stack = cfn.describe_stacks(StackName=MEMBER_STACK)["Stacks"][0]
+    assert stack["StackId"] != first_id and stack["StackStatus"] == "CREATE_COMPLETE"
+    assert aws.client("cloudtrail", account_id=acct).get_trail_status(Name=TRAIL_NAME)["IsLogging"] is True
