@@ -37,6 +37,7 @@ from moto.moto_server.werkzeug_app import (
 from moto.organizations.models import organizations_backends
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from sandbox import cfn_types
 from sandbox.delivery import CloudTrailWriter
 from sandbox.flowtraffic import (
     DEFAULT_ATTACK_EVERY,
@@ -92,6 +93,7 @@ class SandboxServer:
         self.management_account_id = management_account_id
         self.flush_seconds = flush_seconds
         self.verbose = verbose
+        cfn_types.register()  # the kit's resource types in moto's CloudFormation
         self.resolver = IdentityResolver(portal_access_key=portal_access_key,
                                          management_account_id=management_account_id)
         self.writer = CloudTrailWriter(flush_seconds)
