@@ -286,7 +286,7 @@ def test_sandbox_account_adds_a_member_with_the_kit(enforced_sandbox, people):
     call_command("sandbox_account", MEMBER, name="research-sandbox", team="research", stdout=out)
     text = out.getvalue()
     assert f"created  {MEMBER} IAM role {ACCESS_ROLE_NAME}" in text
-    assert f"created  {MEMBER} IAM role GuardrailPortal" in text
+    assert f"created  {MEMBER} CloudFormation stack guardrail-member-account" in text  # the kit, as a StackSet
     assert "Admin → Accounts → Connect" in text
     org = _operator(enforced_sandbox, "organizations")
     assert {a["Id"]: a["Name"] for a in org.list_accounts()["Accounts"]}[MEMBER] == "research-sandbox"
