@@ -121,5 +121,5 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
-from sandbox.testing import SAMPLES, sandbox, sandbox_server  # noqa: E402,F401  (the sandbox AWS fixtures)
+from sandbox.testing import SAMPLES, enforced_sandbox, sandbox, sandbox_server  # noqa: E402,F401  (the sandbox AWS fixtures)
 from sandbox.testing import samples_path as samples_dir  # noqa: E402,F401  (one helper for the shared samples)

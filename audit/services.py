@@ -41,6 +41,11 @@ class _Context:
         self.people: dict[str, int | None] = {}
 
     def portal_made(self, record: dict) -> bool:
+        identity = record.get("userIdentity")
+        if not isinstance(identity, dict):
+            return False
+        if identity.get("type") != "AssumedRole":  # people's keys, mostly: one comparison
+            return bool(self.portal.principal_arn) and identity.get("arn") == self.portal.principal_arn
         identity_type, arn, user_name, issuer = caller(record)
         return self.portal.made(identity_type=identity_type, user_name=user_name, session_issuer_name=issuer,
                                 identity_arn=arn)

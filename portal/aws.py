@@ -151,17 +151,19 @@ def client(
     max_attempts: int | None = None,
     access_key_id: str | None = None,
     secret_access_key: str | None = None,
+    session_token: str | None = None,
 ) -> BaseClient:
     """A client for `service`.
 
     With `account_id`, the client acts as `role_name` (default AWS_PORTAL_ROLE_NAME) in that account.
-    With explicit keys, it acts as their owner (the sandbox's per-person keys, for example).
+    With explicit keys (and `session_token` for temporary ones), it acts as their owner (the sandbox's
+    per-person keys, for example).
     Otherwise it acts as the portal's own identity. `max_attempts=1` for calls with side effects
     that must not be repeated.
     """
     region = region or settings.AWS_DEFAULT_REGION
     if access_key_id:
-        creds = _Credentials(access_key_id, secret_access_key or "", None, float("inf"))
+        creds = _Credentials(access_key_id, secret_access_key or "", session_token, float("inf"))
         return _build(service, creds, region, max_attempts)
     if account_id:
         role = role_name or settings.AWS_PORTAL_ROLE_NAME

@@ -268,6 +268,8 @@ SANDBOX_FLOWLOG_SECONDS = cfg.float("SANDBOX_FLOWLOG_SECONDS", 60.0)
 # `manage.py sandbox` also builds the demo world: the organisation, and per account a small network whose
 # flow log shows normal traffic and, now and then, a port scan and an SSH brute force.
 SANDBOX_DEMO_NETWORK = cfg.bool("SANDBOX_DEMO_NETWORK", True)
+# `manage.py sandbox` refuses calls the caller's IAM policies do not allow, as AWS does.
+SANDBOX_ENFORCE_IAM = cfg.bool("SANDBOX_ENFORCE_IAM", True)
 
 # How long CloudTrail events are kept; older ones are removed in batches by a periodic task.
 CLOUDTRAIL_RETENTION_DAYS = cfg.int("CLOUDTRAIL_RETENTION_DAYS", 365)

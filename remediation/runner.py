@@ -65,7 +65,8 @@ def _owners(run: ActionRun) -> list[Any]:
         names |= {resource.tags.get("guardrail:owner", ""), resource.tags.get("owner", "")}
     events = CloudTrailEvent.objects.filter(event_id=run.event_id) if run.event_id else \
         CloudTrailEvent.objects.filter(  # the last person to change it: whose rule just vanished
-            account_id=run.account_id, read_only=False, error_code="", resources__resource_type=run.resource_type,
+            account_id=run.account_id, read_only=False, error_code="", by_portal=False,  # a person, not Guardrail
+            resources__resource_type=run.resource_type,
             resources__resource_id=run.resource_id).order_by("-event_time")
     names.add(events.values_list("user_name", flat=True).first() or "")
     return list(get_user_model().objects.filter(username__in=[n for n in names if n]))

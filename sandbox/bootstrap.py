@@ -1,17 +1,24 @@
-"""Setting up the sandbox accounts the way a real landing zone would be, through the portal's own AWS boundary.
+"""Setting up the sandbox accounts the way a real landing zone would be: through the account kit, as a user does.
 
-For every account (the management account and each portal Account), acting as its GuardrailPortal role:
-the roles GuardrailPortal and GuardrailLaunch, the CloudTrail bucket with its policy, the SQS queue that
-hears about each new log file, the multi-region trail (started), Config's bucket, delivery channel and
-recorder (started); then an IAM user per person. Every step checks first, so running it twice against
-the same sandbox creates nothing the second time.
+For every account (the management account and each portal Account), acting as the sandbox's operator (IAM
+user sandbox-operator in the management account, which reaches each member account through the
+OrganizationAccountAccessRole that AWS Organizations gives it; sandbox.organization makes each member first): the
+member kit's stack `guardrail-member-account` (deploy/aws/guardrail-member-account.yaml: the roles GuardrailPortal,
+GuardrailRemediation and GuardrailLaunch with its boundary, the CloudTrail bucket with its policy, the SQS queue
+that hears about each new log file and its policy, the bucket's notification, the multi-region trail, logging),
+created through the sandbox's CloudFormation; in the management account also the management kit's stack
+`guardrail-management-account`. Then Config's bucket, delivery channel and recorder (started), and an IAM user per
+person. Every step checks first: a stack is updated only when its template or parameters changed, so running it
+twice against the same sandbox creates nothing the second time.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -19,16 +26,22 @@ from django.contrib.auth import get_user_model
 
 from portal import aws
 from portal.models import Account
+from sandbox.operator import operator_credentials
+from sandbox.organization import ensure_member_account
 from sandbox.people import Person, ensure_iam_user, person_of
 
+# What the member kit names (deploy/aws/guardrail-member-account.yaml)
 LAUNCH_ROLE_NAME = "GuardrailLaunch"
 TRAIL_NAME = "guardrail-trail"
 QUEUE_NAME = "guardrail-cloudtrail"
 RECORDER_NAME = "guardrail-recorder"
 DELIVERY_CHANNEL_NAME = "guardrail-delivery"
-NOTIFICATION_ID = "guardrail-cloudtrail-files"
-ADMIN_POLICY_NAME = "guardrail-admin"
-ADMIN_POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+KIT_DIR = Path(settings.BASE_DIR) / "deploy" / "aws"
+MEMBER_STACK = "guardrail-member-account"
+MANAGEMENT_STACK = "guardrail-management-account"
+SANDBOX_EXTERNAL_ID = "guardrail-sandbox"
+DIGEST_TAG = "guardrail:kit-digest"  # what the stack was last made from: its template and parameters
+_STACK_DONE = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE"})
 
 
 def trail_bucket(account_id: str) -> str:
@@ -77,22 +90,6 @@ def _missing(call: Any, codes: tuple[str, ...], **kwargs: Any) -> bool:
         raise
 
 
-def _trust(principal: dict[str, Any]) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}]})
-
-
-def _ensure_role(iam: Any, name: str, principal: dict[str, Any], summary: BootstrapSummary, acct: str) -> None:
-    created = _missing(iam.get_role, ("NoSuchEntity",), RoleName=name)
-    if created:
-        iam.create_role(RoleName=name, AssumeRolePolicyDocument=_trust(principal),
-                        Description="Created by the Guardrail sandbox bootstrap.")
-    # Inline: moto only knows AWS managed policies when told to load them all (slow).
-    if ADMIN_POLICY_NAME not in iam.list_role_policies(RoleName=name)["PolicyNames"]:
-        iam.put_role_policy(RoleName=name, PolicyName=ADMIN_POLICY_NAME, PolicyDocument=json.dumps(ADMIN_POLICY))
-    summary.note(created, f"{acct} IAM role {name}")
-
-
 def _ensure_bucket(s3: Any, bucket: str, summary: BootstrapSummary, acct: str) -> None:
     created = _missing(s3.head_bucket, ("404", "NoSuchBucket", "NotFound"), Bucket=bucket)
     if created:
@@ -103,67 +100,83 @@ def _ensure_bucket(s3: Any, bucket: str, summary: BootstrapSummary, acct: str) -
     summary.note(created, f"{acct} S3 bucket {bucket}")
 
 
-def _trail_bucket_policy(bucket: str, acct: str) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Sid": "AWSCloudTrailAclCheck", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
-         "Action": "s3:GetBucketAcl", "Resource": f"arn:aws:s3:::{bucket}"},
-        {"Sid": "AWSCloudTrailWrite", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
-         "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/AWSLogs/{acct}/*",
-         "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}},
-    ]})
+def portal_principal_arn() -> str:
+    """The one principal the kit's roles trust: the portal's own user (or role)."""
+    return (settings.AWS_PORTAL_PRINCIPAL_ARN
+            or f"arn:aws:iam::{settings.AWS_MANAGEMENT_ACCOUNT_ID}:user/guardrail-portal")
 
 
-def _ensure_bucket_policy(s3: Any, bucket: str, acct: str, summary: BootstrapSummary) -> None:
-    wanted = _trail_bucket_policy(bucket, acct)
+def member_parameters() -> dict[str, str]:
+    return {"PortalPrincipalArn": portal_principal_arn(),
+            "ExternalId": settings.AWS_EXTERNAL_ID or SANDBOX_EXTERNAL_ID, "TrailMode": "Create"}
+
+
+def management_parameters() -> dict[str, str]:
+    """The management kit attaches GuardrailPortalAssume to the portal's user or role, when it lives there."""
+    principal = portal_principal_arn()
+    _, _, _, _, account, resource = (principal.split(":", 5) + [""] * 6)[:6]
+    kind, _, name = resource.partition("/")
+    here = account == settings.AWS_MANAGEMENT_ACCOUNT_ID
+    return {"PortalPrincipalArn": principal, "ExternalId": settings.AWS_EXTERNAL_ID or SANDBOX_EXTERNAL_ID,
+            "PortalUserName": name.rsplit("/", 1)[-1] if here and kind == "user" else "",
+            "PortalRoleName": name.rsplit("/", 1)[-1] if here and kind == "role" else ""}
+
+
+def _digest(template: str, parameters: dict[str, str]) -> str:
+    return hashlib.sha256(json.dumps([template, sorted(parameters.items())]).encode()).hexdigest()
+
+
+def _stack(cfn: Any, name: str) -> dict[str, Any] | None:
     try:
-        current = s3.get_bucket_policy(Bucket=bucket)["Policy"]
-    except aws.ClientError:
-        current = None
-    changed = current is None or json.loads(current) != json.loads(wanted)
-    if changed:
-        s3.put_bucket_policy(Bucket=bucket, Policy=wanted)
-    summary.note(changed, f"{acct} CloudTrail bucket policy on {bucket}")
+        return cfn.describe_stacks(StackName=name)["Stacks"][0]
+    except aws.ClientError as exc:
+        if aws.error_code(exc) == "ValidationError" and "does not exist" in str(exc):
+            return None
+        raise
 
 
-def _ensure_queue(sqs: Any, bucket: str, summary: BootstrapSummary, acct: str) -> str:
-    created = _missing(sqs.get_queue_url, ("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"),
-                       QueueName=QUEUE_NAME)
-    url = sqs.create_queue(QueueName=QUEUE_NAME)["QueueUrl"] if created else sqs.get_queue_url(
-        QueueName=QUEUE_NAME)["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    if created:
-        policy = {"Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"}, "Action": "sqs:SendMessage",
-             "Resource": arn, "Condition": {"ArnLike": {"aws:SourceArn": f"arn:aws:s3:::{bucket}"}}}]}
-        sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(policy)})
-    summary.note(created, f"{acct} SQS queue {QUEUE_NAME}")
-    return arn
+def _wait(cfn: Any, name: str, waiter: str) -> None:
+    try:
+        cfn.get_waiter(waiter).wait(StackName=name, WaiterConfig={"Delay": 2, "MaxAttempts": 450})
+    except Exception as exc:  # botocore's WaiterError: the stack failed; say why
+        stack = _stack(cfn, name) or {}
+        reasons = [e.get("ResourceStatusReason", "") for e in
+                   cfn.describe_stack_events(StackName=name)["StackEvents"] if "FAILED" in e["ResourceStatus"]]
+        raise RuntimeError(f"Stack {name}: {stack.get('StackStatus', 'gone')} {reasons[:1]}") from exc
 
 
-def _ensure_notification(s3: Any, bucket: str, queue_arn: str, summary: BootstrapSummary, acct: str) -> None:
-    current = s3.get_bucket_notification_configuration(Bucket=bucket)
-    queues = current.get("QueueConfigurations", [])
-    present = any(q.get("QueueArn") == queue_arn for q in queues)
-    if not present:
-        # moto sends an s3:TestEvent to the queue on each put, as AWS does: only put when needed.
-        s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={"QueueConfigurations": [
-            *[q for q in queues if q.get("Id") != NOTIFICATION_ID],
-            {"Id": NOTIFICATION_ID, "QueueArn": queue_arn, "Events": ["s3:ObjectCreated:*"],
-             "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "AWSLogs/"}]}}},
-        ]})
-    summary.note(not present, f"{acct} S3 → SQS notification on {bucket}")
-
-
-def _ensure_trail(cloudtrail: Any, bucket: str, summary: BootstrapSummary, acct: str) -> None:
-    created = _missing(cloudtrail.get_trail, ("TrailNotFoundException",), Name=TRAIL_NAME)
-    if created:
-        cloudtrail.create_trail(Name=TRAIL_NAME, S3BucketName=bucket, IsMultiRegionTrail=True,
-                                IncludeGlobalServiceEvents=True)
-    summary.note(created, f"{acct} CloudTrail trail {TRAIL_NAME}")
-    started = not cloudtrail.get_trail_status(Name=TRAIL_NAME)["IsLogging"]
-    if started:
-        cloudtrail.start_logging(Name=TRAIL_NAME)
-    summary.note(started, f"{acct} CloudTrail logging on {TRAIL_NAME}")
+def ensure_kit_stack(cfn: Any, name: str, template_file: str, parameters: dict[str, str],
+                     summary: BootstrapSummary, acct: str) -> None:
+    """Create the kit's stack, update it when its template or parameters changed, else leave it."""
+    template = (KIT_DIR / template_file).read_text()
+    digest = _digest(template, parameters)
+    arguments = {"StackName": name, "TemplateBody": template, "Capabilities": ["CAPABILITY_NAMED_IAM"],
+                 "Parameters": [{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
+                 "Tags": [{"Key": DIGEST_TAG, "Value": digest}]}
+    stack = _stack(cfn, name)
+    what = f"{acct} CloudFormation stack {name} (deploy/aws/{template_file})"
+    if stack is not None and stack["StackStatus"] == "ROLLBACK_COMPLETE":  # a failed create: AWS only deletes it
+        cfn.delete_stack(StackName=name)
+        _wait(cfn, name, "stack_delete_complete")
+        stack = None
+    if stack is None:
+        cfn.create_stack(**arguments)
+        _wait(cfn, name, "stack_create_complete")
+        summary.note(True, what)
+        return
+    tags = {t["Key"]: t["Value"] for t in stack.get("Tags", [])}
+    if stack["StackStatus"] in _STACK_DONE and tags.get(DIGEST_TAG) == digest:
+        summary.note(False, what)
+        return
+    try:
+        cfn.update_stack(**arguments)
+    except aws.ClientError as exc:
+        if "No updates are to be performed" not in str(exc):
+            raise
+        summary.note(False, what)
+        return
+    _wait(cfn, name, "stack_update_complete")
+    summary.note(True, f"{what} updated")
 
 
 def _ensure_config(config: Any, summary: BootstrapSummary, acct: str) -> None:
@@ -189,41 +202,61 @@ def _ensure_config(config: Any, summary: BootstrapSummary, acct: str) -> None:
 
 
 class _Clients:
-    """One client per (account, service) for a whole run: portal.aws builds a fresh session for each."""
+    """One client per (account, service) for a whole run, acting as the operator: itself in the management
+    account, its OrganizationAccountAccessRole session in a member account (as a platform team deploys the kit).
+    `roles` (the portal role of each account) is kept for callers that still pass it."""
 
-    def __init__(self, roles: dict[str, str]) -> None:
-        self.roles = roles
+    def __init__(self, roles: dict[str, str] | None = None) -> None:
+        self.roles = roles or {}
         self._made: dict[tuple[str, str, str], Any] = {}
+        self._sessions: dict[str, dict[str, str]] = {}
+
+    def _credentials(self, account_id: str) -> dict[str, str]:
+        if account_id not in self._sessions:
+            self._sessions[account_id] = operator_credentials(account_id)
+        return self._sessions[account_id]
 
     def __call__(self, account_id: str, service: str, region: str | None = None) -> Any:
         key = (account_id, service, region or settings.AWS_DEFAULT_REGION)
         if key not in self._made:
-            self._made[key] = aws.client(service, account_id=account_id,
-                                         role_name=self.roles.get(account_id, settings.AWS_PORTAL_ROLE_NAME),
-                                         region=key[2], session_name="guardrail-bootstrap")
+            self._made[key] = aws.client(service, region=key[2], **self._credentials(account_id))
         return self._made[key]
+
+
+def ensure_member(spec: AccountSpec, summary: BootstrapSummary) -> None:
+    """A member account of the organisation, with its OrganizationAccountAccessRole (in moto, in-process)."""
+    if spec.account_id == settings.AWS_MANAGEMENT_ACCOUNT_ID:
+        return
+    name = spec.name or spec.account_id
+    member = ensure_member_account(spec.account_id, name, f"aws+{name}@example.com",
+                                   management_account_id=settings.AWS_MANAGEMENT_ACCOUNT_ID,
+                                   region=settings.AWS_DEFAULT_REGION)
+    for what in member.created:
+        summary.note(True, what)
+    for what in member.existing:
+        summary.note(False, what)
 
 
 def bootstrap_account(spec: AccountSpec, summary: BootstrapSummary, clients: _Clients | None = None) -> None:
     acct = spec.account_id
+    ensure_member(spec, summary)
     clients = clients or _Clients({acct: spec.role_name})
-    iam, s3 = clients(acct, "iam"), clients(acct, "s3")
-    # The portal's roles (the account kit's, until the kit's stacks replace this): reading, remediation, and in the
-    # management account the organisation's reads.
-    portal_roles = [spec.role_name, settings.AWS_REMEDIATION_ROLE_NAME] + (
-        [settings.AWS_ORGANIZATIONS_ROLE_NAME] if acct == settings.AWS_MANAGEMENT_ACCOUNT_ID else [])
-    for role in portal_roles:
-        _ensure_role(iam, role, {"AWS": f"arn:aws:iam::{settings.AWS_MANAGEMENT_ACCOUNT_ID}:root"}, summary, acct)
-    _ensure_role(iam, LAUNCH_ROLE_NAME, {"Service": "cloudformation.amazonaws.com"}, summary, acct)
-    bucket = trail_bucket(acct)
-    _ensure_bucket(s3, bucket, summary, acct)
-    _ensure_bucket_policy(s3, bucket, acct, summary)
-    queue_arn = _ensure_queue(clients(acct, "sqs"), bucket, summary, acct)
-    _ensure_notification(s3, bucket, queue_arn, summary, acct)
-    _ensure_trail(clients(acct, "cloudtrail"), bucket, summary, acct)
-    _ensure_bucket(s3, config_bucket(acct), summary, acct)
+    cfn = clients(acct, "cloudformation")
+    ensure_kit_stack(cfn, MEMBER_STACK, f"{MEMBER_STACK}.yaml", member_parameters(), summary, acct)
+    if acct == settings.AWS_MANAGEMENT_ACCOUNT_ID:
+        ensure_kit_stack(cfn, MANAGEMENT_STACK, f"{MANAGEMENT_STACK}.yaml", management_parameters(), summary, acct)
+    # AWS Config is the account's own (the portal only reads it): not the kit's
+    _ensure_bucket(clients(acct, "s3"), config_bucket(acct), summary, acct)
     for region in spec.regions or (settings.AWS_DEFAULT_REGION,):
         _ensure_config(clients(acct, "config", region), summary, acct)
+
+
+def setup_member_account(account_id: str, name: str, team: str) -> tuple[list[str], list[str]]:
+    """What the sandbox's control endpoint runs for a new member account (what a StackSet does in AWS): the
+    account's kit, today this bootstrap. Returns (created, existing) lines."""
+    summary = BootstrapSummary()
+    bootstrap_account(AccountSpec(account_id, settings.AWS_PORTAL_ROLE_NAME, name=name, team=team), summary)
+    return summary.created, summary.existing
 
 
 def bootstrap_people(people: Iterable[Person], summary: BootstrapSummary, clients: _Clients) -> None:

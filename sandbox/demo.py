@@ -18,13 +18,11 @@ new member is renumbered in moto's own state right after.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
-from moto.iam.exceptions import EntityAlreadyExists
 from moto.iam.models import iam_backends
 from moto.organizations.models import organizations_backends
 from moto.utilities.utils import get_partition
@@ -36,6 +34,7 @@ from sandbox.bootstrap import (
     _ensure_bucket,
     _missing,
 )
+from sandbox.organization import ensure_access_role
 
 VPC_NAME, VPC_CIDR = "demo-vpc", "10.20.0.0/16"
 SUBNET_NAME, SUBNET_CIDR = "demo-subnet", "10.20.1.0/24"
@@ -174,16 +173,9 @@ def _renumber(org: Any, drawn_id: str, account_id: str) -> None:
     account = _moto_account(org, drawn_id)
     account.id = account_id  # its ARN follows
     organizations_backends.master_accounts[account_id] = organizations_backends.master_accounts.pop(drawn_id)
-    # The access role moto made in the drawn account belongs in the real one.
+    # The access role moto made in the drawn account belongs in the real one (an administrator, as AWS's is).
     iam_backends.pop(drawn_id, None)
-    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {
-        "AWS": f"arn:aws:iam::{settings.AWS_MANAGEMENT_ACCOUNT_ID}:root"}}]}
-    try:
-        iam_backends[account_id]["global"].create_role(ACCESS_ROLE_NAME, json.dumps(trust), path="/",
-                                                       permissions_boundary=None, description="", tags=[],
-                                                       max_session_duration="3600")
-    except EntityAlreadyExists:
-        pass
+    ensure_access_role(account_id, settings.AWS_MANAGEMENT_ACCOUNT_ID)
 
 
 def _ensure_member(org: Any, spec: AccountSpec, listed: dict[str, dict[str, Any]], units: dict[str, str],

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,18 @@ from moto.sts.models import sts_backends
 
 PARTITION = "aws"
 PORTAL_USER_NAME = "guardrail-portal"
+# The portal user's policy: what the management kit's GuardrailPortalAssume managed policy grants it in AWS.
+PORTAL_POLICY_NAME = "GuardrailPortalAssume"
+PORTAL_POLICY = {"Version": "2012-10-17", "Statement": [
+    {"Sid": "AssumeGuardrailRoles", "Effect": "Allow", "Action": "sts:AssumeRole",
+     "Resource": "arn:aws:iam::*:role/Guardrail*"}]}
+# The platform team's own administrator in the management account: it builds the sandbox's accounts (the
+# OrganizationAccountAccessRole of each member, then the kit's roles) as a person with AdministratorAccess would.
+OPERATOR_USER_NAME = "sandbox-operator"
+OPERATOR_ACCESS_KEY_ID = "AKIASANDBOXOPERATOR0"
+OPERATOR_SECRET_ACCESS_KEY = "guardrail-sandbox-operator"
+ADMIN_POLICY_NAME = "AdministratorAccess"
+ADMIN_POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 
 
 @dataclass(frozen=True)
@@ -67,13 +80,28 @@ def seed_portal_user(management_account_id: str, access_key_id: str, secret_acce
     Without this moto would still accept the key, but sts:GetCallerIdentity would answer "user/moto" and the
     key would only map to the management account as long as that is moto's default account.
     """
-    iam = iam_backends[management_account_id][PARTITION]
-    user = iam.users.get(PORTAL_USER_NAME)
+    _seed_user(management_account_id, PORTAL_USER_NAME, access_key_id, secret_access_key,
+               PORTAL_POLICY_NAME, PORTAL_POLICY)
+
+
+def seed_operator(management_account_id: str, access_key_id: str = OPERATOR_ACCESS_KEY_ID,
+                  secret_access_key: str = OPERATOR_SECRET_ACCESS_KEY) -> None:
+    """IAM user sandbox-operator (administrator) in the management account, with the sandbox's known key."""
+    _seed_user(management_account_id, OPERATOR_USER_NAME, access_key_id, secret_access_key,
+               ADMIN_POLICY_NAME, ADMIN_POLICY)
+
+
+def _seed_user(account_id: str, user_name: str, access_key_id: str, secret_access_key: str,
+               policy_name: str, policy: dict[str, Any]) -> None:
+    iam = iam_backends[account_id][PARTITION]
+    user = iam.users.get(user_name)
     if user is None:
-        user = iam.create_user(region_name="us-east-1", user_name=PORTAL_USER_NAME)
+        user = iam.create_user(region_name="us-east-1", user_name=user_name)
+    if policy_name not in user.policies:
+        user.put_policy(policy_name, json.dumps(policy))
     if access_key_id in iam.access_keys:
         return
-    key = AccessKey(PORTAL_USER_NAME, prefix="AKIA", account_id=management_account_id)
+    key = AccessKey(user_name, prefix="AKIA", account_id=account_id)
     key.access_key_id = access_key_id
     key.secret_access_key = secret_access_key
     user.access_keys.append(key)

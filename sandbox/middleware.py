@@ -1,7 +1,9 @@
-"""The WSGI middleware around moto: refuses unknown keys and captures calls for CloudTrail.
+"""The WSGI middleware around moto: refuses unknown keys, enforces IAM, and captures calls for CloudTrail.
 
 For each request: find the access key and resolve it (refuse if unknown), identify the operation,
-note which trails of the recipient account are logging, let moto answer, check the trails again,
+with `enforce_iam` refuse it when the caller's IAM policies do not allow it (sandbox.enforcement; the refusal
+is still logged, with errorCode and errorMessage, as AWS logs it; iam:SimulatePrincipalPolicy is answered here,
+moto lacks it), note which trails of the recipient account are logging, let moto answer, check the trails again,
 and hand the call to the writer if a trail was logging before or after (so StopLogging and
 StartLogging are themselves logged). Building the record happens later, on the writer's thread.
 A failure anywhere in this bookkeeping is logged and the request goes through untouched.
@@ -11,24 +13,31 @@ from __future__ import annotations
 
 import datetime
 import io
+import json
 import logging
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qsl
 
+from sandbox import enforcement
 from sandbox.delivery import CloudTrailWriter
 from sandbox.identity import IdentityResolver
 from sandbox.operations import ApiCall, as_form, credential_scope, identify, protocol_family
 from sandbox.records import CapturedCall
-from sandbox.refusals import refuse
+from sandbox.refusals import Refusal, access_denied, refuse
 from sandbox.trails import Destination, logging_trails
 
 log = logging.getLogger(__name__)
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+# A handler of the sandbox's own control endpoints: (method, JSON body) → (HTTP status, JSON answer).
+ControlHandler = Callable[[str, dict[str, Any]], tuple[int, dict[str, Any]]]
 
 _PASS_THROUGH = ("/moto-api", "/latest/", "/favicon.ico")
+CONTROL_PREFIX = "/moto-api/guardrail/"
+_REASONS = {200: "OK", 201: "Created", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
+            500: "Internal Server Error"}
 _UNSIGNED_ACTIONS = frozenset({"AssumeRoleWithSAML", "AssumeRoleWithWebIdentity"})
 _UNSIGNED_TARGETS = ("AWSCognitoIdentityService.", "AWSCognitoIdentityProviderService.")
 _ROLE_ACCOUNT = re.compile(r"^arn:aws[\w-]*:iam::(\d{12}):role/")
@@ -65,8 +74,11 @@ def utc_now() -> datetime.datetime:
 
 class CloudTrailMiddleware:
     def __init__(self, app: WSGIApp, *, resolver: IdentityResolver, writer: CloudTrailWriter,
-                 on_reset: Callable[[], None], clock: Callable[[], datetime.datetime] = utc_now) -> None:
+                 on_reset: Callable[[], None], clock: Callable[[], datetime.datetime] = utc_now,
+                 enforce_iam: bool = False, controls: dict[str, ControlHandler] | None = None) -> None:
         self.app = app
+        self.enforce_iam = enforce_iam
+        self.controls = controls if controls is not None else {}  # path under /moto-api/guardrail/ → handler
         self.resolver = resolver
         self.writer = writer
         self.on_reset = on_reset
@@ -93,6 +105,8 @@ class CloudTrailMiddleware:
         return self._logged(environ, start_response, decision)
 
     def _pass_through(self, environ: dict[str, Any], start_response: Callable[..., Any], path: str) -> Iterable[bytes]:
+        if path.startswith(CONTROL_PREFIX):
+            return self._control(environ, start_response, path[len(CONTROL_PREFIX):].strip("/"))
         result = self.app(environ, start_response)
         if path.rstrip("/") == "/moto-api/reset" and environ.get("REQUEST_METHOD") == "POST":
             try:
@@ -100,6 +114,29 @@ class CloudTrailMiddleware:
             except Exception:
                 log.exception("sandbox: post-reset hook failed")
         return result
+
+    def _control(self, environ: dict[str, Any], start_response: Callable[..., Any], name: str) -> Iterable[bytes]:
+        handler = self.controls.get(name)
+        if handler is None:
+            status, answer = 404, {"error": f"No sandbox control endpoint {name!r}."}
+        else:
+            try:
+                body = _read_body(environ)
+                payload = json.loads(body) if body.strip() else {}
+                if not isinstance(payload, dict):
+                    raise ValueError("the body must be a JSON object")
+            except ValueError as exc:
+                status, answer = 400, {"error": f"Bad JSON body: {exc}."}
+            else:
+                try:
+                    status, answer = handler(environ.get("REQUEST_METHOD", "GET"), payload)
+                except Exception as exc:
+                    log.exception("sandbox: control endpoint %s failed", name)
+                    status, answer = 500, {"error": f"{type(exc).__name__}: {exc}"}
+        data = json.dumps(answer).encode()
+        start_response(f"{status} {_REASONS.get(status, 'Error')}",
+                       [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+        return [data]
 
     def _decide(self, environ: dict[str, Any]) -> _Plan | tuple[str, list[tuple[str, str]], bytes] | None:
         """None: pass through unlogged; a tuple: the refusal to send; a _Plan: call moto and log the call."""
@@ -127,12 +164,37 @@ class CloudTrailMiddleware:
         call = identify(signing_name=signing_name, region=region or "us-east-1",
                         method=environ.get("REQUEST_METHOD", "GET"), path=environ.get("PATH_INFO", ""),
                         query=query_string, headers=headers, form=form)
-        if call is None or call.data_event:
-            return None
+        if call is None:
+            return None  # no botocore model explains it: neither enforced nor logged
+        recipient = headers.get("x-moto-account-id") or identity.account_id
+        answer = self._enforce(environ, identity, call, family, body, form or {}, recipient)
+        if call.data_event:
+            return None if answer is None else (answer.status, answer.headers, answer.body)
         if body is None:
             body = _read_body(environ)
-        recipient = headers.get("x-moto-account-id") or identity.account_id
-        return _Plan(call, identity, recipient, headers, query_string, body, form or {})
+        return _Plan(call, identity, recipient, headers, query_string, body, form or {}, answer)
+
+    def _enforce(self, environ: dict[str, Any], identity: Any, call: ApiCall, family: str, body: bytes | None,
+                 form: dict[str, str], recipient: str) -> Refusal | None:
+        """The answer the sandbox gives itself instead of moto's (a refusal, or SimulatePrincipalPolicy's), or None."""
+        if not self.enforce_iam and not (call.service == "iam" and call.operation == "SimulatePrincipalPolicy"):
+            return None
+        params: dict[str, Any] = {**(enforcement.json_params(body) if family == "json" else {}), **form,
+                                  **call.uri_params}
+        if self.enforce_iam:
+            try:
+                refusal = enforcement.authorize(identity, call, params, family=family, recipient=recipient,
+                                                secure=environ.get("wsgi.url_scheme") == "https")
+            except Exception:
+                enforcement.log_failure(call.operation)  # fail closed: a missing permission must fail a test
+                refusal = access_denied(family, service=call.service, message=(
+                    f"User: {identity.arn} is not authorized to perform: {call.service}:{call.operation}"))
+            if refusal is not None:
+                log.info("sandbox: refused %s:%s for %s", call.service, call.operation, identity.arn)
+                return refusal
+        if call.service == "iam" and call.operation == "SimulatePrincipalPolicy":
+            return enforcement.simulate(form)
+        return None
 
     def _logged(self, environ: dict[str, Any], start_response: Callable[..., Any], plan: _Plan) -> Iterable[bytes]:
         started = self.clock()
@@ -143,7 +205,15 @@ class CloudTrailMiddleware:
             seen["status"], seen["headers"] = status, list(headers)
             return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
 
-        result = self.app(environ, capture_start)
+        if plan.answer is not None:  # refused, or answered by the sandbox itself: moto never sees it
+            status, headers, answer = plan.answer.status, plan.answer.headers, plan.answer.body
+            if environ.get("REQUEST_METHOD") == "HEAD":
+                headers = [(k, "0" if k.lower() == "content-length" else v) for k, v in headers]
+                answer = b""
+            result: Iterable[bytes] = [answer]
+            capture_start(status, headers)
+        else:
+            result = self.app(environ, capture_start)
         try:
             body = b"".join(result)
         finally:
@@ -198,9 +268,10 @@ class CloudTrailMiddleware:
 class _Plan:
     """What _decide learnt about a request that will be logged."""
 
-    __slots__ = ("call", "identity", "recipient", "headers", "query", "body", "form")
+    __slots__ = ("call", "identity", "recipient", "headers", "query", "body", "form", "answer")
 
     def __init__(self, call: ApiCall, identity: Any, recipient: str, headers: dict[str, str], query: str,
-                 body: bytes, form: dict[str, str]) -> None:
+                 body: bytes, form: dict[str, str], answer: Refusal | None = None) -> None:
         self.call, self.identity, self.recipient = call, identity, recipient
         self.headers, self.query, self.body, self.form = headers, query, body, form
+        self.answer = answer

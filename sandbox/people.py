@@ -16,11 +16,12 @@ from django.conf import settings
 from portal import aws
 from portal.models import Account
 from portal.roles import is_admin, is_auditor, is_developer
+from sandbox.operator import operator_client
 
 USERNAME_TAG = "guardrail:username"
 
-# Inline policies per role. moto does not enforce them (and does not load AWS managed policies unless
-# asked to, which is slow), but they say what each person may do, as a real landing zone would.
+# Inline policies per role: what each person may do, as a real landing zone would (the sandbox enforces them
+# when it enforces IAM; moto does not load AWS managed policies unless asked to, which is slow).
 ROLE_POLICIES: dict[str, dict[str, Any]] = {
     "Admin": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]},
     "Developer": {"Version": "2012-10-17", "Statement": [
@@ -124,7 +125,8 @@ def mint_access_key(user: Any) -> AccessKey:
     if person is None or not person.account_ids:
         raise LookupError(f"{user.username} has no sandbox account (no role, or no team with an account).")
     account_id = person.account_ids[0]
-    iam = aws.client("iam", account_id=account_id, role_name=role_name_for(account_id), max_attempts=1)
+    # The platform team hands out people's keys (not the portal, whose roles may not touch IAM users).
+    iam = operator_client("iam", account_id, max_attempts=1)
     ensure_iam_user(iam, person.username, person.role)
     keys = iam.list_access_keys(UserName=person.username)["AccessKeyMetadata"]
     if len(keys) >= 2:

@@ -82,3 +82,56 @@ def refuse(family: str, *, access_key_id: str | None, service: str | None) -> Re
         f"<Message>{message}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"
     )
     return _xml("403 Forbidden", body, request_id)
+
+
+def access_denied(family: str, *, service: str | None, message: str) -> Refusal:
+    """A call the caller's IAM policies do not allow, as each protocol's AWS service answers it (403).
+
+    query (IAM, STS, CloudFormation...): AccessDenied; EC2: UnauthorizedOperation ("You are not authorized to
+    perform this operation. " first, as EC2 writes it); JSON and REST-JSON: AccessDeniedException (SQS, a JSON
+    service answering in its old query codes, says AccessDenied in x-amzn-query-error); S3: AccessDenied.
+    """
+    request_id = str(uuid.uuid4())
+    if family == "s3":
+        body = (
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied</Code>"
+            f"<Message>{escape(message)}</Message><RequestId>{request_id}</RequestId></Error>"
+        )
+        refusal = _xml("403 Forbidden", body, request_id)
+        return Refusal(refusal.status, refusal.headers + [("x-amz-request-id", request_id)], refusal.body)
+    if family == "ec2":
+        text = f"You are not authorized to perform this operation. {message}"
+        body = (
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>UnauthorizedOperation</Code>"
+            f"<Message>{escape(text)}</Message></Error></Errors><RequestID>{request_id}</RequestID></Response>"
+        )
+        return _xml("403 Forbidden", body, request_id)
+    if family in ("json", "rest-json"):
+        code = "AccessDenied" if service == "sqs" else "AccessDeniedException"
+        data = json.dumps({"__type": code, "message": message, "Message": message}).encode()
+        headers = [
+            ("Content-Type", "application/x-amz-json-1.0" if service == "sqs" else "application/x-amz-json-1.1"),
+            ("Content-Length", str(len(data))),
+            ("x-amzn-RequestId", request_id),
+            ("x-amzn-ErrorType", f"{code}:"),
+        ]
+        if service == "sqs":
+            headers.append(("x-amzn-query-error", "AccessDenied;Sender"))
+        return Refusal("403 Forbidden", headers, data)
+    namespace = f"https://{service or 'sts'}.amazonaws.com/doc/"
+    body = (
+        f"<ErrorResponse xmlns=\"{namespace}\"><Error><Type>Sender</Type><Code>AccessDenied</Code>"
+        f"<Message>{escape(message)}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"
+    )
+    return _xml("403 Forbidden", body, request_id)
+
+
+def query_error(service: str, *, status: str, code: str, message: str) -> Refusal:
+    """Any other query-protocol error (IAM's NoSuchEntity, InvalidInput...)."""
+    request_id = str(uuid.uuid4())
+    body = (
+        f"<ErrorResponse xmlns=\"https://{service}.amazonaws.com/doc/2010-05-08/\"><Error><Type>Sender</Type>"
+        f"<Code>{escape(code)}</Code><Message>{escape(message)}</Message></Error>"
+        f"<RequestId>{request_id}</RequestId></ErrorResponse>"
+    )
+    return _xml(status, body, request_id)

@@ -9,12 +9,25 @@ Django-free, so tests can start it in-process on a free port:
     server.flowlogs.flush()   # write a VPC flow-log file per flow log now (also every `flowlog_seconds`)
     server.reset()            # moto's /moto-api/reset, plus the writers' buffers and counts, and identity cache
     server.stop()             # flushes what is pending, then closes the port
+
+With `enforce_iam=True` every call must be allowed by the caller's IAM policies (sandbox.iam_policy), AssumeRole
+by the role's trust policy too. The portal's user (guardrail-portal) may assume the Guardrail* roles; the operator
+(IAM user sandbox-operator, `operator_credentials`) administers the management account and reaches each member
+through its OrganizationAccountAccessRole.
+
+Control endpoint: POST /moto-api/guardrail/accounts {"account_id", "name", "email"?, "team"?} makes the account a
+member of the organisation (sandbox.organization.ensure_member_account), then runs `account_setup` (set by
+`manage.py sandbox` and the test fixtures: the bootstrap of that account, later the member kit's stack) and
+answers {"account_id", "created": [...], "existing": [...]}.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
@@ -24,14 +37,22 @@ from moto.moto_server.werkzeug_app import (
 from moto.organizations.models import organizations_backends
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from sandbox import cfn_types
 from sandbox.delivery import CloudTrailWriter
 from sandbox.flowtraffic import (
     DEFAULT_ATTACK_EVERY,
     DEFAULT_PERIOD_SECONDS,
     FlowLogWriter,
 )
-from sandbox.identity import IdentityResolver, seed_portal_user
+from sandbox.identity import (
+    OPERATOR_ACCESS_KEY_ID,
+    OPERATOR_SECRET_ACCESS_KEY,
+    IdentityResolver,
+    seed_operator,
+    seed_portal_user,
+)
 from sandbox.middleware import CloudTrailMiddleware
+from sandbox.organization import ACCOUNT_ID, ensure_member_account
 
 log = logging.getLogger(__name__)
 
@@ -45,11 +66,26 @@ class _QuietRequestHandler(MotoRequestHandler):
         pass
 
 
+@dataclass(frozen=True)
+class OperatorCredentials:
+    access_key_id: str
+    secret_access_key: str
+    account_id: str
+
+
+# (account_id, name, team slug) → lines saying what was set up in the account (created first, then existing)
+AccountSetup = Callable[[str, str, str], tuple[list[str], list[str]]]
+
+
 class SandboxServer:
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, portal_access_key: str,
                  management_account_id: str = "123456789012", flush_seconds: float = 2.0,
                  portal_secret_access_key: str = DEFAULT_PORTAL_SECRET, verbose: bool = False,
-                 flowlog_seconds: float = DEFAULT_PERIOD_SECONDS, attack_every: int = DEFAULT_ATTACK_EVERY) -> None:
+                 flowlog_seconds: float = DEFAULT_PERIOD_SECONDS, attack_every: int = DEFAULT_ATTACK_EVERY,
+                 enforce_iam: bool = False, account_setup: AccountSetup | None = None) -> None:
+        self.account_setup = account_setup
+        self.operator_credentials = OperatorCredentials(OPERATOR_ACCESS_KEY_ID, OPERATOR_SECRET_ACCESS_KEY,
+                                                        management_account_id)
         self.host = host
         self.port = port
         self.portal_access_key = portal_access_key
@@ -57,14 +93,24 @@ class SandboxServer:
         self.management_account_id = management_account_id
         self.flush_seconds = flush_seconds
         self.verbose = verbose
+        cfn_types.register()  # the kit's resource types in moto's CloudFormation
         self.resolver = IdentityResolver(portal_access_key=portal_access_key,
                                          management_account_id=management_account_id)
         self.writer = CloudTrailWriter(flush_seconds)
         self.flowlogs = FlowLogWriter(flowlog_seconds, attack_every)
         self.app = CloudTrailMiddleware(DomainDispatcherApplication(create_backend_app), resolver=self.resolver,
-                                        writer=self.writer, on_reset=self._after_reset)
+                                        writer=self.writer, on_reset=self._after_reset, enforce_iam=enforce_iam,
+                                        controls={"accounts": self._accounts_control})
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
+
+    @property
+    def enforce_iam(self) -> bool:
+        return self.app.enforce_iam
+
+    @enforce_iam.setter
+    def enforce_iam(self, value: bool) -> None:
+        self.app.enforce_iam = value
 
     @property
     def endpoint(self) -> str:
@@ -133,3 +179,38 @@ class SandboxServer:
             seed_portal_user(self.management_account_id, self.portal_access_key, self.portal_secret_access_key)
         except Exception:  # the key still resolves through the resolver's own rule
             log.exception("sandbox: cannot create the portal's IAM user")
+        try:
+            seed_operator(self.management_account_id)
+        except Exception:
+            log.exception("sandbox: cannot create the operator's IAM user")
+
+    def add_account(self, account_id: str, name: str, *, email: str = "", team: str = "") -> dict[str, Any]:
+        """Make `account_id` a member of the organisation with its access role, then set it up (`account_setup`)."""
+        tags = {key: value for key, value in (("team", team),) if value}
+        member = ensure_member_account(account_id, name, email or f"aws+{name}@example.com",
+                                       management_account_id=self.management_account_id, tags=tags)
+        created = ([f"{self.management_account_id} organization"] if member.organization_created else []) + list(
+            member.created)
+        existing = list(member.existing)
+        if self.account_setup is not None:
+            more_created, more_existing = self.account_setup(account_id, name, team)
+            created += more_created
+            existing += more_existing
+        return {"account_id": account_id, "name": name, "created": created, "existing": existing,
+                "set_up": self.account_setup is not None}
+
+    def _accounts_control(self, method: str, payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if method != "POST":
+            return 405, {"error": "POST an account: {\"account_id\": \"...\", \"name\": \"...\"}."}
+        account_id = str(payload.get("account_id", "")).strip()
+        name = str(payload.get("name", "")).strip()
+        if not ACCOUNT_ID.match(account_id):
+            return 400, {"error": f"account_id {account_id!r} is not an AWS account id (12 digits)."}
+        if not name:
+            return 400, {"error": "name is required."}
+        try:
+            answer = self.add_account(account_id, name, email=str(payload.get("email", "")),
+                                      team=str(payload.get("team", "")))
+        except ValueError as exc:
+            return 400, {"error": str(exc)}
+        return 200, answer

@@ -114,15 +114,25 @@ def samples_path(*parts: str) -> str:
     return path
 
 
+# Whether the `sandbox` fixture enforces callers' IAM policies (`enforced_sandbox` always does). Off: many tests
+# act in accounts they never bootstrapped (no GuardrailPortal role there to assume) or as the portal's own user.
+# GUARDRAIL_TEST_ENFORCE_IAM=1 turns it on, to see what a suite would need.
+ENFORCE_BY_DEFAULT = os.environ.get("GUARDRAIL_TEST_ENFORCE_IAM", "") == "1"
+
+
 @pytest.fixture(scope="session")
 def sandbox_server() -> Iterator[SandboxServer]:
     """One server for the whole session (settings are pointed at it only inside `sandbox`)."""
+    from sandbox.bootstrap import setup_member_account
+
     server = SandboxServer(
         portal_access_key=settings.AWS_ACCESS_KEY_ID,
         portal_secret_access_key=settings.AWS_SECRET_ACCESS_KEY,
         management_account_id=settings.AWS_MANAGEMENT_ACCOUNT_ID,
         flush_seconds=settings.SANDBOX_CLOUDTRAIL_FLUSH_SECONDS,
         flowlog_seconds=0,
+        enforce_iam=ENFORCE_BY_DEFAULT,
+        account_setup=setup_member_account,
     ).start()
     try:
         yield server
@@ -130,16 +140,31 @@ def sandbox_server() -> Iterator[SandboxServer]:
         server.stop()
 
 
+@contextmanager
+def _pointed_at(server: SandboxServer, enforce_iam: bool) -> Iterator[SandboxServer]:
+    previous, previous_enforce = settings.AWS_ENDPOINT_URL, server.enforce_iam
+    server.enforce_iam = enforce_iam
+    reset_sandbox(server)
+    try:
+        yield server
+    finally:
+        server.enforce_iam = previous_enforce
+        settings.AWS_ENDPOINT_URL = previous
+        aws.reset_credentials_cache()
+
+
 @pytest.fixture
 def sandbox(sandbox_server: SandboxServer) -> Iterator[SandboxServer]:
     """The session's server, emptied, with settings.AWS_ENDPOINT_URL pointing at it for this test."""
-    previous = settings.AWS_ENDPOINT_URL
-    reset_sandbox(sandbox_server)
-    try:
-        yield sandbox_server
-    finally:
-        settings.AWS_ENDPOINT_URL = previous
-        aws.reset_credentials_cache()
+    with _pointed_at(sandbox_server, ENFORCE_BY_DEFAULT) as server:
+        yield server
+
+
+@pytest.fixture
+def enforced_sandbox(sandbox_server: SandboxServer) -> Iterator[SandboxServer]:
+    """`sandbox`, refusing every call the caller's IAM policies do not allow (as `manage.py sandbox` runs)."""
+    with _pointed_at(sandbox_server, True) as server:
+        yield server
 
 
 def as_person(username: str):

@@ -256,3 +256,20 @@ def test_the_purge_drops_old_counts(people):
                     _role_call("new", PAYMENTS, "GuardrailPortal", "guardrail-portal", "ListBuckets", read_only=True)])
     events_purge(older_than=NOW - timedelta(days=365))
     assert _counts() == {(PAYMENTS, NOW.date().isoformat()): 1}
+
+
+def test_the_portals_own_principal_is_the_portal_when_set(people, settings):
+    """Calls the portal makes as itself (its AssumeRole calls, the management account's reads): by its principal."""
+    principal = "arn:aws:iam::123456789012:user/guardrail-portal"
+    assume = {**_person_call("assume-1", "123456789012", "guardrail-portal", "AssumeRole", read_only=True),
+              "eventSource": "sts.amazonaws.com"}
+    assume["userIdentity"]["arn"] = principal
+    write = {**assume, "eventID": "tag-1", "eventName": "TagResource", "readOnly": False}
+    settings.AWS_PORTAL_PRINCIPAL_ARN = ""
+    records_ingest([assume])
+    assert CloudTrailEvent.objects.get(event_id="assume-1").by_portal is False  # unknown: a caller like any other
+    settings.AWS_PORTAL_PRINCIPAL_ARN = principal
+    records_ingest([{**assume, "eventID": "assume-2"}, write])
+    assert not CloudTrailEvent.objects.filter(event_id="assume-2").exists()
+    assert CloudTrailEvent.objects.get(event_id="tag-1").by_portal is True
+    assert _counts() == {("123456789012", NOW.date().isoformat()): 1}

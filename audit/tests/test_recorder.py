@@ -200,5 +200,7 @@ def test_a_full_scan_records_every_type_and_the_stacks_resources(world):
     [group] = [r for r in related_resources(stack) if r["resource_type"] == SG]
     assert group["resource"] is not None and group["resource"].tags["aws:cloudformation:stack-name"] == "web"
     trail = ConfigResource.objects.get(account_id=acct, resource_type="AWS::CloudTrail::Trail")
-    assert [r["resource_id"] for r in related_resources(trail)] == [f"guardrail-cloudtrail-{acct}"]
+    # its bucket, and the account kit's stack that made it (the sandbox's bootstrap deploys the kit)
+    assert {r["resource_id"] for r in related_resources(trail)} == {f"guardrail-cloudtrail-{acct}",
+                                                                     "guardrail-member-account"}
     assert ConfigResource.objects.get(resource_type="AWS::IAM::User", resource_id="daisy").region == "global"

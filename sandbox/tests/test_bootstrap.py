@@ -4,7 +4,8 @@ from django.conf import settings
 
 from portal import aws
 from sandbox.bootstrap import (
-    LAUNCH_ROLE_NAME, QUEUE_NAME, RECORDER_NAME, TRAIL_NAME, bootstrap_from_portal, config_bucket, trail_bucket,
+    LAUNCH_ROLE_NAME, MANAGEMENT_STACK, MEMBER_STACK, QUEUE_NAME, RECORDER_NAME, TRAIL_NAME, bootstrap_from_portal,
+    config_bucket, trail_bucket,
 )
 from sandbox.bootstrap import AccountSpec, bootstrap
 from sandbox.people import USERNAME_TAG, person_of
@@ -23,9 +24,20 @@ def test_it_bootstraps_every_account_and_person_idempotently(sandbox, people):
     if True:  # one account in detail: each client costs portal.aws a new boto3 session
         iam = aws.client("iam", account_id=acct)
         portal_role = iam.get_role(RoleName="GuardrailPortal")["Role"]
-        assert f"arn:aws:iam::{MANAGEMENT}:root" in str(portal_role["AssumeRolePolicyDocument"])
+        trust = str(portal_role["AssumeRolePolicyDocument"])
+        assert f"arn:aws:iam::{MANAGEMENT}:user/guardrail-portal" in trust and settings.AWS_EXTERNAL_ID in trust
         launch_role = iam.get_role(RoleName=LAUNCH_ROLE_NAME)["Role"]
         assert "cloudformation.amazonaws.com" in str(launch_role["AssumeRolePolicyDocument"])
+        assert launch_role["PermissionsBoundary"]["PermissionsBoundaryArn"].endswith(":policy/GuardrailLaunchBoundary")
+        assert iam.get_role(RoleName=settings.AWS_REMEDIATION_ROLE_NAME)["Role"]
+
+        # all of it made by the account kit's stack, as a user deploys it
+        cfn = aws.client("cloudformation", account_id=acct)
+        stack = cfn.describe_stacks(StackName=MEMBER_STACK)["Stacks"][0]
+        assert stack["StackStatus"] == "CREATE_COMPLETE"
+        made = {r["PhysicalResourceId"] for r in cfn.describe_stack_resources(StackName=MEMBER_STACK)["StackResources"]}
+        assert {"GuardrailPortal", LAUNCH_ROLE_NAME, TRAIL_NAME, trail_bucket(acct)} <= made
+        assert [s["StackName"] for s in cfn.describe_stacks()["Stacks"]] == [MEMBER_STACK]
 
         cloudtrail = aws.client("cloudtrail", account_id=acct)
         trail = cloudtrail.get_trail(Name=TRAIL_NAME)["Trail"]
@@ -64,6 +76,51 @@ def test_it_logs_the_bootstraps_own_calls_once_the_trail_runs(sandbox, people):
 
     records = trail_records(trail_bucket("111111111111"), sandbox)
     names = [r["eventName"] for r in records]
-    assert names[0] == "StartLogging"  # nothing before the trail started
+    assert names[0] == "CreateStack"  # nothing before the kit's stack made the trail
     assert "CreateUser" in names and "PutConfigurationRecorder" in names
     assert {r["userIdentity"]["type"] for r in records} == {"AssumedRole"}
+
+
+def test_it_deploys_both_kits_in_the_management_account_and_updates_a_stack_only_when_its_inputs_change(
+        sandbox, settings):
+    spec = AccountSpec(MANAGEMENT, "GuardrailPortal")
+    first = bootstrap([spec])
+    assert f"{MANAGEMENT} CloudFormation stack {MANAGEMENT_STACK} (deploy/aws/{MANAGEMENT_STACK}.yaml)" in first.created
+    cfn = aws.client("cloudformation", account_id=MANAGEMENT)
+    assert sorted(s["StackName"] for s in cfn.describe_stacks()["Stacks"]) == [MANAGEMENT_STACK, MEMBER_STACK]
+    iam = aws.client("iam", account_id=MANAGEMENT)
+    attached = iam.list_attached_user_policies(UserName="guardrail-portal")["AttachedPolicies"]
+    assert [p["PolicyName"] for p in attached] == ["GuardrailPortalAssume"]
+    assert iam.get_role(RoleName=settings.AWS_ORGANIZATIONS_ROLE_NAME)["Role"]
+
+    assert bootstrap([spec]).created == []  # unchanged: nothing, not even an update
+
+    settings.AWS_EXTERNAL_ID = "rotated-external-id"
+    changed = bootstrap([spec])
+    assert sorted(changed.created) == [
+        f"{MANAGEMENT} CloudFormation stack {name} (deploy/aws/{name}.yaml) updated"
+        for name in (MANAGEMENT_STACK, MEMBER_STACK)]
+    assert "rotated-external-id" in str(iam.get_role(RoleName="GuardrailPortal")["Role"]["AssumeRolePolicyDocument"])
+    assert {s["StackStatus"] for s in cfn.describe_stacks()["Stacks"]} == {"UPDATE_COMPLETE"}
+
+
+def test_a_kit_stack_whose_create_failed_is_deleted_and_made_again(sandbox):
+    from moto.cloudformation.models import cloudformation_backends
+
+    acct, spec = "111111111111", AccountSpec("111111111111", "GuardrailPortal")
+    bootstrap([spec])
+    cfn = aws.client("cloudformation", account_id=acct)
+    first_id = cfn.describe_stacks(StackName=MEMBER_STACK)["Stacks"][0]["StackId"]
+    # as AWS leaves a create that failed: ROLLBACK_COMPLETE (moto never fails a create that way; say it did)
+    aws.client("cloudtrail", account_id=acct).stop_logging(Name=TRAIL_NAME)
+    sandbox.flush()
+    s3 = aws.client("s3", account_id=acct)
+    for item in s3.list_objects_v2(Bucket=trail_bucket(acct)).get("Contents", []):
+        s3.delete_object(Bucket=trail_bucket(acct), Key=item["Key"])
+    cloudformation_backends[acct][settings.AWS_DEFAULT_REGION].stacks[first_id].status = "ROLLBACK_COMPLETE"
+
+    again = bootstrap([spec])
+    assert f"{acct} CloudFormation stack {MEMBER_STACK} (deploy/aws/{MEMBER_STACK}.yaml)" in again.created
+    stack = cfn.describe_stacks(StackName=MEMBER_STACK)["Stacks"][0]
+    assert stack["StackId"] != first_id and stack["StackStatus"] == "CREATE_COMPLETE"
+    assert aws.client("cloudtrail", account_id=acct).get_trail_status(Name=TRAIL_NAME)["IsLogging"] is True

@@ -19,11 +19,13 @@ PAYMENTS, RESEARCH = "111111111111", "222222222222"
 
 
 def test_it_builds_each_accounts_network_once(sandbox, people):
-    bootstrap_from_portal()
+    bootstrap_from_portal()  # makes the members, as AWS Organizations would have: the demo only arranges them
     first = bootstrap_demo(portal_accounts())
-    assert first.created and not first.existing
+    assert first.created and first.existing == [
+        f"{MANAGEMENT} organization (all features)", f"{MANAGEMENT} organization member {PAYMENTS} payments-prod",
+        f"{MANAGEMENT} organization member {RESEARCH} research-dev"]
     second = bootstrap_demo(portal_accounts())
-    assert second.created == [] and len(second.existing) == len(first.created)
+    assert second.created == [] and len(second.existing) == len(first.created) + len(first.existing)
 
     ec2 = aws.client("ec2", account_id=RESEARCH, region=settings.AWS_DEFAULT_REGION)
     [vpc] = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": [VPC_NAME]}])["Vpcs"]

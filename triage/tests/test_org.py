@@ -22,10 +22,14 @@ def world(people, sandbox):
     return sandbox
 
 
-def test_accounts_units_and_tags_come_from_organizations(world):
+def test_a_management_account_without_organisation_says_so(people, sandbox):
     assert org.organizations_sync().error == "The management account has no organisation"
+
+
+def test_accounts_units_and_tags_come_from_organizations(world):
     client = aws.client("organizations", account_id=settings.AWS_MANAGEMENT_ACCOUNT_ID)
-    client.create_organization(FeatureSet="ALL")
+    # The bootstrap made the organisation: the portal's member accounts are AWS Organizations accounts.
+    assert client.describe_organization()["Organization"]["MasterAccountId"] == settings.AWS_MANAGEMENT_ACCOUNT_ID
     root = client.list_roots()["Roots"][0]["Id"]
     workloads = client.create_organizational_unit(ParentId=root, Name="Workloads")["OrganizationalUnit"]["Id"]
     prod = client.create_organizational_unit(ParentId=workloads, Name="Prod")["OrganizationalUnit"]["Id"]

@@ -25,7 +25,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, source: str, since: date | None, until: date | None, account: str, **options) -> None:
         files = list(self._s3(source, account, since, until) if source.startswith("s3://") else self._local(source))
-        totals = {"files": 0, "records": 0, "duplicates": 0, "quarantined": 0}
+        totals = {"files": 0, "records": 0, "duplicates": 0, "quarantined": 0, "portal_reads": 0}
         for number, (bucket, key, opener) in enumerate(files, start=1):
             log_file = logfile_claim(bucket=bucket, key=key)
             if log_file is not None:
@@ -33,12 +33,14 @@ class Command(BaseCommand):
                     log_file = logfile_ingest(log_file=log_file, stream=stream)
                 totals["records"] += log_file.records
                 totals["duplicates"] += log_file.duplicates
+                totals["portal_reads"] += log_file.portal_reads or 0
                 totals["quarantined"] += log_file.status == LogFileStatus.QUARANTINED
             totals["files"] += 1
             self._progress(number, len(files), totals["records"])
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(
-            "{files} file(s): {records} record(s) stored, {duplicates} already there, {quarantined} quarantined."
+            "{files} file(s): {records} record(s) stored, {duplicates} already there, {quarantined} quarantined; "
+            "{portal_reads} read-only call(s) of Guardrail's own counted, not stored."
             .format(**totals)))
 
     def _progress(self, done: int, total: int, records: int) -> None:

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from portal import aws
-from sandbox.bootstrap import BootstrapSummary
+from sandbox.bootstrap import BootstrapSummary, setup_member_account
 from sandbox.server import SandboxServer
 
 
@@ -39,6 +39,8 @@ class Command(BaseCommand):
             flush_seconds=settings.SANDBOX_CLOUDTRAIL_FLUSH_SECONDS,
             flowlog_seconds=settings.SANDBOX_FLOWLOG_SECONDS,
             verbose=verbose_requests,
+            enforce_iam=settings.SANDBOX_ENFORCE_IAM,
+            account_setup=setup_member_account,
         )
         try:
             server.start()
@@ -55,7 +57,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(
             f"Sandbox AWS ready at {server.endpoint} (CloudTrail files every "
             f"{settings.SANDBOX_CLOUDTRAIL_FLUSH_SECONDS:g}s; AWS itself takes about 5 minutes; "
-            f"VPC flow-log files {flowlogs})."
+            f"VPC flow-log files {flowlogs}; IAM policies {'enforced' if server.enforce_iam else 'not enforced'})."
         ))
         if not no_bootstrap:
             self._bootstrap()

@@ -1,0 +1,49 @@
+"""The CloudFormation resource types the account kit uses, created, updated and deleted as AWS does.
+
+moto 5.2.5's CloudFormation lacks AWS::S3::BucketPolicy, AWS::SQS::QueuePolicy and AWS::CloudTrail::Trail (it
+warns and leaves them out, yet reports CREATE_COMPLETE), and gets the others partly wrong: a role's inline
+policies are stored as Python reprs, its ManagedPolicyArns are ignored and an update changes nothing but its
+description; a managed policy is never updated nor deleted; a bucket's NotificationConfiguration,
+PublicAccessBlockConfiguration and VersioningConfiguration are ignored; a queue's update leaves most attributes.
+
+Each type here is a CloudFormationModel whose resources are handles onto moto's own objects (the role, the bucket,
+the trail...), keeping the properties they were made from: that is what an update compares with and what a delete
+undoes. Like AWS they check what AWS checks: a notification's queue must let S3 send to it, a trail's bucket must
+let CloudTrail write; a property the sandbox does not implement is logged (moto's own models drop them without a word).
+
+`register()` puts them in moto's CloudFormation model map (moto builds that map once, lru_cached); the sandbox
+server calls it when it starts.
+"""
+
+from __future__ import annotations
+
+from moto.cloudformation.parsing import CloudFormationModel
+
+from sandbox.cfn_types.base import KitResourceError
+from sandbox.cfn_types.cloudtrail import KitTrail
+from sandbox.cfn_types.iam import KitManagedPolicy, KitRole
+from sandbox.cfn_types.stacks import (
+    follow_condition_changes, honour_depends_on, keep_stacks_whose_delete_failed, list_only_created_resources,
+)
+from sandbox.cfn_types.storage import KitBucket, KitBucketPolicy, KitQueue, KitQueuePolicy
+
+__all__ = ["KIT_TYPES", "KitResourceError", "register"]
+
+KIT_TYPES: tuple[type[CloudFormationModel], ...] = (
+    KitRole, KitManagedPolicy, KitBucket, KitBucketPolicy, KitQueue, KitQueuePolicy, KitTrail)
+
+
+def register() -> None:
+    """Make moto's CloudFormation use these types (safe to call again; moto builds its map once and caches it)."""
+    from moto.cloudformation import models, parsing
+
+    honour_depends_on(parsing)
+    list_only_created_resources(models)
+    keep_stacks_whose_delete_failed(models)
+    follow_condition_changes(parsing)
+
+    for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
+        cached.cache_clear()
+    parsing.get_model_map().update({model.cloudformation_type(): model for model in KIT_TYPES})
+    parsing.get_name_type_map().update({model.cloudformation_type(): model.cloudformation_name_type()
+                                        for model in KIT_TYPES})

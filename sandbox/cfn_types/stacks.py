@@ -1,0 +1,130 @@
+"""Where moto's stacks behave unlike AWS's, in ways the kit meets: DependsOn, conditions (listing, updates), a failed
+delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sandbox.cfn_types.base import listed
+
+
+def honour_depends_on(parsing: Any) -> None:
+    """moto creates a resource the first time something refers to it, before what its DependsOn names (AWS never
+    does): create those first (a bucket whose notification needs the queue policy, say)."""
+    resource_map = parsing.ResourceMap
+    if getattr(resource_map.__getitem__, "honours_depends_on", False):
+        return
+    lookup = resource_map.__getitem__
+
+    def __getitem__(self: Any, key: str) -> Any:
+        if key not in self._parsed_resources:
+            resource_json = self._resource_json_map.get(key)
+            if isinstance(resource_json, dict):
+                for dependency in listed(resource_json.get("DependsOn")):
+                    if dependency != key and dependency in self._resource_json_map:
+                        self[dependency]
+        return lookup(self, key)
+
+    __getitem__.honours_depends_on = True  # type: ignore[attr-defined]
+    resource_map.__getitem__ = __getitem__
+
+
+def list_only_created_resources(models: Any) -> None:
+    """moto lists a stack's resources by looking each one up, which creates it when it is not there: a resource
+    whose Condition is false comes out as an empty row (boto3 cannot parse it), and one the stack already deleted
+    is made again. List what the stack has."""
+    stack = models.Stack
+    if getattr(stack.stack_resources.fget, "only_created", False):
+        return
+
+    def stack_resources(self: Any) -> list[Any]:
+        parsed = self.resource_map._parsed_resources
+        return [parsed[key] for key in self.resource_map.resources if parsed.get(key) is not None]
+
+    stack_resources.only_created = True  # type: ignore[attr-defined]
+    stack.stack_resources = property(stack_resources)
+
+
+def keep_stacks_whose_delete_failed(models: Any) -> None:
+    """moto forgets a stack whose delete raised half way; AWS keeps it as DELETE_FAILED (what is left stays in it,
+    and deleting again finishes the job). DeleteStack itself succeeds, as in AWS, where deleting is asynchronous."""
+    backend = models.CloudFormationBackend
+    if getattr(backend.delete_stack, "keeps_failed", False):
+        return
+    delete_stack = backend.delete_stack
+
+    def delete_failing_as_aws(self: Any, name_or_stack_id: str) -> None:
+        before = dict(self.stacks)
+        try:
+            delete_stack(self, name_or_stack_id)
+        except Exception as exc:  # whatever a resource's delete raised
+            reason = getattr(exc, "message", None) or getattr(exc, "description", None) or str(exc)
+            for stack_id, stack in before.items():
+                if stack_id not in self.stacks and stack_id not in self.deleted_stacks:
+                    stack.status = "DELETE_FAILED"
+                    stack._add_stack_event("DELETE_FAILED", resource_status_reason=str(reason))
+                    self.stacks[stack_id] = stack
+
+    delete_failing_as_aws.keeps_failed = True  # type: ignore[attr-defined]
+    backend.delete_stack = delete_failing_as_aws
+
+
+def _uses(value: Any, conditions: set[str]) -> bool:
+    """Whether a resource's properties choose with Fn::If on one of these conditions."""
+    if isinstance(value, dict):
+        chosen = value.get("Fn::If")
+        if isinstance(chosen, list) and chosen and chosen[0] in conditions:
+            return True
+        return any(_uses(v, conditions) for v in value.values())
+    if isinstance(value, list):
+        return any(_uses(v, conditions) for v in value)
+    return False
+
+
+def follow_condition_changes(parsing: Any) -> None:
+    """An update whose parameters turn a condition around (TrailMode Create -> Organization, say): moto compares
+    only the resources' text, so the trail stayed and a policy choosing with Fn::If kept its old choice. AWS
+    deletes what the condition now excludes, creates what it now includes and updates what chose by it."""
+    resource_map = parsing.ResourceMap
+    if getattr(resource_map.update, "follows_conditions", False):
+        return
+    update = resource_map.update
+
+    def update_following_conditions(self: Any, template: dict[str, Any], parameters: Any = None) -> None:
+        conditions = getattr(self, "lazy_condition_map", None) or {}
+        before = {name: conditions[name] for name in list(conditions)}
+        update(self, template, parameters)
+        after = {name: self.lazy_condition_map[name] for name in list(self.lazy_condition_map)}
+        flipped = {name for name, holds in after.items() if before.get(name) != holds}
+        if not flipped:
+            return
+        resources, parsed = self._resource_json_map, self._parsed_resources
+        leaving = [key for key, r in resources.items()
+                   if r.get("Condition") in flipped and not after[r["Condition"]] and parsed.get(key) is not None]
+        for _attempt in range(len(leaving) + 1):  # in dependency order, as a stack's delete goes
+            failed: Exception | None = None
+            for key in list(leaving):
+                try:
+                    if resources[key].get("DeletionPolicy") != "Retain":
+                        self._delete_resource(parsed[key], resources[key])
+                except Exception as exc:  # something still depends on it: next pass
+                    failed = exc
+                else:
+                    parsed.pop(key)
+                    leaving.remove(key)
+            if not leaving:
+                break
+        else:
+            raise failed  # type: ignore[misc]
+        for key, r in resources.items():
+            if r.get("Condition") in flipped and after[r["Condition"]] and parsed.get(key) is None:
+                self[key]
+        for key, r in resources.items():
+            if parsed.get(key) is not None and _uses(r.get("Properties"), flipped):
+                changed = parsing.parse_and_update_resource(key, r, self, account_id=self._account_id,
+                                                            region_name=self._region_name)
+                if changed is not None:
+                    parsed[key] = changed
+
+    update_following_conditions.follows_conditions = True  # type: ignore[attr-defined]
+    resource_map.update = update_following_conditions
