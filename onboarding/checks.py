@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from audit.models import LogFile
 from portal import aws
-from portal.aws_permissions import PERMISSIONS, role_name
+from portal.aws_permissions import PERMISSIONS, SIMULATION_CONTEXT, role_name
 
 PASSED, FAILED, WAITING = "passed", "failed", "waiting"
 SESSION = "guardrail-check"
@@ -89,10 +89,15 @@ def _iam(target: Target):
 
 
 def _denied(iam, role_arn: str, operations: tuple[str, ...]) -> list[str]:
+    """The operations the role's policies do not allow; those the kit grants under a condition are simulated with
+    the context the portal's call carries (SIMULATION_CONTEXT)."""
+    plain = [op for op in operations if op not in SIMULATION_CONTEXT]
+    batches = [(plain[i:i + SIMULATE_BATCH], []) for i in range(0, len(plain), SIMULATE_BATCH)]
+    batches += [([op], SIMULATION_CONTEXT[op]) for op in operations if op in SIMULATION_CONTEXT]
     denied = []
-    for start in range(0, len(operations), SIMULATE_BATCH):
-        answer = iam.simulate_principal_policy(PolicySourceArn=role_arn,
-                                               ActionNames=list(operations[start:start + SIMULATE_BATCH]))
+    for actions, context in batches:
+        answer = iam.simulate_principal_policy(PolicySourceArn=role_arn, ActionNames=actions,
+                                               **({"ContextEntries": context} if context else {}))
         denied += [r["EvalActionName"] for r in answer.get("EvaluationResults", [])
                    if r.get("EvalDecision") != "allowed"]
     return denied

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-__all__ = ["IMPLIED", "KIT_FILES", "PERMISSIONS", "PLANNED", "STACK_RESOURCES", "RolePermissions", "role_name"]
+__all__ = ["IMPLIED", "KIT_FILES", "PERMISSIONS", "PLANNED", "SIMULATION_CONTEXT", "STACK_RESOURCES", "RolePermissions",
+           "role_name"]
 
 MEMBER_KIT = "deploy/aws/guardrail-member-account.yaml"
 MANAGEMENT_KIT = "deploy/aws/guardrail-management-account.yaml"
@@ -132,6 +133,13 @@ IMPLIED: dict[str, dict[str, str]] = {
         "s3:GetObject": "CloudFormation reads a CreateStack/UpdateStack/CreateChangeSet TemplateURL with the "
                         "caller's credentials",
     },
+}
+
+# The request context AWS evaluates an operation in, where the kit's grant has a condition on it: the connection
+# check simulates the operation with these (SimulatePrincipalPolicy's ContextEntries), as the code's call carries them.
+SIMULATION_CONTEXT: dict[str, list[dict[str, object]]] = {
+    "iam:PassRole": [{"ContextKeyName": "iam:PassedToService", "ContextKeyValues": ["vpc-flow-logs.amazonaws.com"],
+                      "ContextKeyType": "string"}],
 }
 
 # Granted by the kit for a feature of issue 18 whose code is still to come; not yet in `operations`. When the

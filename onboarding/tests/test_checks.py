@@ -1,5 +1,5 @@
-"""The connection check against the sandbox AWS, which goes through the same kit and enforces the same IAM
-policies as AWS: a bootstrapped account passes every line; each piece taken away fails its own line, naming what
+"""The connection check against the sandbox AWS, which goes through the same kit and enforces IAM policies as AWS
+does (the enforced_sandbox fixture): a bootstrapped account passes every line; each piece taken away fails its own line, naming what
 is missing and how to fix it."""
 
 import json
@@ -10,10 +10,10 @@ from django.conf import settings
 from audit.models import LogFile
 from onboarding import services
 from onboarding.models import ConnectionCheck
-from portal import aws
 from portal.aws_permissions import PERMISSIONS
 from portal.models import Account
 from sandbox.bootstrap import bootstrap_from_portal
+from sandbox.operator import operator_client
 
 pytestmark = pytest.mark.django_db
 PAYMENTS = "111111111111"
@@ -27,7 +27,7 @@ def _check() -> ConnectionCheck:
     return services.check_now(account=Account.objects.get(account_id=PAYMENTS), user=None)
 
 
-def test_a_connected_account_passes_every_line_and_a_new_one_waits_for_its_first_log_file(sandbox, people):
+def test_a_connected_account_passes_every_line_and_a_new_one_waits_for_its_first_log_file(enforced_sandbox, people):
     bootstrap_from_portal()
     check = _check()
     lines = _lines(check)
@@ -43,7 +43,7 @@ def test_a_connected_account_passes_every_line_and_a_new_one_waits_for_its_first
     assert _lines(_check())["arriving"]["status"] == "passed"
 
 
-def test_an_account_without_the_kit_fails_at_the_first_line_with_the_fix(sandbox, people):
+def test_an_account_without_the_kit_fails_at_the_first_line_with_the_fix(enforced_sandbox, people):
     check = _check()
     lines = _lines(check)
     assert check.status == ConnectionCheck.Status.FAILED
@@ -53,9 +53,9 @@ def test_an_account_without_the_kit_fails_at_the_first_line_with_the_fix(sandbox
     assert lines["reader"]["detail"].startswith("Skipped")
 
 
-def test_a_permission_taken_from_a_role_fails_its_line_naming_it(sandbox, people):
+def test_a_permission_taken_from_a_role_fails_its_line_naming_it(enforced_sandbox, people):
     bootstrap_from_portal()
-    iam = aws.client("iam", account_id=PAYMENTS, role_name=settings.AWS_REMEDIATION_ROLE_NAME)
+    iam = operator_client("iam", PAYMENTS)  # the platform team's admin edits the role, as in the console
     role = settings.AWS_REMEDIATION_ROLE_NAME
     removed = "ec2:RevokeSecurityGroupIngress"
     for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
@@ -72,14 +72,14 @@ def test_a_permission_taken_from_a_role_fails_its_line_naming_it(sandbox, people
     assert lines["permissions:reader"]["status"] == "passed"
 
 
-def test_a_stopped_trail_and_a_missing_notification_fail_their_lines(sandbox, people):
+def test_a_stopped_trail_and_a_missing_notification_fail_their_lines(enforced_sandbox, people):
     bootstrap_from_portal()
-    s3 = aws.client("s3", account_id=PAYMENTS, role_name="OrganizationAccountAccessRole")
+    s3 = operator_client("s3", PAYMENTS)
     s3.put_bucket_notification_configuration(Bucket=f"guardrail-cloudtrail-{PAYMENTS}",
                                              NotificationConfiguration={})
     lines = _lines(_check())
     assert lines["notifications"]["status"] == "failed" and "does not notify" in lines["notifications"]["detail"]
-    aws.client("cloudtrail", account_id=PAYMENTS, role_name="OrganizationAccountAccessRole").stop_logging(
+    operator_client("cloudtrail", PAYMENTS).stop_logging(
         Name="guardrail-trail")
     lines = _lines(_check())
     assert lines["trail"]["status"] == "failed" and "start-logging" in lines["trail"]["fix"]
