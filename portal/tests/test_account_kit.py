@@ -310,6 +310,18 @@ def test_remediation_acts_as_the_remediation_role():
     assert clients.role_name == "GuardrailRemediation" and clients.session_name == "guardrail-remediation"
 
 
+@pytest.mark.parametrize("purpose", sorted(SCOPES))
+def test_the_code_names_each_operation_in_full(purpose):
+    """An operation name built at run time (getattr(iam, f"list_{kind}_policies")) is one this scan cannot read: the
+    recorder once called four IAM operations the kit did not grant that way, and only the sandbox's enforcement
+    caught it."""
+    built = [f"{_relative(path)}:{node.lineno}" for path, _ in _scope_files(purpose)
+             for node in ast.walk(ast.parse(path.read_text()))
+             if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "getattr" and len(node.args) > 1
+             and isinstance(node.args[1], ast.JoinedStr)]
+    assert built == [], f"operation names built with an f-string (name them in full): {built}"
+
+
 def test_every_module_that_builds_clients_has_a_purpose():
     scoped = {_relative(path) for purpose in SCOPES for path, _ in _scope_files(purpose)}
     unscoped = []

@@ -124,10 +124,15 @@ def _authorization_details(iam: Any, kind: str) -> dict[str, list[dict[str, Any]
     return merged
 
 
+# Named in full, not built from `kind`: portal/tests/test_account_kit.py reads the operations the code calls.
+_INLINE_CALLS = {"user": ("list_user_policies", "get_user_policy"), "role": ("list_role_policies", "get_role_policy")}
+
+
 def _inline_documents(iam: Any, kind: str, name: str) -> list[dict[str, Any]]:
     """The inline policies of one user or role with their documents (ListXPolicies, then GetXPolicy each)."""
-    names = _listed(iam, f"list_{kind}_policies", "PolicyNames", **{f"{kind.title()}Name": name})
-    getter = getattr(iam, f"get_{kind}_policy")
+    lister, getter_name = _INLINE_CALLS[kind]
+    names = _listed(iam, lister, "PolicyNames", **{f"{kind.title()}Name": name})
+    getter = getattr(iam, getter_name)
     return [_read(getter, **{f"{kind.title()}Name": name, "PolicyName": policy}) for policy in names]
 
 
