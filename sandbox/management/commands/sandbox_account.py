@@ -3,13 +3,13 @@
 What AWS Organizations' CreateAccount and a StackSet do for a platform team: the running sandbox (at
 AWS_ENDPOINT_URL, started by `make run`) makes the account a member of its organisation, with the
 OrganizationAccountAccessRole AWS gives every account it creates, tagged team=SLUG, and deploys the member kit
-into it (today the sandbox bootstrap: the Guardrail roles trusting the portal with its ExternalId, the trail,
-its bucket, queue and notification, the Config recorder). The work happens in the sandbox server's process,
+into it through the sandbox's CloudFormation (the stack guardrail-member-account: the Guardrail roles trusting the
+portal with its ExternalId, the trail, its bucket, queue and notification; then the Config recorder). The work happens in the sandbox server's process,
 through its control endpoint POST /moto-api/guardrail/accounts.
 
 The portal's Account row is deliberately NOT created here: connecting an account is onboarding's job (Admin →
-Accounts → Connect, or POST /api/accounts/), which runs the connection check, exactly as with a real AWS
-account. The command prints that next step. --team must name an existing team: it is the tag onboarding's
+Accounts → Connect, which runs the connection check at once; or POST /api/accounts/, then POST
+/api/accounts/{id}/check/), exactly as with a real AWS account. The command prints that next step. --team must name an existing team: it is the tag onboarding's
 tag-to-team rule reads.
 """
 
@@ -71,7 +71,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Next: connect it in the portal — Admin → Accounts → Connect (account {account_id}, team "
                 f"{found.slug}), or POST /api/accounts/ {{\"account_id\": \"{account_id}\", \"name\": \"{name}\", "
-                f"\"team\": \"{found.slug}\"}} — which runs the connection check.")
+                f"\"team\": \"{found.slug}\"}} then POST /api/accounts/{account_id}/check/ (the connection check).")
 
     def _post(self, payload: dict[str, str]) -> dict[str, Any]:
         url = settings.AWS_ENDPOINT_URL.rstrip("/") + CONTROL_PATH
