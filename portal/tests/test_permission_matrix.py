@@ -44,6 +44,17 @@ MATRIX = [
     ("POST", "/api/accounts/", "api-account-list", (401, 201, 403, 403, 403)),
     ("GET", f"/api/accounts/{PAYMENTS_ACCOUNT}/", "api-account-detail", (401, 200, 200, 404, 200)),
     ("PATCH", f"/api/accounts/{PAYMENTS_ACCOUNT}/", "api-account-detail", (401, 200, 403, 403, 403)),
+    # Onboarding (issue 18): Connect is admins'; an account's connection check is read by whoever sees the account.
+    ("GET", "/accounts/connect/", "account-connect", (302, 200, 403, 403, 403)),
+    ("GET", "/accounts/connect/kit/guardrail-member-account.yaml", "account-kit", (302, 200, 403, 403, 403)),
+    ("POST", "/accounts/connect/onboard/", "account-onboard", (302, 400, 403, 403, 403)),
+    ("POST", "/accounts/connect/rules/", "onboarding-rule-add", (302, 400, 403, 403, 403)),
+    ("POST", "/accounts/connect/rules/{rule}/delete/", "onboarding-rule-delete", (302, 302, 403, 403, 403)),
+    ("GET", f"/accounts/{PAYMENTS_ACCOUNT}/check/", "account-check", (302, 200, 200, 404, 200)),
+    ("POST", f"/accounts/{PAYMENTS_ACCOUNT}/check/", "account-check", (302, 200, 403, 404, 403)),
+    ("GET", f"/accounts/{PAYMENTS_ACCOUNT}/check/{{check}}/", "account-check-detail", (302, 200, 200, 404, 200)),
+    ("GET", f"/api/accounts/{PAYMENTS_ACCOUNT}/check/", "api-account-check", (401, 200, 200, 404, 200)),
+    ("POST", f"/api/accounts/{PAYMENTS_ACCOUNT}/check/", "api-account-check", (401, 200, 403, 403, 403)),
     # Catalog (issue 3). {product} etc. are the demo catalog's LAMP web server, granted to Payments only.
     ("GET", "/catalog/", "catalog:index", (302, 200, 200, 200, 200)),
     ("GET", "/catalog/history/", "catalog:history-log", (302, 200, 403, 403, 200)),
@@ -283,7 +294,12 @@ def ids(people):
     alert = Alert.objects.create(signature=Signature.objects.get(name="mfa-disabled"), fingerprint="matrix",
                                  severity="HIGH", title="t", account_id="111111111111", event_ids=["ev-matrix"],
                                  first_seen="2026-11-28T12:00:00Z", last_seen="2026-11-28T12:00:00Z")
-    return {"product": product.pk, "dry_run": dry_run.pk, "flowfile": flow_file.pk, "alert": alert.pk, "portfolio": Portfolio.objects.get(name="Payments web platform").pk,
+    from onboarding.models import ConnectionCheck, OnboardingRule
+    from portal.models import Team
+
+    check = ConnectionCheck.objects.create(account=Account.objects.get(account_id=PAYMENTS_ACCOUNT), status="PASSED")
+    rule = OnboardingRule.objects.create(kind="OU", match="Root/Workloads/Prod", team=Team.objects.get(slug="payments"))
+    return {"check": check.pk, "rule": rule.pk, "product": product.pk, "dry_run": dry_run.pk, "flowfile": flow_file.pk, "alert": alert.pk, "portfolio": Portfolio.objects.get(name="Payments web platform").pk,
             "launch": launch.pk, "event": "ev-matrix", "logfile": logfile.pk,
             "resource": ConfigResource.objects.get(resource_id="sg-matrix").pk, "exception": exception.pk,
             "policy": Policy.objects.get(name="open-ssh-revoke").pk, "action": action.pk,
