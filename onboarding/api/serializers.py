@@ -13,7 +13,8 @@ class CheckLineSerializer(serializers.Serializer):
 
 class ConnectionCheckSerializer(serializers.ModelSerializer):
     account_id = serializers.CharField(source="account.account_id", read_only=True)
-    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    finished = serializers.DateTimeField(read_only=True, allow_null=True)
     lines = CheckLineSerializer(many=True, read_only=True)
 
     class Meta:
