@@ -23,6 +23,7 @@ from portal import aws
 from portal.aws_permissions import PERMISSIONS, SIMULATION_CONTEXT, role_name
 
 PASSED, FAILED, WAITING = "passed", "failed", "waiting"
+LINE_STATUSES = (PASSED, FAILED, WAITING)
 SESSION = "guardrail-check"
 TRAIL_QUEUE = "guardrail-cloudtrail"
 BOUNDARY_POLICY = "GuardrailLaunchBoundary"

@@ -188,7 +188,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {"ConfigurationItemStatusEnum": "audit.models.ItemStatus",
                             "DryRunStatusEnum": "remediation.models.DryRun.Status",
                             "AlertStatusEnum": "triage.models.AlertStatus",
-                            "SignatureStatusEnum": "triage.models.Signature.Status"},
+                            "SignatureStatusEnum": "triage.models.Signature.Status",
+                            "CheckLineStatusEnum": "onboarding.checks.LINE_STATUSES"},
 }
 
 # --- Celery ----------------------------------------------------------------------------------

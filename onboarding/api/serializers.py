@@ -1,12 +1,13 @@
 from rest_framework import serializers
 
+from onboarding.checks import LINE_STATUSES
 from onboarding.models import ConnectionCheck
 
 
 class CheckLineSerializer(serializers.Serializer):
     key = serializers.CharField()
     title = serializers.CharField()
-    status = serializers.ChoiceField(choices=["passed", "failed", "waiting"])
+    status = serializers.ChoiceField(choices=LINE_STATUSES)
     detail = serializers.CharField(allow_blank=True)
     fix = serializers.CharField(allow_blank=True)
 
@@ -30,7 +31,7 @@ class CheckEntrySerializer(serializers.Serializer):
     ok = serializers.SerializerMethodField()
     detail = serializers.CharField(allow_blank=True)
     key = serializers.CharField()
-    status = serializers.ChoiceField(choices=["passed", "failed", "waiting"])
+    status = serializers.ChoiceField(choices=LINE_STATUSES)
     fix = serializers.CharField(allow_blank=True)
 
     def get_ok(self, line) -> bool:
