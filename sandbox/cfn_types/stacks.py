@@ -58,15 +58,48 @@ def keep_stacks_whose_delete_failed(models: Any) -> None:
         try:
             delete_stack(self, name_or_stack_id)
         except Exception as exc:  # whatever a resource's delete raised
-            reason = getattr(exc, "message", None) or getattr(exc, "description", None) or str(exc)
             for stack_id, stack in before.items():
                 if stack_id not in self.stacks and stack_id not in self.deleted_stacks:
+                    failed = _failed_resources(stack, exc, models.Event)
                     stack.status = "DELETE_FAILED"
-                    stack._add_stack_event("DELETE_FAILED", resource_status_reason=str(reason))
+                    stack._add_stack_event("DELETE_FAILED", resource_status_reason=(
+                        f"The following resource(s) failed to delete: [{', '.join(failed)}]. "))
                     self.stacks[stack_id] = stack
 
     delete_failing_as_aws.keeps_failed = True  # type: ignore[attr-defined]
     backend.delete_stack = delete_failing_as_aws
+
+
+def _reason(exc: BaseException) -> str:
+    """The resource's failure as CloudFormation words it: the service's message, then its error code."""
+    message = str(getattr(exc, "message", None) or getattr(exc, "description", None) or exc)
+    code = getattr(exc, "error_type", None) or getattr(exc, "code", None)
+    return f"{message} (Error Code: {code})" if isinstance(code, str) and code else message
+
+
+def _failed_resources(stack: Any, exc: BaseException, event_class: Any) -> list[str]:
+    """As AWS reports a failed delete: each resource still there tried once more on its own, and a DELETE_FAILED
+    event with its own reason (a VPC's DependencyViolation, say) for each that still cannot go; their names."""
+    resources = stack.resource_map
+    failed = []
+    for logical_id, parsed in list(resources._parsed_resources.items()):
+        resource_json = resources._resource_json_map.get(logical_id)  # parameters share the map: not resources
+        if isinstance(parsed, str) or parsed is None or resource_json is None or \
+                resource_json.get("DeletionPolicy") == "Retain":
+            continue
+        try:
+            resources._delete_resource(parsed, resource_json)
+            resources._parsed_resources.pop(logical_id)
+            continue
+        except Exception as own:  # noqa: BLE001 - whatever the resource's delete raised is its reason
+            reason = _reason(own)
+        failed.append(logical_id)
+        stack.events.append(event_class(
+            stack_id=stack.stack_id, stack_name=stack.name, logical_resource_id=logical_id,
+            physical_resource_id=getattr(parsed, "physical_resource_id", None) or logical_id,
+            resource_type=resource_json.get("Type", ""),
+            resource_status="DELETE_FAILED", resource_status_reason=reason, resource_properties=None))
+    return failed or [_reason(exc)]
 
 
 def _uses(value: Any, conditions: set[str]) -> bool:

@@ -282,7 +282,10 @@ def test_an_update_changes_policies_in_place_and_delete_removes_everything(sandb
     cfn.delete_stack(StackName="kit")  # as in AWS: the stack cannot delete a bucket with objects in it
     assert cfn.describe_stacks(StackName="kit")["Stacks"][0]["StackStatus"] == "DELETE_FAILED"
     events = cfn.describe_stack_events(StackName="kit")["StackEvents"]
-    assert "not empty" in events[0]["ResourceStatusReason"]
+    # as AWS reports it: the stack's event names what failed, the resource's own event says why
+    assert events[0]["ResourceStatusReason"] == "The following resource(s) failed to delete: [Bucket]. "
+    bucket_failed = [e for e in events if e["LogicalResourceId"] == "Bucket" and e["ResourceStatus"] == "DELETE_FAILED"]
+    assert "not empty" in bucket_failed[0]["ResourceStatusReason"]
     assert [r["LogicalResourceId"] for r in cfn.describe_stack_resources(StackName="kit")["StackResources"]] \
         == ["Bucket"]
     sandbox.flush()  # the trail's last files
