@@ -63,5 +63,6 @@ def test_a_stopped_run_goes_back_to_waiting_and_is_given_up_past_the_cap(people,
 def test_every_run_model_is_registered_with_a_cap():
     labels = {r.label: r.max_attempts for r in runs.registered()}
     assert set(labels) == {"catalog.LaunchRequest", "audit.LogFile", "audit.RecorderRun", "audit.EventHandoff",
-                           "remediation.ActionRun", "remediation.DryRun", "triage.FlowLogFile"}
+                           "remediation.ActionRun", "remediation.DryRun", "triage.FlowLogFile",
+                           "onboarding.ConnectionCheck"}
     assert all(cap > 0 for cap in labels.values())
