@@ -32,6 +32,7 @@ from tests.integration.stack import (
     database_drop,
     free_port,
     launch_ended,
+    operator_client_at,
     portal_client,
     running_stack,
     wait_for,
@@ -280,7 +281,7 @@ def trail_file(records: list[dict]) -> bytes:
 def put_trail_files(stack: Stack, account_id: str, name: str, files: int, records: int) -> list[str]:
     """`files` CloudTrail files of `records` dull records each (reads by daisy, event ids `<name>-<file>-<n>`)
     in the account's trail bucket, as CloudTrail delivers them (the bucket notifies the portal's queue)."""
-    s3 = portal_client(stack, "s3", account_id)
+    s3 = operator_client_at(stack, "s3", account_id)  # CloudTrail writes them in AWS, not the portal
     keys = []
     for f in range(files):
         key = (f"AWSLogs/{account_id}/CloudTrail/us-east-1/2026/11/28/"
@@ -377,7 +378,8 @@ def revokes_in_cloudtrail(stack: Stack, adam: Api, ec2, group: str, *, timeout: 
     ec2.create_tags(Resources=[group], Tags=[{"Key": "checked", "Value": "yes"}])
     stack.wait(lambda: adam.get("/api/events/", event_name="CreateTags", resource_id=group)["count"], timeout=timeout,
                what="daisy's later CreateTags ingested")
-    return adam.get("/api/events/", event_name="RevokeSecurityGroupIngress", resource_id=group)["count"]
+    return adam.get("/api/events/", event_name="RevokeSecurityGroupIngress", resource_id=group,
+                   include_portal="true")["count"]  # the remediation is Guardrail's own call: hidden unless asked
 
 
 # --- a stack to break, and bringing it back to rest ------------------------------------------------------

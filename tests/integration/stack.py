@@ -386,6 +386,23 @@ def portal_client(stack: Stack, service: str, account_id: str) -> Any:
 
     sts = aws_client("sts", stack.sandbox_url, key=settings.AWS_ACCESS_KEY_ID, secret=settings.AWS_SECRET_ACCESS_KEY)
     creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account_id}:role/{settings.AWS_PORTAL_ROLE_NAME}",
+                            RoleSessionName="integration-test", ExternalId=settings.AWS_EXTERNAL_ID)["Credentials"]
+    return aws_client(service, stack.sandbox_url, key=creds["AccessKeyId"], secret=creds["SecretAccessKey"],
+                      token=creds["SessionToken"])
+
+
+def operator_client_at(stack: Stack, service: str, account_id: str) -> Any:
+    """`service` as the sandbox's operator (the platform team's admin) in `account_id`: what stands in for AWS's own
+    writes (CloudTrail putting its files) now that the sandbox enforces the portal's least privilege."""
+    from django.conf import settings
+
+    from sandbox.identity import OPERATOR_ACCESS_KEY_ID, OPERATOR_SECRET_ACCESS_KEY
+    from sandbox.organization import ACCESS_ROLE_NAME
+
+    if account_id == settings.AWS_MANAGEMENT_ACCOUNT_ID:
+        return aws_client(service, stack.sandbox_url, key=OPERATOR_ACCESS_KEY_ID, secret=OPERATOR_SECRET_ACCESS_KEY)
+    sts = aws_client("sts", stack.sandbox_url, key=OPERATOR_ACCESS_KEY_ID, secret=OPERATOR_SECRET_ACCESS_KEY)
+    creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account_id}:role/{ACCESS_ROLE_NAME}",
                             RoleSessionName="integration-test")["Credentials"]
     return aws_client(service, stack.sandbox_url, key=creds["AccessKeyId"], secret=creds["SecretAccessKey"],
                       token=creds["SessionToken"])
