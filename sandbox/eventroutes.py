@@ -177,8 +177,11 @@ def _to_bus(rule: Any, target: Mapping[str, Any], event: Mapping[str, Any], part
     name = parts["resource"][len("event-bus/"):]
     if from_bus:
         return Outcome(rule.arn, arn, False, "an event received from another event bus is not routed to a third")
-    per_account = dict.get(events_backends, account)
-    backend = dict.get(per_account, region) if per_account is not None else None
+    if name == "default":  # every account has its default bus in every region, used or not
+        backend = events_backends[account][region]
+    else:
+        per_account = dict.get(events_backends, account)
+        backend = dict.get(per_account, region) if per_account is not None else None
     bus = backend.event_buses.get(name) if backend is not None else None
     if bus is None:
         return Outcome(rule.arn, arn, False, "the event bus does not exist")
