@@ -235,7 +235,7 @@ def _role_may(rule: Any, role_arn: str, action: str, resource: str) -> str:
     service = _ServicePrincipal(SERVICE, rule.arn, rule.account_id)
     if not resource_policy_allows(trust, service, "sts:AssumeRole", role_arn, any_resource=True):
         return f"the trust policy of {role_arn} does not let {SERVICE} assume it"
-    principal = iam_policy.role_principal(rule.account_id, match.group(2), session_name="events")
+    principal = iam_policy.role_principal(rule.account_id, match.group(2))
     decision = iam_policy.evaluate(principal, iam_policy.Request(action, (resource,)))
     if not decision.allowed:
         return f"{role_arn} is not authorized to perform {action} on {resource} {decision.reason(action)}"
