@@ -8,8 +8,10 @@ read-only management events from AWS services", the CloudTrail tutorial; the Put
   `{"version": "0", "id": <new uuid>, "detail-type": "AWS API Call via CloudTrail", "source": "aws.<service>",
   "account": <the account>, "time": <eventTime>, "region": <awsRegion>, "resources": [], "detail": <record>}`.
   `source` is "aws." and the first label of eventSource (iam.amazonaws.com → aws.iam); `detail` is the
-  CloudTrail record itself (the same eventID, requestParameters, errorCode ... as the log file). Calls of
-  global services are signed for us-east-1, so their events arrive on the us-east-1 bus.
+  CloudTrail record itself (the same eventID, requestParameters, errorCode ... as the log file), `time` its
+  eventTime, `id` a uuid of the event's own (as in the real events of ../shared/samples/cloudtrail/
+  streamalert-rule-tests/cloudtrail_ec2_image_creation.json). Calls of global services are signed for us-east-1,
+  so their events arrive on the us-east-1 bus.
 - "To record events with a detail-type value of AWS API Call via CloudTrail, a CloudTrail trail with logging
   enabled is required": the sandbox emits a call's event only while a trail of that account logs the call's
   region (the same trails that decide whether the call reaches a log file; StopLogging is itself emitted).

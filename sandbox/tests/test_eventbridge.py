@@ -241,3 +241,26 @@ def test_an_event_from_another_bus_goes_no_further(enforced_sandbox):
     assert len(_receive(sqs, url)) == 1
     [onwards] = _outcomes(enforced_sandbox, third)
     assert not onwards.delivered and "not routed to a third" in onwards.reason
+
+
+def test_an_sns_target_publishes_only_what_the_topics_policy_allows(enforced_sandbox):
+    _member_with_trail()
+    sns = operator_client("sns", MEMBER)
+    topic = sns.create_topic(Name="calls")["TopicArn"]
+    sqs, url, arn = _queue(MEMBER, "subscriber")
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"}, "Action": "sqs:SendMessage",
+        "Resource": arn}]})})
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"})
+    _rule(MEMBER, "to-topic", EC2_CALLS, topic)
+
+    operator_client("ec2", MEMBER).create_security_group(GroupName="default-topic-policy", Description="x")
+    _emitted(enforced_sandbox, "CreateSecurityGroup", groupName="default-topic-policy")
+    assert _receive(sqs, url, within=0) == []  # the topic's default policy lets only its own account publish
+
+    sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+                                                "Action": "sns:Publish", "Resource": topic}]}))
+    operator_client("ec2", MEMBER).create_security_group(GroupName="allowed", Description="x")
+    [event] = _receive(sqs, url)
+    assert event["detail"]["requestParameters"]["groupName"] == "allowed"
