@@ -262,8 +262,12 @@ AWS_READ_TIMEOUT = cfg.float("AWS_READ_TIMEOUT", 30.0)
 AWS_MAX_ATTEMPTS = cfg.int("AWS_MAX_ATTEMPTS", 3)
 # Where the account kit's templates are hosted (an S3 folder over HTTPS), for the console's quick-create link.
 AWS_KIT_TEMPLATE_URL = cfg.str("AWS_KIT_TEMPLATE_URL", "")
-# How often the sandbox delivers CloudTrail files (AWS: about every 5 minutes).
-SANDBOX_CLOUDTRAIL_FLUSH_SECONDS = cfg.float("SANDBOX_CLOUDTRAIL_FLUSH_SECONDS", 2.0)
+# How often the sandbox delivers CloudTrail log files: a call reaches a file within this many seconds (AWS: about
+# 5 minutes; 300 imitates it; 0: only when flushed). Each call's EventBridge event goes out within a second either way.
+# SANDBOX_CLOUDTRAIL_FLUSH_SECONDS is its old name, still read.
+SANDBOX_CLOUDTRAIL_DELIVERY_SECONDS = cfg.float("SANDBOX_CLOUDTRAIL_DELIVERY_SECONDS",
+                                                cfg.float("SANDBOX_CLOUDTRAIL_FLUSH_SECONDS", 2.0))
+SANDBOX_CLOUDTRAIL_FLUSH_SECONDS = SANDBOX_CLOUDTRAIL_DELIVERY_SECONDS  # the old name (sandbox.testing reads it)
 # How often the sandbox writes a VPC flow-log file per flow log to S3 (AWS: every 1 or 10 minutes); 0: never.
 SANDBOX_FLOWLOG_SECONDS = cfg.float("SANDBOX_FLOWLOG_SECONDS", 60.0)
 # `manage.py sandbox` also builds the demo world: the organisation, and per account a small network whose

@@ -25,6 +25,6 @@ if not os.environ.get("GUARDRAIL_INTEGRATION"):
 from portal.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-SANDBOX_CLOUDTRAIL_FLUSH_SECONDS = 0.2
+SANDBOX_CLOUDTRAIL_DELIVERY_SECONDS = SANDBOX_CLOUDTRAIL_FLUSH_SECONDS = 0.2  # the new name and the old
 STATIC_ROOT = os.path.join(tempfile.gettempdir(), "guardrail-test-static")
 os.makedirs(STATIC_ROOT, exist_ok=True)

@@ -18,7 +18,7 @@ from typing import Any
 
 from moto.s3.models import s3_backends
 
-from sandbox.records import CapturedCall, build_record, dumps
+from sandbox.records import CapturedCall, dumps, record_of
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ class CloudTrailWriter(PeriodicWriter):
             buffers: dict[tuple[str, str, str, str], list[dict[str, Any]]] = defaultdict(list)
             for captured in batch:
                 try:
-                    record = build_record(captured)
+                    record = record_of(captured)
                 except Exception:  # one unreadable call must not lose the others
                     log.exception("sandbox: cannot build a CloudTrail record for %s", captured.call.operation)
                     continue

@@ -5,7 +5,8 @@ with `enforce_iam` refuse it when the caller's IAM policies do not allow it (san
 is still logged, with errorCode and errorMessage, as AWS logs it; iam:SimulatePrincipalPolicy is answered here,
 moto lacks it), note which trails of the recipient account are logging, let moto answer, check the trails again,
 and hand the call to the writer if a trail was logging before or after (so StopLogging and
-StartLogging are themselves logged). Building the record happens later, on the writer's thread.
+StartLogging are themselves logged), and to the EventBridge emitter (sandbox.eventbridge), which CloudTrail needs
+a logging trail for too. Building the record happens later, on the writer's thread.
 A failure anywhere in this bookkeeping is logged and the request goes through untouched.
 """
 
@@ -22,6 +23,7 @@ from urllib.parse import parse_qsl
 
 from sandbox import enforcement
 from sandbox.delivery import CloudTrailWriter
+from sandbox.eventbridge import EventEmitter
 from sandbox.identity import IdentityResolver
 from sandbox.operations import ApiCall, as_form, credential_scope, identify, protocol_family
 from sandbox.records import CapturedCall
@@ -75,8 +77,10 @@ def utc_now() -> datetime.datetime:
 class CloudTrailMiddleware:
     def __init__(self, app: WSGIApp, *, resolver: IdentityResolver, writer: CloudTrailWriter,
                  on_reset: Callable[[], None], clock: Callable[[], datetime.datetime] = utc_now,
-                 enforce_iam: bool = False, controls: dict[str, ControlHandler] | None = None) -> None:
+                 enforce_iam: bool = False, controls: dict[str, ControlHandler] | None = None,
+                 emitter: EventEmitter | None = None) -> None:
         self.app = app
+        self.emitter = emitter  # CloudTrail's EventBridge events (sandbox.eventbridge), for the calls a trail logs
         self.enforce_iam = enforce_iam
         self.controls = controls if controls is not None else {}  # path under /moto-api/guardrail/ → handler
         self.resolver = resolver
@@ -246,7 +250,7 @@ class CloudTrailMiddleware:
             destinations = tuple(dict.fromkeys(trails.values()))
             if not destinations:
                 continue
-            self.writer.submit(CapturedCall(
+            captured = CapturedCall(
                 call=plan.call,
                 identity=plan.identity,
                 recipient_account_id=recipient,
@@ -262,7 +266,10 @@ class CloudTrailMiddleware:
                 response_headers=seen.get("headers", []),
                 response_body=body,
                 destinations=destinations,
-            ))
+            )
+            self.writer.submit(captured)
+            if self.emitter is not None and recipient == plan.recipient:  # AWS: the caller's account's default bus
+                self.emitter.submit(captured)
 
 
 class _Plan:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import json
 import logging
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,6 +43,17 @@ class CapturedCall:
     response_body: bytes
     destinations: tuple[Destination, ...]
     event_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    # The record, built once (record_of): the log file and the EventBridge event carry the very same one.
+    record: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+
+def record_of(captured: CapturedCall) -> dict[str, Any]:
+    """The call's record, built on first use by whichever thread needs it first (file writer or event emitter)."""
+    with captured._lock:
+        if captured.record is None:
+            captured.record = build_record(captured)
+        return captured.record
 
 
 def build_record(captured: CapturedCall) -> dict[str, Any]:

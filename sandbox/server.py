@@ -5,7 +5,8 @@ Django-free, so tests can start it in-process on a free port:
     server = SandboxServer(port=0, portal_access_key="AKIA...", management_account_id="123456789012")
     server.start()            # serves on a background thread
     server.endpoint           # "http://127.0.0.1:<bound port>"
-    server.flush()            # deliver buffered CloudTrail records now
+    server.flush()            # deliver buffered CloudTrail records now (also every `flush_seconds`)
+    server.events.drain()     # emit pending EventBridge events now (a thread does within a second anyway)
     server.flowlogs.flush()   # write a VPC flow-log file per flow log now (also every `flowlog_seconds`)
     server.reset()            # moto's /moto-api/reset, plus the writers' buffers and counts, and identity cache
     server.stop()             # flushes what is pending, then closes the port
@@ -39,6 +40,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from sandbox import cfn_types
 from sandbox.delivery import CloudTrailWriter
+from sandbox.eventbridge import EventEmitter
 from sandbox.flowtraffic import (
     DEFAULT_ATTACK_EVERY,
     DEFAULT_PERIOD_SECONDS,
@@ -97,10 +99,11 @@ class SandboxServer:
         self.resolver = IdentityResolver(portal_access_key=portal_access_key,
                                          management_account_id=management_account_id)
         self.writer = CloudTrailWriter(flush_seconds)
+        self.events = EventEmitter()  # each logged call's "AWS API Call via CloudTrail" event (sandbox.eventbridge)
         self.flowlogs = FlowLogWriter(flowlog_seconds, attack_every)
         self.app = CloudTrailMiddleware(DomainDispatcherApplication(create_backend_app), resolver=self.resolver,
                                         writer=self.writer, on_reset=self._after_reset, enforce_iam=enforce_iam,
-                                        controls={"accounts": self._accounts_control})
+                                        controls={"accounts": self._accounts_control}, emitter=self.events)
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -124,6 +127,7 @@ class SandboxServer:
         server = make_server(self.host, self.port, self.app, threaded=True, request_handler=handler)
         self._server = server
         self.writer.start()
+        self.events.start()
         self.flowlogs.start()
         return server
 
@@ -141,6 +145,7 @@ class SandboxServer:
             server.serve_forever()
         finally:
             self.flowlogs.stop()
+            self.events.stop()
             self.writer.stop()
 
     def stop(self) -> None:
@@ -152,6 +157,7 @@ class SandboxServer:
             self._thread.join(timeout=10)
             self._thread = None
         self.flowlogs.stop()
+        self.events.stop()
         self.writer.stop()
         self._server = None
 
@@ -170,6 +176,7 @@ class SandboxServer:
         # moto's reset empties each organisation but keeps its map of member accounts to management accounts.
         organizations_backends.master_accounts.clear()
         self.writer.clear()
+        self.events.clear()
         self.flowlogs.clear()
         self.resolver.clear()
         self._seed()

@@ -71,6 +71,7 @@ NOT_PASSED = {
     "CELERY_TASK_ALWAYS_EAGER": "tests only",
     "GUARDRAIL_DEMO_LOGINS": "the demo's (sandbox only)",
     "SANDBOX_PORT": "the sandbox's", "SANDBOX_CLOUDTRAIL_FLUSH_SECONDS": "the sandbox's",
+    "SANDBOX_CLOUDTRAIL_DELIVERY_SECONDS": "the sandbox's (its service passes it)",
     "SANDBOX_FLOWLOG_SECONDS": "the sandbox's", "SANDBOX_DEMO_NETWORK": "the sandbox's",
     "SANDBOX_ENFORCE_IAM": "the sandbox's",
 }

@@ -6,7 +6,7 @@ from urllib.parse import unquote_plus
 from django.conf import settings
 
 from portal import aws
-from sandbox import delivery, middleware
+from sandbox import middleware, records
 from sandbox.bootstrap import QUEUE_NAME, AccountSpec, bootstrap, trail_bucket
 from sandbox.testing import trail_files, trail_records
 
@@ -55,14 +55,14 @@ def test_it_passes_the_call_through_when_logging_fails(sandbox, monkeypatch):
     assert ec2.create_security_group(GroupName="survives", Description="x")["GroupId"].startswith("sg-")
     monkeypatch.undo()
 
-    real_build = delivery.build_record
+    real_build = records.build_record  # the file writer and the EventBridge emitter share the one record
 
     def flaky(captured):
         if captured.call.operation == "DescribeVpcs":
             raise RuntimeError("record builder exploded")
         return real_build(captured)
 
-    monkeypatch.setattr(delivery, "build_record", flaky)
+    monkeypatch.setattr(records, "build_record", flaky)
     ec2.describe_vpcs()
     ec2.create_security_group(GroupName="logged", Description="x")
     names = [r["eventName"] for r in trail_records(trail_bucket(ACCOUNT), sandbox)]

@@ -36,7 +36,7 @@ class Command(BaseCommand):
             portal_access_key=settings.AWS_ACCESS_KEY_ID,
             portal_secret_access_key=settings.AWS_SECRET_ACCESS_KEY,
             management_account_id=settings.AWS_MANAGEMENT_ACCOUNT_ID,
-            flush_seconds=settings.SANDBOX_CLOUDTRAIL_FLUSH_SECONDS,
+            flush_seconds=settings.SANDBOX_CLOUDTRAIL_DELIVERY_SECONDS,
             flowlog_seconds=settings.SANDBOX_FLOWLOG_SECONDS,
             verbose=verbose_requests,
             enforce_iam=settings.SANDBOX_ENFORCE_IAM,
@@ -56,7 +56,8 @@ class Command(BaseCommand):
                     else "off")
         self.stdout.write(self.style.SUCCESS(
             f"Sandbox AWS ready at {server.endpoint} (CloudTrail files every "
-            f"{settings.SANDBOX_CLOUDTRAIL_FLUSH_SECONDS:g}s; AWS itself takes about 5 minutes; "
+            f"{settings.SANDBOX_CLOUDTRAIL_DELIVERY_SECONDS:g}s, AWS itself takes about 5 minutes; "
+            f"their EventBridge events within a second; "
             f"VPC flow-log files {flowlogs}; IAM policies {'enforced' if server.enforce_iam else 'not enforced'})."
         ))
         if not no_bootstrap:
