@@ -18,7 +18,8 @@ from audit.cloudtrail.files import BadLogFile, iter_records, parse_key
 from audit.cloudtrail.records import BadRecord, caller, event_time, normalize, read_only, unwrap
 from audit.cloudtrail.lookup import lookup_records
 from audit.cloudtrail.notifications import UnreadableMessage, read_message
-from audit.models import CloudTrailEvent, EventResource, LogFile, LogFileStatus, PortalCallCount, QueueMessage
+from audit.models import (CloudTrailEvent, EventResource, LogFile, LogFileStatus, LookupCursor, PortalCallCount,
+                          QueueMessage)
 from audit.portal_calls import PortalIdentities, is_denied
 from portal import aws, queue, runs
 from portal.models import Account
@@ -29,6 +30,13 @@ POLL_ROUNDS = 20
 STALE_AFTER = timedelta(minutes=5)
 MAX_ATTEMPTS = 10  # claims, AWS retries included
 INGEST_TASK = "audit.tasks.cloudtrail_ingest_file"
+# LookupEvents: an event can reach the Event history minutes after its time (CloudTrail User Guide: events arrive
+# "typically within an average of about 5 minutes", not guaranteed), so each read starts this long before the last
+# one ended; what is read twice is stored once (eventID). A first read goes back LOOKUP_FIRST.
+LOOKUP_OVERLAP = timedelta(minutes=15)
+LOOKUP_FIRST = timedelta(hours=1)
+REGIONS_FOR = timedelta(hours=1)
+_enabled_regions: dict[tuple[str, str], tuple[datetime | None, frozenset[str]]] = {}
 
 
 class _Context:
@@ -305,24 +313,49 @@ def logfile_read(*, account_id: str, bucket: str, key: str) -> None:
         raise
 
 
+def lookup_regions(account: Account) -> list[str]:
+    """Every region LookupEvents reads for `account`: those enabled in it (ec2:DescribeRegions, asked once an hour),
+    so that calls where the account may not act (the region signature's very case) are read too, with its allowed
+    regions and AWS_REGIONS in any case."""
+    regions = set(account.allowed_regions) | set(settings.AWS_REGIONS)
+    key = (settings.AWS_ENDPOINT_URL, account.account_id)
+    asked, enabled = _enabled_regions.get(key, (None, frozenset()))
+    if asked is None or timezone.now() - asked > REGIONS_FOR:
+        try:
+            answer = aws.client("ec2", account_id=account.account_id, role_name=account.role_name or None,
+                                region=settings.AWS_DEFAULT_REGION).describe_regions()
+            enabled = frozenset(r["RegionName"] for r in answer.get("Regions", []))
+            _enabled_regions[key] = (timezone.now(), enabled)
+        except aws.AWS_ERRORS as exc:
+            log.warning("cloudtrail: cannot list the regions of %s (%s); reading the allowed ones and AWS_REGIONS",
+                        account.account_id, aws.error_code(exc))
+    return sorted(regions | enabled)
+
+
 def lookup_poll() -> int:
-    """For accounts read through LookupEvents: everything since the newest event stored for them."""
+    """For accounts read through LookupEvents: in every region they use, what came since the last read, read again
+    from LOOKUP_OVERLAP before it, since an event can show up in the history well after its time (stored once, by
+    eventID)."""
     stored = 0
     now = timezone.now()
     for account in Account.objects.filter(cloudtrail_source="LOOKUP_EVENTS"):
-        newest = CloudTrailEvent.objects.filter(account_id=account.account_id).order_by("-event_time").first()
-        since = newest.event_time if newest else now - timedelta(hours=1)
+        cursors = dict(LookupCursor.objects.filter(account_id=account.account_id).values_list("region", "read_until"))
         # The portal's reads are not stored, so the window comes back: those up to the newest counted are skipped.
         counted = PortalCallCount.objects.filter(account_id=account.account_id).aggregate(
-            newest=Max("newest"))["newest"] or since - timedelta(microseconds=1)
-        for region in account.allowed_regions:
+            newest=Max("newest"))["newest"] or now - LOOKUP_FIRST - timedelta(microseconds=1)
+        for region in lookup_regions(account):
+            since = cursors[region] - LOOKUP_OVERLAP if region in cursors else now - LOOKUP_FIRST
             try:
-                client = aws.client("cloudtrail", account_id=account.account_id, region=region)
+                client = aws.client("cloudtrail", account_id=account.account_id, role_name=account.role_name or None,
+                                    region=region)
                 stored += records_ingest(lookup_records(client=client, since=since, until=now),
                                          act_on_writes=True, portal_reads_after=counted)["stored"]
-            except aws.AWS_ERRORS as exc:
+            except aws.AWS_ERRORS as exc:  # read again from the same point next time
                 log.warning("cloudtrail: LookupEvents in %s/%s failed: %s", account.account_id, region,
                             aws.error_code(exc))
+                continue
+            LookupCursor.objects.update_or_create(account_id=account.account_id, region=region,
+                                                  defaults={"read_until": now})
     return stored
 
 

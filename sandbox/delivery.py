@@ -1,4 +1,5 @@
-"""Delivering CloudTrail files: buffer records, and every few seconds write gzip JSON into the trail's bucket.
+"""Delivering CloudTrail files: buffer records, and every few seconds write gzip JSON into the trail's bucket (and
+add them to the account's Event history, sandbox.event_history, trail or not).
 
 Files go through moto's S3 backend in-process, not HTTP, so the writer's own writes are never logged
 themselves, and moto's put_object still fires the bucket's event notifications (S3 → SQS).
@@ -20,6 +21,7 @@ from typing import Any
 from moto.s3.models import s3_backends
 from moto.sns.models import sns_backends
 
+from sandbox.event_history import EventHistory
 from sandbox.records import CapturedCall, build_record, dumps
 from sandbox.trails import Destination
 
@@ -112,6 +114,7 @@ class CloudTrailWriter(PeriodicWriter):
         self._flush_lock = threading.Lock()
         # (bucket, key) of the files written lately, newest last: for tests and the command's status line.
         self.delivered: deque[tuple[str, str]] = deque(maxlen=1000)
+        self.history = EventHistory()  # every account's Event history (LookupEvents), trail or not
 
     def submit(self, captured: CapturedCall) -> None:
         with self._lock:
@@ -121,6 +124,7 @@ class CloudTrailWriter(PeriodicWriter):
         with self._lock:
             self._pending.clear()
             self.delivered.clear()
+        self.history.clear()
 
     def stop(self) -> None:
         super().stop()
@@ -138,6 +142,7 @@ class CloudTrailWriter(PeriodicWriter):
                 except Exception:  # one unreadable call must not lose the others
                     log.exception("sandbox: cannot build a CloudTrail record for %s", captured.call.operation)
                     continue
+                self.history.add(captured.recipient_account_id, record)
                 for destination in captured.destinations:
                     buffers[destination, captured.recipient_account_id, record["awsRegion"]].append(record)
             written = []
