@@ -20,7 +20,7 @@ from typing import Any
 from sandbox.refusals import Refusal
 
 KEPT_DAYS = 90
-KEPT_PER_REGION = 20000  # the sandbox's bound on memory; AWS keeps 90 days whatever their number
+KEPT_PER_REGION = 5000  # the sandbox's bound on memory (hours of a demo account's calls); AWS keeps 90 days, all of them
 PAGE_MAX = 50
 ATTRIBUTES = {
     "EventId": lambda r: [r.get("eventID")],
