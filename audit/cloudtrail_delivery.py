@@ -1,11 +1,8 @@
 """CloudTrail's log delivery, through the AWS boundary: each account's queue of new-file notifications and the
-bucket the files are read from."""
+bucket the files are read from. What a message says is audit.cloudtrail.notifications' to read."""
 
-import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO
-from urllib.parse import unquote_plus
 
 from django.conf import settings
 
@@ -15,9 +12,9 @@ QUEUE_NAME = "guardrail-cloudtrail"
 
 
 @dataclass(frozen=True)
-class NewFile:
-    bucket: str
-    key: str
+class QueueMessage:
+    message_id: str
+    body: str
     receipt: str
 
 
@@ -32,21 +29,13 @@ def _queue(sqs, account_id: str, region: str) -> str:
     return _queue_urls[key]
 
 
-def new_files(*, account_id: str, region: str | None = None, max_messages: int = 10) -> Iterator[NewFile]:
-    """S3 "object created" notifications waiting on the account's queue (test events are skipped)."""
+def messages(*, account_id: str, region: str | None = None, max_messages: int = 10) -> list[QueueMessage]:
+    """Messages waiting on the account's queue, as they are (audit.cloudtrail.notifications reads them)."""
     region = region or settings.AWS_DEFAULT_REGION
     sqs = aws.client("sqs", account_id=account_id, region=region)
-    queue = _queue(sqs, account_id, region)
-    for message in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=max_messages).get("Messages", []):
-        body = json.loads(message["Body"])
-        records = body.get("Records", []) if isinstance(body, dict) else []
-        if not records:  # s3:TestEvent and anything else that names no object
-            sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
-            continue
-        for record in records:
-            s3 = record.get("s3", {})
-            yield NewFile(bucket=s3.get("bucket", {}).get("name", ""),
-                          key=unquote_plus(s3.get("object", {}).get("key", "")), receipt=message["ReceiptHandle"])
+    answer = sqs.receive_message(QueueUrl=_queue(sqs, account_id, region), MaxNumberOfMessages=max_messages)
+    return [QueueMessage(message_id=m.get("MessageId", ""), body=m.get("Body", ""), receipt=m["ReceiptHandle"])
+            for m in answer.get("Messages", [])]
 
 
 def forget_message(*, account_id: str, receipt: str, region: str | None = None) -> None:

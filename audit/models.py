@@ -20,7 +20,9 @@ class LogFile(BackgroundRun):
 
     bucket = models.CharField(max_length=255)
     key = models.CharField(max_length=1024)
-    account_id = models.CharField(max_length=12, blank=True)
+    account_id = models.CharField(max_length=12, blank=True, help_text=(
+        "The account whose role reads the file: the one whose queue announced it (an organisation trail's central "
+        "bucket is read by its own account), or the key's."))
     region = models.CharField(max_length=30, blank=True)
     status = models.CharField(max_length=12, choices=LogFileStatus.choices, default=LogFileStatus.PENDING)
     reason = models.TextField(blank=True)
@@ -45,6 +47,43 @@ class LogFile(BackgroundRun):
 
     def __str__(self) -> str:
         return f"s3://{self.bucket}/{self.key}"
+
+
+class QueueMessage(models.Model):
+    """A message on an account's guardrail-cloudtrail queue that named no file the portal could read, kept with its
+    body and why before it left the queue (shown under Events → Log files); or S3's test event, noted."""
+
+    class Kind(models.TextChoices):
+        QUARANTINED = "QUARANTINED"
+        TEST_EVENT = "TEST_EVENT"
+
+    account_id = models.CharField(max_length=12, help_text="The account whose queue it came from.")
+    message_id = models.CharField(max_length=100)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    body = models.TextField()
+    reason = models.TextField(blank=True)
+    received = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received", "-id"]
+        constraints = [models.UniqueConstraint(fields=["account_id", "message_id"], name="queue_message_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} message {self.message_id} from {self.account_id}'s queue"
+
+
+class LookupCursor(models.Model):
+    """How far LookupEvents has been read in one account and region (each poll reads again from a while before)."""
+
+    account_id = models.CharField(max_length=12)
+    region = models.CharField(max_length=30)
+    read_until = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account_id", "region"], name="lookup_cursor_unique")]
+
+    def __str__(self) -> str:
+        return f"LookupEvents {self.account_id}/{self.region} read until {self.read_until:%Y-%m-%d %H:%M:%S}"
 
 
 class CloudTrailEvent(models.Model):

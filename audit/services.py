@@ -17,7 +17,9 @@ from audit import cloudtrail_delivery, handoffs
 from audit.cloudtrail.files import BadLogFile, iter_records, parse_key
 from audit.cloudtrail.records import BadRecord, caller, event_time, normalize, read_only, unwrap
 from audit.cloudtrail.lookup import lookup_records
-from audit.models import CloudTrailEvent, EventResource, LogFile, LogFileStatus, PortalCallCount
+from audit.cloudtrail.notifications import UnreadableMessage, read_message
+from audit.models import (CloudTrailEvent, EventResource, LogFile, LogFileStatus, LookupCursor, PortalCallCount,
+                          QueueMessage)
 from audit.portal_calls import PortalIdentities, is_denied
 from portal import aws, queue, runs
 from portal.models import Account
@@ -28,6 +30,13 @@ POLL_ROUNDS = 20
 STALE_AFTER = timedelta(minutes=5)
 MAX_ATTEMPTS = 10  # claims, AWS retries included
 INGEST_TASK = "audit.tasks.cloudtrail_ingest_file"
+# LookupEvents: an event can reach the Event history minutes after its time (CloudTrail User Guide: events arrive
+# "typically within an average of about 5 minutes", not guaranteed), so each read starts this long before the last
+# one ended; what is read twice is stored once (eventID). A first read goes back LOOKUP_FIRST.
+LOOKUP_OVERLAP = timedelta(minutes=15)
+LOOKUP_FIRST = timedelta(hours=1)
+REGIONS_FOR = timedelta(hours=1)
+_enabled_regions: dict[tuple[str, str], tuple[datetime | None, frozenset[str]]] = {}
 
 
 class _Context:
@@ -238,26 +247,53 @@ def runs_register() -> None:
 
 
 def logfiles_poll() -> int:
-    """Each newly delivered file gets its row and its ingest task; the queue's message is deleted once the file
-    has its row (at least once)."""
+    """Each newly delivered file gets its row and its ingest task; a message is deleted from the queue only once
+    what it says is kept: its files' rows, or the message itself when it names no file the portal can read."""
     found = 0
     account_ids = set(Account.objects.filter(cloudtrail_source="S3").values_list("account_id", flat=True))
     if not Account.objects.filter(account_id=settings.AWS_MANAGEMENT_ACCOUNT_ID).exists():
-        account_ids.add(settings.AWS_MANAGEMENT_ACCOUNT_ID)
+        account_ids.add(settings.AWS_MANAGEMENT_ACCOUNT_ID)  # an organisation trail's bucket and queue, often
     for account_id in sorted(account_ids):
         try:
-            for _ in range(POLL_ROUNDS):  # a backlog drains at up to POLL_ROUNDS × 10 files per poll
-                batch = list(cloudtrail_delivery.new_files(account_id=account_id))
-                for new in batch:
-                    LogFile.objects.get_or_create(bucket=new.bucket, key=new.key, defaults={"account_id": account_id})
-                    queue.send(INGEST_TASK, account_id, new.bucket, new.key)
-                    cloudtrail_delivery.forget_message(account_id=account_id, receipt=new.receipt)
-                    found += 1
+            for _ in range(POLL_ROUNDS):  # a backlog drains at up to POLL_ROUNDS × 10 messages per poll
+                batch = cloudtrail_delivery.messages(account_id=account_id)
+                for message in batch:
+                    found += message_take(account_id=account_id, message=message)
+                    cloudtrail_delivery.forget_message(account_id=account_id, receipt=message.receipt)
                 if not batch:
                     break
         except aws.AWS_ERRORS as exc:
             log.warning("cloudtrail: cannot read the queue of %s: %s", account_id, aws.error_code(exc))
     return found
+
+
+def message_take(*, account_id: str, message: cloudtrail_delivery.QueueMessage) -> int:
+    """Keep what one message of `account_id`'s queue says (its files, each once, read by that account's role), or
+    the message itself with the reason; returns the number of files announced."""
+    try:
+        notice = read_message(message.body)
+    except UnreadableMessage as exc:
+        _message_keep(account_id, message, QueueMessage.Kind.QUARANTINED, exc.reason)
+        log.warning("cloudtrail: kept an unreadable message from %s's queue: %s", account_id, exc.reason)
+        return 0
+    if notice.test_bucket is not None:
+        _message_keep(account_id, message, QueueMessage.Kind.TEST_EVENT, f"{notice.shape} from bucket "
+                      f"{notice.test_bucket or '?'}: S3 checks the notification when it is configured")
+        return 0
+    if notice.problem:  # part of it named files, part of it not: both kept
+        _message_keep(account_id, message, QueueMessage.Kind.QUARANTINED, f"{notice.shape}: {notice.problem}")
+    for new in notice.objects:
+        found = parse_key(new.key)
+        LogFile.objects.get_or_create(bucket=new.bucket, key=new.key, defaults={
+            "account_id": account_id, "region": found.region if found else ""})
+        queue.send(INGEST_TASK, account_id, new.bucket, new.key)
+    return len(notice.objects)
+
+
+def _message_keep(account_id: str, message: cloudtrail_delivery.QueueMessage, kind: str, reason: str) -> None:
+    QueueMessage.objects.update_or_create(
+        account_id=account_id, message_id=message.message_id or message.receipt[:100],
+        defaults={"kind": kind, "body": message.body[:262144], "reason": reason[:2000]})
 
 
 def logfile_read(*, account_id: str, bucket: str, key: str) -> None:
@@ -277,32 +313,58 @@ def logfile_read(*, account_id: str, bucket: str, key: str) -> None:
         raise
 
 
+def lookup_regions(account: Account) -> list[str]:
+    """Every region LookupEvents reads for `account`: those enabled in it (ec2:DescribeRegions, asked once an hour),
+    so that calls where the account may not act (the region signature's very case) are read too, with its allowed
+    regions and AWS_REGIONS in any case."""
+    regions = set(account.allowed_regions) | set(settings.AWS_REGIONS)
+    key = (settings.AWS_ENDPOINT_URL, account.account_id)
+    asked, enabled = _enabled_regions.get(key, (None, frozenset()))
+    if asked is None or timezone.now() - asked > REGIONS_FOR:
+        try:
+            answer = aws.client("ec2", account_id=account.account_id, role_name=account.role_name or None,
+                                region=settings.AWS_DEFAULT_REGION).describe_regions()
+            enabled = frozenset(r["RegionName"] for r in answer.get("Regions", []))
+            _enabled_regions[key] = (timezone.now(), enabled)
+        except aws.AWS_ERRORS as exc:
+            log.warning("cloudtrail: cannot list the regions of %s (%s); reading the allowed ones and AWS_REGIONS",
+                        account.account_id, aws.error_code(exc))
+    return sorted(regions | enabled)
+
+
 def lookup_poll() -> int:
-    """For accounts read through LookupEvents: everything since the newest event stored for them."""
+    """For accounts read through LookupEvents: in every region they use, what came since the last read, read again
+    from LOOKUP_OVERLAP before it, since an event can show up in the history well after its time (stored once, by
+    eventID)."""
     stored = 0
     now = timezone.now()
     for account in Account.objects.filter(cloudtrail_source="LOOKUP_EVENTS"):
-        newest = CloudTrailEvent.objects.filter(account_id=account.account_id).order_by("-event_time").first()
-        since = newest.event_time if newest else now - timedelta(hours=1)
+        cursors = dict(LookupCursor.objects.filter(account_id=account.account_id).values_list("region", "read_until"))
         # The portal's reads are not stored, so the window comes back: those up to the newest counted are skipped.
         counted = PortalCallCount.objects.filter(account_id=account.account_id).aggregate(
-            newest=Max("newest"))["newest"] or since - timedelta(microseconds=1)
-        for region in account.allowed_regions:
+            newest=Max("newest"))["newest"] or now - LOOKUP_FIRST - timedelta(microseconds=1)
+        for region in lookup_regions(account):
+            since = cursors[region] - LOOKUP_OVERLAP if region in cursors else now - LOOKUP_FIRST
             try:
-                client = aws.client("cloudtrail", account_id=account.account_id, region=region)
+                client = aws.client("cloudtrail", account_id=account.account_id, role_name=account.role_name or None,
+                                    region=region)
                 stored += records_ingest(lookup_records(client=client, since=since, until=now),
                                          act_on_writes=True, portal_reads_after=counted)["stored"]
-            except aws.AWS_ERRORS as exc:
+            except aws.AWS_ERRORS as exc:  # read again from the same point next time
                 log.warning("cloudtrail: LookupEvents in %s/%s failed: %s", account.account_id, region,
                             aws.error_code(exc))
+                continue
+            LookupCursor.objects.update_or_create(account_id=account.account_id, region=region,
+                                                  defaults={"read_until": now})
     return stored
 
 
 def events_purge(*, older_than: datetime, batch: int = 5000) -> int:
-    """Delete events older than `older_than`, a batch at a time so no transaction grows large, and the counts of
-    Guardrail's own reads of the days before it."""
+    """Delete events older than `older_than`, a batch at a time so no transaction grows large, the counts of
+    Guardrail's own reads of the days before it, and the queue messages kept before it."""
     removed = 0
     PortalCallCount.objects.filter(day__lt=older_than.date()).delete()
+    QueueMessage.objects.filter(received__lt=older_than).delete()
     while True:
         ids = list(CloudTrailEvent.objects.filter(event_time__lt=older_than).values_list("pk", flat=True)[:batch])
         if not ids:

@@ -13,7 +13,7 @@ from portal import aws
 
 @shared_task(name="audit.tasks.cloudtrail_poll", ignore_result=True)
 def cloudtrail_poll() -> int:
-    """Enqueue each newly delivered file; the message is deleted once the file has its row (at least once)."""
+    """Enqueue each newly delivered file; a message is deleted once what it says is kept (at least once)."""
     return services.logfiles_poll()
 
 
@@ -31,7 +31,7 @@ def events_purge() -> int:
 
 @shared_task(name="audit.tasks.cloudtrail_lookup_poll", ignore_result=True)
 def cloudtrail_lookup_poll() -> int:
-    """For accounts read through LookupEvents: everything since the newest event stored for them."""
+    """For accounts read through LookupEvents: every region they use, from a while before the last read (stored once)."""
     return services.lookup_poll()
 
 

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from audit.models import LogFile
@@ -153,13 +154,22 @@ def _notifications(target: Target, trail: dict | None) -> Line:
         queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         s3 = aws.client("s3", account_id=target.account_id, role_name=target.reader_role, session_name=SESSION,
                         max_attempts=1)
-        configured = s3.get_bucket_notification_configuration(Bucket=bucket).get("QueueConfigurations", [])
+        notification = s3.get_bucket_notification_configuration(Bucket=bucket)
+        configured = notification.get("QueueConfigurations", [])
     except aws.AWS_ERRORS as exc:
         return Line(key, title, FAILED, _failure(exc),
                     f"The member kit creates queue {TRAIL_QUEUE} and the bucket's notification; with an organisation "
                     f"trail, the bucket's owner adds the notification (README, Connect your AWS organisation).")
+    # Through SNS (the bucket's topic, or the trail's own SnsTopicName) or EventBridge: the portal reads those too;
+    # whether the topic or rule reaches the queue cannot be seen from the bucket.
+    routes = [c["TopicArn"] for c in notification.get("TopicConfigurations", []) if c.get("TopicArn")] + (
+        [trail["SnsTopicARN"]] if trail.get("SnsTopicARN") else []) + (
+        ["EventBridge"] if "EventBridgeConfiguration" in notification else [])
     if not any(c.get("QueueArn") == queue_arn and any(e.startswith("s3:ObjectCreated") for e in c.get("Events", []))
                for c in configured):
+        if routes:
+            return Line(key, title, PASSED, f"s3://{bucket} → {', '.join(routes)} → {queue_arn} (subscribed there: "
+                        "see the next line)")
         return Line(key, title, FAILED, f"s3://{bucket} does not notify {queue_arn} of new objects.",
                     "Add an s3:ObjectCreated:* notification to the queue (the member kit's TrailBucket does).")
     return Line(key, title, PASSED, f"s3://{bucket} → {queue_arn}")
@@ -167,7 +177,8 @@ def _notifications(target: Target, trail: dict | None) -> Line:
 
 def _arriving(target: Target, since: timedelta = timedelta(days=1)) -> Line:
     key, title = "arriving", "Log files from this account reach the portal"
-    last = LogFile.objects.filter(account_id=target.account_id).order_by("-created").first()
+    last = LogFile.objects.filter(  # read by the account, or its files in an organisation trail's central bucket
+        Q(account_id=target.account_id) | Q(key__contains=f"/{target.account_id}/CloudTrail/")).order_by("-created").first()
     if last is None:
         return Line(key, title, WAITING, "No log file yet: AWS delivers the first about 5 minutes after the trail "
                     "starts logging (up to 15).", "Check again in a few minutes.")

@@ -91,8 +91,9 @@ PERMISSIONS: dict[str, RolePermissions] = {
         "cloudformation:DescribeStacks", "cloudformation:GetTemplateSummary", "cloudformation:ListStackResources",
         # AWS Config's own items (accounts whose config_source is AWS_CONFIG)
         "config:GetResourceConfigHistory", "config:ListDiscoveredResources", "config:SelectResourceConfig",
-        # CloudTrail: LookupEvents accounts; the queue of new files; the files (and flow-log files) in S3
-        "cloudtrail:LookupEvents", "sqs:GetQueueUrl", "sqs:ReceiveMessage", "sqs:DeleteMessage",
+        # CloudTrail: LookupEvents accounts (in every region enabled there: ec2:DescribeRegions); the queue of new
+        # files; the files (and flow-log files) in S3
+        "cloudtrail:LookupEvents", "ec2:DescribeRegions", "sqs:GetQueueUrl", "sqs:ReceiveMessage", "sqs:DeleteMessage",
         "s3:GetObject", "s3:ListBucket",
         # IAM principals' tags (triage), the credential report (rules)
         "iam:ListUsers", "iam:ListUserTags", "iam:ListRoleTags",

@@ -2,11 +2,12 @@
 
 For each request: find the access key and resolve it (refuse if unknown), identify the operation,
 with `enforce_iam` refuse it when the caller's IAM policies do not allow it (sandbox.enforcement; the refusal
-is still logged, with errorCode and errorMessage, as AWS logs it; iam:SimulatePrincipalPolicy is answered here,
-moto lacks it), note which trails of the recipient account are logging, let moto answer, check the trails again,
-and hand the call to the writer if a trail was logging before or after (so StopLogging and
-StartLogging are themselves logged), and to the EventBridge emitter (sandbox.eventbridge), which CloudTrail needs
-a logging trail for too. Building the record happens later, on the writer's thread.
+is still logged, with errorCode and errorMessage, as AWS logs it; iam:SimulatePrincipalPolicy and
+cloudtrail:LookupEvents are answered here, moto lacks them), note which trails of the recipient account are
+logging, let moto answer, check the trails again, and hand the call to the writer: for the files of the trails
+logging before or after (so StopLogging and StartLogging are themselves logged), and for the account's Event
+history, trail or not; and to the EventBridge emitter (sandbox.eventbridge), which CloudTrail needs a logging
+trail for. Building the record happens later, on the writer's thread.
 A failure anywhere in this bookkeeping is logged and the request goes through untouched.
 """
 
@@ -181,7 +182,9 @@ class CloudTrailMiddleware:
     def _enforce(self, environ: dict[str, Any], identity: Any, call: ApiCall, family: str, body: bytes | None,
                  form: dict[str, str], recipient: str) -> Refusal | None:
         """The answer the sandbox gives itself instead of moto's (a refusal, or SimulatePrincipalPolicy's), or None."""
-        if not self.enforce_iam and not (call.service == "iam" and call.operation == "SimulatePrincipalPolicy"):
+        lookup = call.service == "cloudtrail" and call.operation == "LookupEvents"
+        if not self.enforce_iam and not lookup and not (
+                call.service == "iam" and call.operation == "SimulatePrincipalPolicy"):
             return None
         params: dict[str, Any] = {**(enforcement.json_params(body) if family == "json" else {}), **form,
                                   **call.uri_params}
@@ -198,6 +201,8 @@ class CloudTrailMiddleware:
                 return refusal
         if call.service == "iam" and call.operation == "SimulatePrincipalPolicy":
             return enforcement.simulate(form)
+        if lookup:  # moto lacks it: the sandbox's Event history answers
+            return self.writer.history.lookup(recipient, call.region, enforcement.json_params(body))
         return None
 
     def _logged(self, environ: dict[str, Any], start_response: Callable[..., Any], plan: _Plan) -> Iterable[bytes]:
@@ -246,10 +251,8 @@ class CloudTrailMiddleware:
             match = _ROLE_ACCOUNT.match(plan.form.get("RoleArn", ""))
             if match and match.group(1) != plan.recipient:
                 recipients[match.group(1)] = self._trails(match.group(1), plan.call.region)
-        for recipient, trails in recipients.items():
+        for recipient, trails in recipients.items():  # with no trail, still the account's Event history
             destinations = tuple(dict.fromkeys(trails.values()))
-            if not destinations:
-                continue
             captured = CapturedCall(
                 call=plan.call,
                 identity=plan.identity,
@@ -268,7 +271,8 @@ class CloudTrailMiddleware:
                 destinations=destinations,
             )
             self.writer.submit(captured)
-            if self.emitter is not None and recipient == plan.recipient:  # AWS: the caller's account's default bus
+            # AWS: the caller's account's default bus, and only while a trail logs there
+            if destinations and self.emitter is not None and recipient == plan.recipient:
                 self.emitter.submit(captured)
 
 

@@ -1,4 +1,4 @@
-"""Django-free CloudTrail log handling: object keys, streaming file reader,
+"""Django-free CloudTrail log handling: object keys, streaming file reader, the queue's new-file notifications,
 record normalisation and resource extraction, event patterns, LookupEvents paging."""
 
 from .files import BadLogFile, LogKey, iter_records, parse_key

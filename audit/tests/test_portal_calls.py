@@ -126,8 +126,8 @@ def test_the_setting_keeps_the_portals_reads(people, settings):
 
 
 def test_lookup_events_windows_read_again_count_each_read_once(people, monkeypatch):
-    """LookupEvents accounts: the poll asks again from the newest stored event, and the portal's reads are not
-    stored, so they come back in the next window: counted the first time only."""
+    """LookupEvents accounts: the poll reads again from a while before where the last read ended, and the portal's
+    reads are not stored, so they come back in the next window: counted the first time only."""
     from portal import aws
     from portal.models import Account
 
@@ -137,6 +137,7 @@ def test_lookup_events_windows_read_again_count_each_read_once(people, monkeypat
     window += [_role_call(f"r-{i}", RESEARCH, "GuardrailPortal", "guardrail-recorder", "DescribeVpcs", read_only=True,
                           when=NOW - timedelta(minutes=4 - i)) for i in range(3)]
     monkeypatch.setattr(aws, "client", lambda *args, **kwargs: None)
+    monkeypatch.setattr(services, "lookup_regions", lambda account: ["us-east-1"])
     monkeypatch.setattr(services, "lookup_records", lambda **kwargs: iter(window))
     assert lookup_poll() == 1
     assert _counts() == {(RESEARCH, NOW.date().isoformat()): 3}

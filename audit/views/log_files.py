@@ -1,4 +1,5 @@
-"""Log-file pages: the CloudTrail files ingested or quarantined, and a quarantined one ingested again."""
+"""Log-file pages: the CloudTrail files ingested or quarantined, a quarantined one ingested again, and the queue
+messages that named no file the portal could read (kept with their body and why)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -9,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from audit import services
-from audit.models import LogFile, LogFileStatus
+from audit.models import LogFile, LogFileStatus, QueueMessage
 from portal.roles import sees_everything
 
 
@@ -21,7 +22,10 @@ def logfile_list(request: HttpRequest) -> HttpResponse:
     if request.GET.get("status"):
         files = files.filter(status=request.GET["status"])
     page = Paginator(files, 50).get_page(request.GET.get("page"))
-    return render(request, "audit/logfile_list.html", {"page": page, "statuses": LogFileStatus.values})
+    kept = QueueMessage.objects.filter(kind=QueueMessage.Kind.QUARANTINED)
+    return render(request, "audit/logfile_list.html", {
+        "page": page, "statuses": LogFileStatus.values, "kept": kept[:50], "kept_count": kept.count(),
+        "test_event": QueueMessage.objects.filter(kind=QueueMessage.Kind.TEST_EVENT).first()})
 
 
 @login_required

@@ -83,3 +83,18 @@ def test_a_stopped_trail_and_a_missing_notification_fail_their_lines(enforced_sa
         Name="guardrail-trail")
     lines = _lines(_check())
     assert lines["trail"]["status"] == "failed" and "start-logging" in lines["trail"]["fix"]
+
+
+def test_files_announced_through_sns_and_an_organisation_trails_central_bucket_pass(enforced_sandbox, people):
+    bootstrap_from_portal()
+    sns = operator_client("sns", PAYMENTS)
+    topic = sns.create_topic(Name="trail-files")["TopicArn"]
+    operator_client("s3", PAYMENTS).put_bucket_notification_configuration(
+        Bucket=f"guardrail-cloudtrail-{PAYMENTS}", NotificationConfiguration={"TopicConfigurations": [{
+            "TopicArn": topic, "Events": ["s3:ObjectCreated:*"]}]})
+    lines = _lines(_check())
+    assert lines["notifications"]["status"] == "passed" and topic in lines["notifications"]["detail"]
+
+    LogFile.objects.create(bucket="org-trail", account_id=settings.AWS_MANAGEMENT_ACCOUNT_ID,
+                           key=f"AWSLogs/o-aa111bb222/{PAYMENTS}/CloudTrail/us-east-1/2026/12/07/x.json.gz")
+    assert _lines(_check())["arriving"]["status"] == "passed"

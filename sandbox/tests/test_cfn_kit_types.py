@@ -415,3 +415,20 @@ def test_switching_the_member_kit_to_the_organisation_trail_and_back(sandbox, cl
     assert cloudtrail.get_trail_status(Name="guardrail-trail")["IsLogging"] is True
     assert source_arn() == f"arn:aws:s3:::{bucket}"
     assert s3.get_bucket_notification_configuration(Bucket=bucket)["QueueConfigurations"]
+
+
+def test_the_member_kit_lets_the_queue_hear_from_a_notification_topic(sandbox, clients):
+    cfn, sqs = clients("cloudformation"), clients("sqs")
+    topic = f"arn:aws:sns:us-east-1:{ACCOUNT}:trail-files"
+    values = {"PortalPrincipalArn": PORTAL, "ExternalId": "kit-test", "TrailNotificationSourceArn": topic}
+    cfn.create_stack(StackName="guardrail-member-account", Capabilities=["CAPABILITY_NAMED_IAM"],
+                     TemplateBody=(KIT / "guardrail-member-account.yaml").read_text(),
+                     Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in values.items()])
+    url = sqs.get_queue_url(QueueName="guardrail-cloudtrail")["QueueUrl"]
+    policy = json.loads(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"]["Policy"])
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    assert by_sid["TrailBucketNotifies"]["Condition"]["ArnLike"]["aws:SourceArn"] == \
+        f"arn:aws:s3:::guardrail-cloudtrail-{ACCOUNT}"
+    assert by_sid["TrailNotificationSourceNotifies"]["Condition"]["ArnLike"]["aws:SourceArn"] == topic
+    assert sorted(by_sid["TrailNotificationSourceNotifies"]["Principal"]["Service"]) == [
+        "events.amazonaws.com", "sns.amazonaws.com"]

@@ -70,3 +70,44 @@ def test_it_passes_the_call_through_when_logging_fails(sandbox, monkeypatch):
     groups = [r["requestParameters"]["groupName"] for r in trail_records(trail_bucket(ACCOUNT))
               if r["eventName"] == "CreateSecurityGroup"]
     assert groups == ["logged"]
+
+
+def test_a_trail_with_an_sns_topic_publishes_cloudtrails_own_notification_of_each_file(sandbox):
+    bootstrap([AccountSpec(ACCOUNT, settings.AWS_PORTAL_ROLE_NAME)])
+    from sandbox.operator import operator_client
+
+    sns, sqs = operator_client("sns", ACCOUNT), operator_client("sqs", ACCOUNT)
+    topic = sns.create_topic(Name="trail-notices")["TopicArn"]
+    url = sqs.create_queue(QueueName="notices")["QueueUrl"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=f"arn:aws:sqs:us-east-1:{ACCOUNT}:notices",
+                  Attributes={"RawMessageDelivery": "true"})
+    operator_client("cloudtrail", ACCOUNT).update_trail(Name="guardrail-trail", SnsTopicName="trail-notices")
+    aws.client("ec2", account_id=ACCOUNT).create_security_group(GroupName="noticed", Description="x")
+    sandbox.flush()
+    notices = _messages(sqs, url)
+    assert notices and all(set(n) == {"s3Bucket", "s3ObjectKey"} for n in notices)
+    announced = {key for n in notices for key in n["s3ObjectKey"]}
+    assert {n["s3Bucket"] for n in notices} == {trail_bucket(ACCOUNT)}
+    assert announced <= set(trail_files(trail_bucket(ACCOUNT))) and announced
+
+
+def test_an_organisation_trail_writes_each_members_records_under_the_organisation_layout(sandbox):
+    from sandbox.operator import operator_client
+
+    management = settings.AWS_MANAGEMENT_ACCOUNT_ID
+    bootstrap([AccountSpec(ACCOUNT, settings.AWS_PORTAL_ROLE_NAME)])
+    operator_client("s3", management).create_bucket(Bucket="org-trail-files")
+    cloudtrail = operator_client("cloudtrail", management)
+    cloudtrail.create_trail(Name="org-trail", S3BucketName="org-trail-files", IsOrganizationTrail=True,
+                            IsMultiRegionTrail=True)
+    cloudtrail.start_logging(Name="org-trail")
+    org_id = operator_client("organizations", management).describe_organization()["Organization"]["Id"]
+    aws.client("ec2", account_id=ACCOUNT, region="eu-west-1").create_security_group(GroupName="org", Description="x")
+    sandbox.flush()
+    files = trail_files("org-trail-files")
+    member = [key for key in files if key.startswith(f"AWSLogs/{org_id}/{ACCOUNT}/CloudTrail/eu-west-1/")]
+    assert member, sorted(files)
+    assert any(r["eventName"] == "CreateSecurityGroup" and r["recipientAccountId"] == ACCOUNT
+               for key in member for r in files[key])
+    # the member's own trail still writes its own layout into its own bucket
+    assert any(key.startswith(f"AWSLogs/{ACCOUNT}/CloudTrail/eu-west-1/") for key in trail_files(trail_bucket(ACCOUNT)))
