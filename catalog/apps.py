@@ -34,3 +34,6 @@ class CatalogConfig(AppConfig):
         from catalog.provisioning import launches
 
         launches.runs_register()
+        from catalog import drift
+
+        drift.runs_register()
