@@ -129,3 +129,13 @@ def test_a_launch_without_a_stack_is_refused_clearly(client, people, launch):
     LaunchRequest.objects.filter(pk=launch.pk).update(status="TERMINATED")
     answer = client.post(f"/api/launches/{launch.pk}/drift/")
     assert answer.status_code == 400 and "TERMINATED" in json.dumps(answer.json())
+
+
+def test_the_recorders_page_of_the_group_links_to_the_launchs_drift(client, people, launch):
+    from audit.models import ConfigResource
+    from audit.tasks import recorder_scan_all
+
+    recorder_scan_all()
+    group = ConfigResource.objects.get(resource_type="AWS::EC2::SecurityGroup", resource_id=_group(launch))
+    page = client.get(group.get_absolute_url()).content.decode()
+    assert f'href="/catalog/launches/{launch.pk}/#drift"' in page
