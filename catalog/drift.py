@@ -29,6 +29,7 @@ from portal.roles import is_admin
 log = logging.getLogger(__name__)
 
 RUN = "catalog.tasks.drift_check_run"
+MAX_ATTEMPTS = 3
 DETECTION_TIMEOUT = 120.0  # seconds: AWS detects a small stack's drift within a minute
 S = DriftCheck.Status
 
@@ -120,7 +121,11 @@ def drift_check_run(check_id: int) -> None:
                               finished=timezone.now())
         return
     except (*aws.AWS_ERRORS, TimeoutError, RuntimeError) as exc:  # AWS away: back to waiting, for the reconciler
-        DriftCheck.run_release(check_id, error=str(exc))
+        if check.attempts >= MAX_ATTEMPTS:
+            DriftCheck.run_finish(check_id, status=S.FAILED, error=f"Given up after {check.attempts} attempts: {exc}",
+                                  finished=timezone.now())
+        else:
+            DriftCheck.run_release(check_id, error=str(exc))
         return
     signature = _signature(resources)
     DriftCheck.run_finish(check_id, status=S.SUCCEEDED, stack_drift_status=stack_status, resources=resources,
@@ -148,7 +153,7 @@ def _tell_once(check_id: int, launch: LaunchRequest, signature: str) -> None:
 
 
 def drift_latest(launch: LaunchRequest) -> DriftCheck | None:
-    """The newest finished check (what the page shows) ."""
+    """The newest finished check (what the page shows)."""
     return launch.drift_checks.exclude(status__in=[S.PENDING, S.RUNNING]).order_by("-created", "-id").first()
 
 
@@ -157,5 +162,5 @@ def drift_waiting(launch: LaunchRequest) -> DriftCheck | None:
 
 
 def runs_register() -> None:
-    runs.register(DriftCheck, task=RUN, stale_after=timedelta(minutes=10), max_attempts=3,
+    runs.register(DriftCheck, task=RUN, stale_after=timedelta(minutes=10), max_attempts=MAX_ATTEMPTS,
                   keep_done=timedelta(days=30))

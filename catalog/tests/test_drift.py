@@ -139,3 +139,21 @@ def test_the_recorders_page_of_the_group_links_to_the_launchs_drift(client, peop
     group = ConfigResource.objects.get(resource_type="AWS::EC2::SecurityGroup", resource_id=_group(launch))
     page = client.get(group.get_absolute_url()).content.decode()
     assert f'href="/catalog/launches/{launch.pk}/#drift"' in page
+
+
+def test_a_check_aws_cannot_answer_waits_for_the_reconciler_then_is_given_up(people, launch, settings):
+    from catalog.drift import drift_check_run
+
+    check = DriftCheck.objects.create(launch=launch)
+    settings.AWS_ENDPOINT_URL = "http://127.0.0.1:9"  # nothing listens there
+    aws.reset_credentials_cache()
+    try:
+        drift_check_run(check.pk)
+        check.refresh_from_db()
+        assert check.status == "PENDING" and check.attempts == 1 and check.last_error
+        drift_check_run(check.pk)
+        drift_check_run(check.pk)
+    finally:
+        aws.reset_credentials_cache()
+    check.refresh_from_db()
+    assert check.status == "FAILED" and "Given up after 3 attempts" in check.last_error
