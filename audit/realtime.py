@@ -145,7 +145,7 @@ class Consumer:
         return len(messages)
 
     def beat(self) -> None:
-        heartbeat_record(name=HEARTBEAT, detail=f"{self.received_last_minute()} events received in the last minute; "
+        heartbeat_record(name=HEARTBEAT, detail=f"{self.received_last_minute()} messages received in the last minute; "
                                                 f"{self.totals['stored']} stored since it started")
 
     def run(self) -> None:

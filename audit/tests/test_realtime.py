@@ -86,7 +86,7 @@ def test_when_the_file_came_first_eventbridges_copy_changes_nothing(daisy, sandb
     assert stored.raw == raw and _handoffs(record["eventID"]) == handed and waiting() == 0
 
 
-def test_a_malformed_message_is_kept_with_its_reason_and_the_consumer_goes_on(daisy, sandbox):
+def test_a_malformed_message_is_kept_with_its_reason_and_the_consumer_goes_on(daisy, sandbox, client, people):
     _, record = _group(daisy, sandbox)
     no_id = eventbridge_event(record)
     no_id["detail"] = {k: v for k, v in no_id["detail"].items() if k != "eventID"}
@@ -100,6 +100,9 @@ def test_a_malformed_message_is_kept_with_its_reason_and_the_consumer_goes_on(da
     assert "is not a CloudTrail event's" in reasons[2] and "missing required field(s): eventID" in reasons[3]
     assert EventMessage.objects.get(reason=reasons[0]).body == "{not json"
     assert CloudTrailEvent.objects.filter(event_id=record["eventID"]).exists() and waiting() == 0
+    client.force_login(people.admin)
+    page = client.get("/ops/").content.decode()
+    assert "4 messages kept aside" in page and "missing required field(s): eventID" in page
 
 
 def test_the_consumer_says_it_is_alive_and_the_operations_page_shows_it(daisy, sandbox, client, people):
@@ -109,10 +112,10 @@ def test_the_consumer_says_it_is_alive_and_the_operations_page_shows_it(daisy, s
     call_command("events_consume", "--once", "--wait", "0", stdout=type("W", (), {"write": out.append})())
     assert "1 message(s)" in out[0]
     beat = Heartbeat.objects.get(name=HEARTBEAT)
-    assert beat.detail.startswith("1 events received in the last minute")
+    assert beat.detail.startswith("1 messages received in the last minute")
     client.force_login(people.admin)
     page = client.get("/ops/").content.decode()
-    assert 'data-testid="ops-events-consumer"' in page and "1 events received in the last minute" in page
+    assert 'data-testid="ops-events-consumer"' in page and "1 messages received in the last minute" in page
 
 
 def test_aws_out_of_reach_is_waited_out_and_stop_ends_the_run(daisy, sandbox, settings):

@@ -24,6 +24,6 @@ def overview(request: HttpRequest) -> HttpResponse:
         "handoffs": sorted((consumer, status, n) for (consumer, status), n in selectors.handoff_counts().items()),
         "background_runs": selectors.background_runs(),
         "heartbeat_stale": beat is None or timezone.now() - beat.last_seen > HEARTBEAT_STALE_AFTER,
-        "events_beat": events_beat,
+        "events_beat": events_beat, "events_kept": selectors.event_messages_kept(),
         "events_stale": events_beat is None or timezone.now() - events_beat.last_seen > HEARTBEAT_STALE_AFTER,
     })
