@@ -103,11 +103,19 @@ class Consumer:
         self._stop = threading.Event()
         self._sleep = sleep or self._stop.wait
         self._received: deque[float] = deque()
+        self.polling = False  # inside a long poll, nothing taken yet
         self.totals = {"received": 0, "stored": 0, "duplicates": 0, "quarantined": 0}
 
     def stop(self) -> None:
         """Finish the poll under way and its messages, then return from `run()`."""
         self._stop.set()
+
+    def signalled(self, *_: Any) -> None:
+        """SIGTERM or Ctrl-C: stop. While a long poll waits (nothing taken yet) it ends at once; whatever SQS was
+        handing out at that instant comes back after its visibility timeout. A batch being stored is finished."""
+        self.stop()
+        if self.polling:
+            raise SystemExit(0)
 
     @property
     def stopping(self) -> bool:
@@ -122,7 +130,11 @@ class Consumer:
     def poll_once(self) -> int:
         """One long poll and what it brought; the number of messages taken."""
         close_old_connections()
-        messages = self.queue.receive(wait_seconds=self.wait_seconds)
+        self.polling = True
+        try:
+            messages = self.queue.receive(wait_seconds=self.wait_seconds)
+        finally:
+            self.polling = False
         for message in messages:
             self._received.append(time.time())
             self.totals["received"] += 1

@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from audit.models import CloudTrailEvent, EventHandoff, EventMessage
+from audit import realtime
 from audit.realtime import HEARTBEAT, Consumer
 from audit.tests.eventbridge import eventbridge_event, put_on_queue, record_for, waiting
 from portal import aws
@@ -163,3 +164,26 @@ def test_without_the_kits_grant_the_queue_cannot_be_read_as_in_aws(people, enfor
     with pytest.raises(aws.ClientError) as refused:
         Consumer(wait_seconds=0).poll_once()
     assert aws.error_code(refused.value) in ("AccessDenied", "AccessDeniedException")
+
+
+def test_a_signal_ends_a_waiting_poll_at_once_and_lets_a_batch_finish(daisy, sandbox):
+    consumer = Consumer(wait_seconds=0)
+    consumer.polling = True  # as inside receive_message's long poll
+    with pytest.raises(SystemExit):
+        consumer.signalled()
+    assert consumer.stopping
+    _, record = _group(daisy, sandbox)
+    put_on_queue(eventbridge_event(record))
+    consumer = Consumer(wait_seconds=0)
+    store = realtime.message_store
+
+    def signalled_while_storing(**kwargs):
+        consumer.signalled()  # between receive and delete: no exit, the message is stored and deleted
+        return store(**kwargs)
+
+    realtime.message_store = signalled_while_storing
+    try:
+        consumer.run()
+    finally:
+        realtime.message_store = store
+    assert consumer.totals["stored"] == 1 and waiting() == 0

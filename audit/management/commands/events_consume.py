@@ -9,7 +9,7 @@ from audit.realtime import Consumer
 
 class Command(BaseCommand):
     help = ("Store each CloudTrail event EventBridge puts on the management account's guardrail-events queue the moment "
-            "it arrives (long polls; stops after the poll under way on SIGTERM or Ctrl-C).")
+            "it arrives (long polls; SIGTERM or Ctrl-C stops it, after the batch under way).")
 
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true", help="One poll, then exit.")
@@ -23,5 +23,5 @@ class Command(BaseCommand):
             self.stdout.write(f"{taken} message(s): {consumer.totals}")
             return
         for number in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(number, lambda *_: consumer.stop())
+            signal.signal(number, consumer.signalled)
         consumer.run()
