@@ -23,7 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import DatabaseError, close_old_connections
+from django.db import Error as DatabaseError  # InterfaceError (a connection gone) too
+from django.db import close_old_connections
 
 from audit import events_delivery, services
 from audit.models import EventMessage

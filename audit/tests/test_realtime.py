@@ -187,3 +187,21 @@ def test_a_signal_ends_a_waiting_poll_at_once_and_lets_a_batch_finish(daisy, san
     finally:
         realtime.message_store = store
     assert consumer.totals["stored"] == 1 and waiting() == 0
+
+
+def test_a_message_whose_event_could_not_be_stored_stays_on_the_queue(daisy, sandbox, monkeypatch):
+    """The database out of reach: nothing is deleted (SQS shows the message again after its visibility timeout), the
+    consumer waits and goes on."""
+    from django.db import OperationalError
+
+    _, record = _group(daisy, sandbox)
+    put_on_queue(eventbridge_event(record))
+
+    def database_gone(**kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(realtime, "message_store", database_gone)
+    waits = []
+    consumer = Consumer(wait_seconds=0, sleep=lambda seconds: (waits.append(seconds), consumer.stop()))
+    consumer.run()
+    assert waits == [1.0] and waiting() == 1 and not CloudTrailEvent.objects.filter(event_id=record["eventID"]).exists()

@@ -70,6 +70,7 @@ def test_the_events_process_stores_what_eventbridge_puts_on_its_queue(stack):
     the management kit's rule sends it is stored at once (no log file behind it), a malformed message is kept with
     its reason, and the process says after every poll that it is alive."""
     import json
+    import time
     import uuid
     from datetime import UTC, datetime
 
@@ -86,6 +87,7 @@ def test_the_events_process_stores_what_eventbridge_puts_on_its_queue(stack):
               "sourceIPAddress": "203.0.113.9", "userAgent": "integration", "requestParameters": {},
               "responseElements": None, "requestID": str(uuid.uuid4()), "eventID": event_id, "readOnly": False,
               "eventType": "AwsApiCall"}
+    sent = time.monotonic()
     sqs.send_message(QueueUrl=url, MessageBody=json.dumps({
         "version": "0", "id": str(uuid.uuid4()), "detail-type": "AWS API Call via CloudTrail", "source": "aws.ec2",
         "account": PAYMENTS, "time": detail["eventTime"], "region": "us-east-1", "resources": [], "detail": detail}))
@@ -94,6 +96,7 @@ def test_the_events_process_stores_what_eventbridge_puts_on_its_queue(stack):
     stored = stack.wait(lambda: stack.sql("SELECT account_id, user_name, log_file_id FROM audit_cloudtrailevent "
                                           "WHERE event_id = %s", event_id), timeout=60, what="the event stored")
     assert stored == [(PAYMENTS, "daisy", None)]
+    print(f"events process: stored {time.monotonic() - sent:.2f} s after the message was sent (looked at every 0.5 s)")
     kept = stack.wait(lambda: stack.sql("SELECT reason FROM audit_eventmessage"), timeout=60, what="the bad message kept")
     assert kept[0][0].startswith("not JSON")
     [(detail_text,)] = stack.sql("SELECT detail FROM portal_heartbeat WHERE name = 'events-consumer'")
