@@ -74,6 +74,9 @@ class CloudTrailEvent(models.Model):
     raw = models.JSONField()
     log_file = models.ForeignKey(LogFile, on_delete=models.SET_NULL, null=True, blank=True, related_name="events")
     ingested = models.DateTimeField(auto_now_add=True)
+    via = models.CharField(max_length=12, blank=True, help_text="EVENTBRIDGE: the first copy stored was "
+                           "EventBridge's (the real-time path; a log file's copy may have completed it since); empty: "
+                           "a log file, LookupEvents or an import.")
     ingest_batch = models.CharField(
         max_length=32, blank=True, editable=False,
         help_text="The insert that stored it: of two copies stored at once (EventBridge's and a log file's), the one "

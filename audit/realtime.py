@@ -86,7 +86,8 @@ def message_store(*, message_id: str, body: str) -> Outcome:
     problem = _event_problem(event)
     if problem:
         return message_quarantine(message_id=message_id, body=body, reason=problem)
-    counts = services.records_ingest([_record(event)], act_on_writes=True, count_portal_reads=False)
+    counts = services.records_ingest([_record(event)], act_on_writes=True, count_portal_reads=False,
+                                     via=services.EVENTBRIDGE)
     if counts["bad"]:
         return message_quarantine(message_id=message_id, body=body,
                                   reason=f"the CloudTrail record cannot be read: {counts['bad_reasons'][0]}")

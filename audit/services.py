@@ -29,6 +29,7 @@ POLL_ROUNDS = 20
 STALE_AFTER = timedelta(minutes=5)
 MAX_ATTEMPTS = 10  # claims, AWS retries included
 INGEST_TASK = "audit.tasks.cloudtrail_ingest_file"
+EVENTBRIDGE = "EVENTBRIDGE"  # CloudTrailEvent.via of what the real-time path stored first
 
 
 class _Context:
@@ -77,7 +78,7 @@ class _Context:
         return self.people.get(user_name)
 
 
-def _event_row(record: dict, ctx: _Context, log_file: LogFile | None) -> tuple[CloudTrailEvent, list]:
+def _event_row(record: dict, ctx: _Context, log_file: LogFile | None, via: str = "") -> tuple[CloudTrailEvent, list]:
     n = normalize(record)
     event = CloudTrailEvent(
         event_id=n.event_id, event_time=n.event_time, event_source=n.event_source, event_name=n.event_name,
@@ -89,7 +90,7 @@ def _event_row(record: dict, ctx: _Context, log_file: LogFile | None) -> tuple[C
         by_portal=ctx.portal.made(identity_type=n.identity_type, user_name=n.user_name,
                                   session_issuer_name=n.session_issuer_name, identity_arn=n.identity_arn),
         team_id=ctx.teams.get(n.account_id or ""), person_id=ctx.person(n.user_name or ""), raw=record,
-        log_file=log_file,
+        log_file=log_file, via=via,
     )
     return event, list(n.resources)
 
@@ -176,7 +177,8 @@ def portal_reads_count(reads: Mapping[tuple[str, date], int], newest: Mapping[st
 
 
 def records_ingest(records: Iterable[dict], *, log_file: LogFile | None = None, act_on_writes: bool = False,
-                   portal_reads_after: datetime | None = None, count_portal_reads: bool = True) -> dict[str, Any]:
+                   portal_reads_after: datetime | None = None, count_portal_reads: bool = True,
+                   via: str = "") -> dict[str, Any]:
     """Store records (raw CloudTrail records or EventBridge-wrapped ones); bad ones are counted, not stored.
 
     With `act_on_writes` (what the account's trail delivers), the recorder snapshots what new writes touched
@@ -210,7 +212,7 @@ def records_ingest(records: Iterable[dict], *, log_file: LogFile | None = None, 
                     newest[account_id] = max(newest.get(account_id, when), when)
                 continue
             try:
-                yield _event_row(record, ctx, log_file)
+                yield _event_row(record, ctx, log_file, via)
             except (BadRecord, TypeError, ValueError, KeyError, AttributeError) as exc:
                 counts["bad"] += 1
                 if len(counts["bad_reasons"]) < 5:
@@ -319,13 +321,20 @@ def logfile_read(*, account_id: str, bucket: str, key: str) -> None:
         raise
 
 
+def lookup_since(*, account_id: str, now: datetime) -> datetime:
+    """Where LookupEvents reads on from: the newest event it (or a file) stored for the account. EventBridge's
+    copies do not count: they arrive before LookupEvents has the calls around them, which would be skipped."""
+    newest = (CloudTrailEvent.objects.filter(account_id=account_id).exclude(via=EVENTBRIDGE)
+              .order_by("-event_time").first())
+    return newest.event_time if newest else now - timedelta(hours=1)
+
+
 def lookup_poll() -> int:
     """For accounts read through LookupEvents: everything since the newest event stored for them."""
     stored = 0
     now = timezone.now()
     for account in Account.objects.filter(cloudtrail_source="LOOKUP_EVENTS"):
-        newest = CloudTrailEvent.objects.filter(account_id=account.account_id).order_by("-event_time").first()
-        since = newest.event_time if newest else now - timedelta(hours=1)
+        since = lookup_since(account_id=account.account_id, now=now)
         # The portal's reads are not stored, so the window comes back: those up to the newest counted are skipped.
         counted = PortalCallCount.objects.filter(account_id=account.account_id).aggregate(
             newest=Max("newest"))["newest"] or since - timedelta(microseconds=1)

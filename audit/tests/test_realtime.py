@@ -3,6 +3,7 @@ guardrail-events the management kit made, stored the moment the consumer reads i
 completes it."""
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
@@ -57,7 +58,8 @@ def test_eventbridges_copy_is_stored_at_once_and_the_log_files_copy_only_complet
     assert consumer.totals["stored"] == 1 and waiting() == 0  # deleted once stored
 
     stored = CloudTrailEvent.objects.get(event_id=record["eventID"])
-    assert (stored.user_name, stored.account_id, stored.log_file) == ("daisy", DAISY_ACCOUNT, None)
+    assert (stored.user_name, stored.account_id, stored.log_file, stored.via) == ("daisy", DAISY_ACCOUNT, None,
+                                                                                  "EVENTBRIDGE")
     assert stored.raw["recipientAccountId"] == DAISY_ACCOUNT  # from the event's own account
     handed = _handoffs(record["eventID"])
     assert "triage.tasks.match_events" in handed and "audit.tasks.recorder_events" in handed
@@ -205,3 +207,21 @@ def test_a_message_whose_event_could_not_be_stored_stays_on_the_queue(daisy, san
     consumer = Consumer(wait_seconds=0, sleep=lambda seconds: (waits.append(seconds), consumer.stop()))
     consumer.run()
     assert waits == [1.0] and waiting() == 1 and not CloudTrailEvent.objects.filter(event_id=record["eventID"]).exists()
+
+
+def test_lookupevents_reads_on_from_what_it_stored_not_from_eventbridges_copies(daisy, sandbox):
+    """An account read through LookupEvents forwards its events too: EventBridge's copy of a call arrives before
+    LookupEvents has the calls made just before it, which reading on from it would skip."""
+    from django.utils import timezone
+
+    from audit.services import lookup_since
+
+    _, record = _group(daisy, sandbox)
+    put_on_queue(eventbridge_event(record))
+    _consume()
+    now = timezone.now()
+    assert CloudTrailEvent.objects.filter(account_id=DAISY_ACCOUNT).count() == 1
+    assert lookup_since(account_id=DAISY_ACCOUNT, now=now) == now - timedelta(hours=1)
+    deliver(sandbox)  # the file's copies: these count
+    newest = CloudTrailEvent.objects.filter(account_id=DAISY_ACCOUNT, via="").order_by("-event_time").first()
+    assert lookup_since(account_id=DAISY_ACCOUNT, now=now) == newest.event_time
