@@ -9,7 +9,7 @@ from django.db.models import Count, Max, Model
 from django.utils import timezone
 from kombu.exceptions import ChannelError
 
-from audit.models import EventHandoff, RunStatus
+from audit.models import EventHandoff, EventMessage, RunStatus
 from catalog.models import LaunchRequest, LaunchStatus
 from ops.models import TaskRun
 from portal import runs
@@ -187,3 +187,14 @@ def workers() -> list[Worker]:
                  .values_list("hostname").annotate(last=Max("finished")).order_by())
     return [Worker(hostname=row["hostname"], last_run=row["last"], runs_last_hour=recent.get((row["hostname"],), 0),
                    last_heartbeat=beats.get(row["hostname"])) for row in rows]
+
+
+@dataclass
+class KeptMessages:
+    count: int
+    latest: list  # the newest few EventMessage rows
+
+
+def event_messages_kept(shown: int = 3) -> KeptMessages:
+    """Messages of the real-time queue kept aside (not a CloudTrail event, unreadable), newest first."""
+    return KeptMessages(count=EventMessage.objects.count(), latest=list(EventMessage.objects.all()[:shown]))

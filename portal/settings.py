@@ -281,6 +281,11 @@ CLOUDTRAIL_RETENTION_DAYS = cfg.int("CLOUDTRAIL_RETENTION_DAYS", 365)
 # Guardrail's own read-only calls (its roles' describes, told by their session names: audit/portal_calls.py) are
 # counted per account and day instead of stored; true stores them as events too (marked Guardrail's, hidden by default).
 CLOUDTRAIL_KEEP_PORTAL_READS = cfg.bool("CLOUDTRAIL_KEEP_PORTAL_READS", False)
+# The real-time path: the management account's queue that EventBridge fills with every "AWS API Call via CloudTrail"
+# event of the organisation (the kit's rules), read continuously by `manage.py events_consume`; empty region: the
+# first of AWS_REGIONS' home, AWS_DEFAULT_REGION.
+EVENTS_QUEUE_NAME = cfg.str("EVENTS_QUEUE_NAME", "guardrail-events")
+EVENTS_QUEUE_REGION = cfg.str("EVENTS_QUEUE_REGION", "")
 
 # --- Email -----------------------------------------------------------------------------------
 EMAIL_CONFIG = cfg.email("EMAIL_URL", "consolemail://")

@@ -4,8 +4,8 @@
 filled in from what the test gives (SECRET_KEY, ALLOWED_HOSTS, GUARDRAIL_SANDBOX, AWS_ENDPOINT_URL). `Stack`
 runs them on this machine: `migrate`, then the demo seed (as `make run` does; `demo=False`: `setup` instead, the
 built-ins and the first admin `ADMIN`, as docker compose does), the `sandbox`, `web` (gunicorn
-with the file's workers and threads), `worker` twice (distinct hostnames, as `--scale worker=2` would give) and
-`beat`, with the image's environment (the Dockerfile's ENV, its static files collected as its build does).
+with the file's workers and threads), `worker` twice (distinct hostnames, as `--scale worker=2` would give),
+`beat` and `events` (the real-time queue's consumer), with the image's environment (the Dockerfile's ENV, its static files collected as its build does).
 Only what names the compose network changes: the database and the broker (compose's `postgres` and
 `redis` services are given instead: a fresh database, a Redis db of its own, or private servers), and the
 addresses (127.0.0.1, free ports). Every process logs to a file; a wait that times out says what it waited for
@@ -294,6 +294,7 @@ class Stack:
             self.worker_start(f"worker{n}")
         if self.with_beat:
             self._start("beat", self.command("beat"), self.env("beat"))
+        self._start("events", self.command("events"), self.env("events"))
         self.wait(lambda: self._sandbox_ready(sandbox), timeout=120, what="the sandbox bootstrapped")
         self.wait(self._healthy, timeout=120, what="/healthz green (database, broker, AWS)")
         for n in range(1, self.worker_count + 1):
