@@ -3,7 +3,7 @@
 Depth is a passive declare (LLEN summed over the priority lists on Redis, a count of message files on the embedded
 filesystem broker). The oldest message's age comes from the `published_at` header every publisher stamps
 (portal.celery): on Redis the oldest message is the list's tail (kombu pushes on the left and pops on the right),
-on the filesystem broker the first file by name (named by publish time); a message without the header (published
+on the filesystem broker the first file by name in the queue's folder (named by publish time); a message without the header (published
 before it existed) is timed by its file's modification time there, and not at all on Redis. Other transports (the
 in-memory one of the unit tests) give depths only.
 """
@@ -42,7 +42,8 @@ def queue_states(channel, queues: list[str], *, now: float | None = None) -> dic
 
 def _oldest_published(channel, driver: str, queue: str) -> float | None:
     if driver == "filesystem":
-        return _filesystem_oldest(channel.data_folder_in, queue)
+        folder = channel.queue_folder(queue) if hasattr(channel, "queue_folder") else channel.data_folder_in
+        return _filesystem_oldest(folder, queue)
     if driver == "redis":
         return _redis_oldest(channel, queue)
     return None
@@ -58,7 +59,8 @@ def _stamp(raw: bytes | str | None) -> float | None:
 
 def _filesystem_oldest(folder: str, queue: str) -> float | None:
     """kombu's filesystem transport names each message `<publish ms>_<uuid>.<queue>.msg` and takes them in name
-    order; a file taken meanwhile is skipped."""
+    order, from one folder for every queue (kombu's) or a folder per queue (portal.filesystem_broker); a file taken
+    meanwhile is skipped."""
     suffix = f"{queue}.msg"
     for name in sorted(n for n in os.listdir(folder) if n.partition(".")[2] == suffix):
         path = os.path.join(folder, name)

@@ -13,6 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from audit.models import EventHandoff
 from ops import broker, selectors
 from ops.services import task_run_record
+from portal import filesystem_broker
 from portal.celery import app as celery_app
 
 TOKEN = "scrape-me-0123456789abcdef"
@@ -140,9 +141,10 @@ def test_it_counts_the_messages_waiting_in_each_queue(client, people):
 
 
 @pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored")
-def test_it_counts_the_message_files_of_the_filesystem_broker_and_times_the_oldest(tmp_path):
+@pytest.mark.parametrize("transport", [filesystem_broker.TRANSPORT, "filesystem"])  # ours, kombu's
+def test_it_counts_the_message_files_of_the_filesystem_broker_and_times_the_oldest(tmp_path, transport):
     options = {"data_folder_in": str(tmp_path), "data_folder_out": str(tmp_path)}
-    with Connection("filesystem://localhost/", transport_options=options) as conn:
+    with Connection("filesystem://localhost/", transport=transport, transport_options=options) as conn:
         celery_app.send_task("audit.tasks.cloudtrail_ingest_file", args=["1", "b", "k1"], connection=conn)
         stamped = time.time()
         time.sleep(0.01)  # the file names order messages by the millisecond
