@@ -3,9 +3,9 @@
 Depth is a passive declare (LLEN summed over the priority lists on Redis, a count of message files on the embedded
 filesystem broker). The oldest message's age comes from the `published_at` header every publisher stamps
 (portal.celery): on Redis the oldest message is the list's tail (kombu pushes on the left and pops on the right),
-on the filesystem broker the first file by name in the queue's folder (named by publish time); a message without the header (published
-before it existed) is timed by its file's modification time there, and not at all on Redis. Other transports (the
-in-memory one of the unit tests) give depths only.
+on the filesystem broker the first file by name in the queue's folder (named by publish time); a message without
+the header (published before it existed) is timed by its file's modification time there, and not at all on Redis.
+Other transports (the in-memory one of the unit tests) give depths only.
 """
 
 from __future__ import annotations

@@ -38,7 +38,8 @@ def test_each_queue_keeps_its_messages_in_a_folder_of_its_own_taken_oldest_first
 
 def test_a_message_kombus_transport_left_in_the_top_folder_is_taken_too(conn, tmp_path):
     message = {"body": json.dumps({"n": "old"}), "content-type": "application/json", "content-encoding": "utf-8",
-               "headers": {}, "properties": {"delivery_tag": "t", "delivery_info": {"exchange": "", "routing_key": "files"}}}
+               "headers": {}, "properties": {"delivery_tag": "t",
+                                             "delivery_info": {"exchange": "", "routing_key": "files"}}}
     (tmp_path / "1_a.files.msg").write_text(json.dumps(message))
     (tmp_path / "2_b.other.msg").write_text(json.dumps(message))
     queue = conn.SimpleQueue("files")

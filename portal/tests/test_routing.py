@@ -1,4 +1,4 @@
-"""Every task waits in the queue of its kind, and the workers that make run and docker compose start take every queue."""
+"""Every task waits in the queue of its kind; the workers that make run and docker compose start take every queue."""
 
 import shlex
 from pathlib import Path
