@@ -1,8 +1,10 @@
 """/ops/: workers, queues and every periodic task's last run, for admins only; stale tasks marked."""
 
 import re
+import time
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 
 from audit.models import EventHandoff
@@ -74,3 +76,25 @@ def test_it_lists_every_registered_background_run(client, people):
     assert '<td class="text-end text-danger">1</td>' in handoffs
     actions = re.search(r'data-run="remediation.ActionRun">(.*?)</tr>', html, re.DOTALL).group(1)
     assert re.findall(r'<td class="text-end[^"]*">(\d+)</td>', actions) == ["0", "1", "0", "15"]
+
+
+@pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored")
+def test_it_shows_how_long_the_oldest_message_of_each_queue_has_waited(client, people, tmp_path, monkeypatch):
+    """On the embedded broker (a folder per queue), as make run has it: a file ingest waiting 150 s."""
+    from kombu import Connection
+
+    from ops import broker, selectors
+    from portal import filesystem_broker
+    from portal.celery import app as celery_app
+
+    options = {"data_folder_in": str(tmp_path), "data_folder_out": str(tmp_path)}
+    with Connection("filesystem://localhost/", transport=filesystem_broker.TRANSPORT,
+                    transport_options=options) as conn:
+        celery_app.send_task("audit.tasks.cloudtrail_ingest_file", args=["1", "b", "k"], connection=conn)
+        states = broker.queue_states(conn.default_channel, selectors.queue_names(), now=time.time() + 150)
+    monkeypatch.setattr(selectors, "queue_states", lambda: states)
+    client.force_login(people.admin)
+    html = client.get("/ops/").content.decode()
+    assert re.search(r'data-queue="files"><span class="fs-4">1</span> in <code>files</code>, the oldest waiting '
+                     r'2\.5 min</div>', html)
+    assert 'data-queue="intake"><span class="fs-4">0</span> in <code>intake</code></div>' in html
