@@ -13,7 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from kombu import Exchange, Queue
 
-from portal import filesystem_broker, routing
+from portal import filesystem_broker, redis_broker, routing
 from portal.environment import SANDBOX_VALUES, Settings, production_refuse
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -213,6 +213,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
     for _folder in ("queue", "control"):  # the embedded broker's folders must exist before any message
         (BROKER_FOLDER / _folder).mkdir(parents=True, exist_ok=True)
+elif CELERY_BROKER_URL.startswith("redis://"):
+    CELERY_BROKER_TRANSPORT = redis_broker.TRANSPORT  # a worker survives losing Redis mid-wait (portal/redis_broker.py)
 # Each task waits in the queue of its kind (portal/routing.py); two workers share them (Procfile, docker-compose.yml).
 CELERY_TASK_DEFAULT_QUEUE = routing.DEFAULT_QUEUE
 CELERY_TASK_QUEUES = [Queue(name, Exchange(name), routing_key=name) for name in routing.QUEUES]
