@@ -11,6 +11,9 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from kombu import Exchange, Queue
+
+from portal import filesystem_broker, redis_broker, routing
 from portal.environment import SANDBOX_VALUES, Settings, production_refuse
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -196,14 +199,26 @@ SPECTACULAR_SETTINGS = {
 CELERY_BROKER_URL = cfg.str("CELERY_BROKER_URL", "filesystem://")
 BROKER_FOLDER = Path(cfg.str("BROKER_FOLDER", str(VAR_DIR / "broker")))
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT = filesystem_broker.TRANSPORT  # a folder per queue (portal/filesystem_broker.py)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_FOLDER / "queue"),
         "data_folder_out": str(BROKER_FOLDER / "queue"),
         "control_folder": str(BROKER_FOLDER / "control"),
         "store_processed": False,
+        # A worker looks for messages again this long after finding none it may take (its slots full or its
+        # queues empty). At kombu's default, 1 s, a worker of concurrency 2 took 2 messages a second however short
+        # the tasks; at 20 ms a burst drains at the worker's own pace (README "make run"), and the two idle
+        # workers' polling costs about 2% of a core (a folder per queue: portal/filesystem_broker.py).
+        "polling_interval": 0.02,
     }
     for _folder in ("queue", "control"):  # the embedded broker's folders must exist before any message
         (BROKER_FOLDER / _folder).mkdir(parents=True, exist_ok=True)
+elif CELERY_BROKER_URL.startswith("redis://"):
+    CELERY_BROKER_TRANSPORT = redis_broker.TRANSPORT  # a worker survives losing Redis mid-wait (portal/redis_broker.py)
+# Each task waits in the queue of its kind (portal/routing.py); two workers share them (Procfile, docker-compose.yml).
+CELERY_TASK_DEFAULT_QUEUE = routing.DEFAULT_QUEUE
+CELERY_TASK_QUEUES = [Queue(name, Exchange(name), routing_key=name) for name in routing.QUEUES]
+CELERY_TASK_ROUTES = routing.task_routes()
 CELERY_TASK_ALWAYS_EAGER = cfg.bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True

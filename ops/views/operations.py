@@ -14,12 +14,14 @@ from portal.selectors import heartbeat_get
 @admin_required
 def overview(request: HttpRequest) -> HttpResponse:
     try:
-        depths, broker_error = selectors.queue_depths(), ""
+        queues, broker_error = selectors.queue_states(), ""
     except Exception as exc:  # noqa: BLE001 — the page shows a broker that is down
-        depths, broker_error = {}, f"{type(exc).__name__}: {exc}"[:300]
+        queues, broker_error = {}, f"{type(exc).__name__}: {exc}"[:300]
     beat, events_beat = heartbeat_get(name="worker"), heartbeat_get(name=EVENTS_HEARTBEAT)
     return render(request, "ops/overview.html", {
-        "tasks": selectors.scheduled_tasks(), "workers": selectors.workers(), "depths": depths,
+        "tasks": selectors.scheduled_tasks(), "workers": selectors.workers(),
+        "queues": [(name, state, selectors.seconds_text(state.oldest_seconds) if state.oldest_seconds is not None
+                    else "") for name, state in queues.items()],
         "broker_error": broker_error, "heartbeat": beat,
         "handoffs": sorted((consumer, status, n) for (consumer, status), n in selectors.handoff_counts().items()),
         "background_runs": selectors.background_runs(),

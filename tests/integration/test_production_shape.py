@@ -7,11 +7,13 @@ and the seeded policy revokes it (GET /api/actions/); the portal's own keys then
 """
 
 import os
+import re
 from urllib.parse import urlsplit
 
 import pytest
 import redis
 
+from portal import routing
 from tests.integration.faults import PAYMENTS, open_port_22, world_ssh_left
 from tests.integration.stack import (
     database_create,
@@ -63,6 +65,14 @@ def test_it_launches_ingests_and_remediates_over_http(stack):
     assert [(r["policy"], r["status"]) for r in runs] == [("open-ssh-revoke", "SUCCEEDED")], runs
     assert "verified" in runs[0]["outcome"]["message"]
     assert world_ssh_left(stack, group) == []
+
+    # Each task ran on the worker that takes its queue (docker-compose.yml, portal/routing.py).
+    for name, queues in (("worker-fast1", routing.FAST_QUEUES), ("worker-bulk1", routing.BULK_QUEUES)):
+        ran = set(re.findall(r"Task ([\w.]+)\[[0-9a-f-]+\] received", stack.processes[name].text()))
+        assert ran and all(routing.queue_of(task) in queues for task in ran), (name, sorted(ran))
+        mine = {"audit.tasks.cloudtrail_poll", "catalog.tasks.launch_provision"} if queues == routing.FAST_QUEUES \
+            else {"audit.tasks.cloudtrail_ingest_file", "portal.tasks.worker_heartbeat"}
+        assert mine <= ran, (name, sorted(ran))
 
 
 def test_the_events_process_stores_what_eventbridge_puts_on_its_queue(stack):
