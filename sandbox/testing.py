@@ -186,6 +186,15 @@ def kit(*account_ids: str) -> None:
                    BootstrapSummary())
 
 
+def stacks_besides_kit(account_id: str, region: str | None = None) -> list[dict[str, Any]]:
+    """The account's stacks in `region` but the kit's own (guardrail-member-account, guardrail-management-account),
+    read as the portal's reader role."""
+    from sandbox.bootstrap import MANAGEMENT_STACK, MEMBER_STACK
+
+    stacks = aws.client("cloudformation", account_id=account_id, region=region).describe_stacks()["Stacks"]
+    return [stack for stack in stacks if stack["StackName"] not in (MEMBER_STACK, MANAGEMENT_STACK)]
+
+
 def member(*account_ids: str) -> None:
     """Each account a member of the sandbox's organisation, with its OrganizationAccountAccessRole (no kit): an
     account that exists, which its administrator reaches (`operator_clients`). The management account is one."""
