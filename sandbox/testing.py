@@ -6,9 +6,19 @@ In a conftest.py:
 
 `sandbox_server` starts one server per test session; `sandbox` resets it before the test (every account
 emptied, buffered records and cached credentials forgotten), points settings.AWS_ENDPOINT_URL at it for
-the test and yields the SandboxServer. `trail_records(bucket)` reads the delivered CloudTrail files.
-`running_sandbox()` is the same as a context manager, for scripts and module-scoped fixtures.
-Both write VPC flow-log files only when told (`server.flowlogs.flush()`), so a test knows which file is which.
+the test and yields the SandboxServer. It enforces the callers' IAM policies, as AWS does and as `make run`
+runs the sandbox (`enforced_sandbox` is the same fixture under its older name): the portal's own user may only
+assume the kit's roles, and each role may only do what the kit grants it, so a permission the portal's code
+needs and the kit lacks fails the test as it would fail in AWS. A test therefore sets its accounts up as they
+would be in AWS: `kit(account_id, ...)` deploys the account kit there (the member kit's stack, and the
+management kit's in the management account; the organisation membership first), `bootstrap_from_portal()` the
+whole demo set-up (the kit, AWS Config, the people's IAM users). What a person did in an account before the
+portal looks, the test does as that person (`as_person`) or as the account's administrator (`operator_clients`,
+`start_trail`: the sandbox's operator, through the OrganizationAccountAccessRole), never as the portal.
+`stacks_besides_kit` lists an account's stacks without the kit's own. `trail_records(bucket)` reads the
+delivered CloudTrail files. `running_sandbox()` is the same as a context manager, for scripts and module-scoped
+fixtures. Both write VPC flow-log files only when told (`server.flowlogs.flush()`), so a test knows which file
+is which.
 """
 
 from __future__ import annotations
@@ -136,14 +146,13 @@ def sandbox_server() -> Iterator[SandboxServer]:
 
 
 @contextmanager
-def _pointed_at(server: SandboxServer, enforce_iam: bool) -> Iterator[SandboxServer]:
-    previous, previous_enforce = settings.AWS_ENDPOINT_URL, server.enforce_iam
-    server.enforce_iam = enforce_iam
+def _pointed_at(server: SandboxServer) -> Iterator[SandboxServer]:
+    previous = settings.AWS_ENDPOINT_URL
+    server.enforce_iam = True
     reset_sandbox(server)
     try:
         yield server
     finally:
-        server.enforce_iam = previous_enforce
         settings.AWS_ENDPOINT_URL = previous
         aws.reset_credentials_cache()
 
@@ -151,26 +160,17 @@ def _pointed_at(server: SandboxServer, enforce_iam: bool) -> Iterator[SandboxSer
 @pytest.fixture
 def sandbox(sandbox_server: SandboxServer) -> Iterator[SandboxServer]:
     """The session's server, emptied, with settings.AWS_ENDPOINT_URL pointing at it for this test, refusing every
-    call the caller's IAM policies do not allow (as AWS does, and as `manage.py sandbox` runs). Its accounts are
-    empty: a test gives the accounts it uses the kit (`kit(...)`, or `bootstrap_from_portal()`) and acts there as
-    the portal (`aws.client(..., account_id=...)`, the kit's roles) or as the account's administrator
-    (`operator_client`, `operator_clients`) for what a person would have done by hand."""
-    with _pointed_at(sandbox_server, True) as server:
+    call the caller's IAM policies do not allow. Its accounts are empty: give the ones the test uses the kit
+    (`kit`, or `bootstrap_from_portal()`); what people did there is done as them or their administrator
+    (`as_person`, `operator_clients`)."""
+    with _pointed_at(sandbox_server) as server:
         yield server
 
 
 @pytest.fixture
 def enforced_sandbox(sandbox: SandboxServer) -> SandboxServer:
-    """The same as `sandbox` (which enforces IAM policies now); the name older tests use."""
+    """The same as `sandbox` (which enforces IAM policies in every test); the name some tests use."""
     return sandbox
-
-
-@pytest.fixture
-def unenforced_sandbox(sandbox_server: SandboxServer) -> Iterator[SandboxServer]:
-    """`sandbox` WITHOUT IAM enforcement: every signed call goes to moto. Only for tests about the sandbox itself
-    that need calls no policy allows (never for the portal's code: a missing permission must fail its test)."""
-    with _pointed_at(sandbox_server, False) as server:
-        yield server
 
 
 def kit(*account_ids: str) -> None:
