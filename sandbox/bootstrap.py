@@ -251,7 +251,9 @@ def ensure_member(spec: AccountSpec, summary: BootstrapSummary) -> None:
         summary.note(False, what)
 
 
-def bootstrap_account(spec: AccountSpec, summary: BootstrapSummary, clients: _Clients | None = None) -> None:
+def deploy_kit(spec: AccountSpec, summary: BootstrapSummary, clients: _Clients | None = None) -> _Clients:
+    """The account a member of the organisation, with the kit's stacks (the member kit's; in the management
+    account the management kit's too); nothing else. Returns the clients it used."""
     acct = spec.account_id
     ensure_member(spec, summary)
     clients = clients or _Clients({acct: spec.role_name})
@@ -260,6 +262,12 @@ def bootstrap_account(spec: AccountSpec, summary: BootstrapSummary, clients: _Cl
     if acct == settings.AWS_MANAGEMENT_ACCOUNT_ID:
         ensure_kit_stack(cfn, MANAGEMENT_STACK, f"{MANAGEMENT_STACK}.yaml",
                          management_parameters(organization_id(clients(acct, "organizations"))), summary, acct)
+    return clients
+
+
+def bootstrap_account(spec: AccountSpec, summary: BootstrapSummary, clients: _Clients | None = None) -> None:
+    acct = spec.account_id
+    clients = deploy_kit(spec, summary, clients)
     # AWS Config is the account's own (the portal only reads it): not the kit's
     _ensure_bucket(clients(acct, "s3"), config_bucket(acct), summary, acct)
     for region in spec.regions or (settings.AWS_DEFAULT_REGION,):

@@ -465,6 +465,10 @@ def test_the_kit_lints_clean():
 
 
 def test_assuming_a_role_passes_the_external_id(sandbox, settings, monkeypatch):
+    from sandbox.testing import kit
+
+    settings.AWS_EXTERNAL_ID = "kit-test-id"
+    kit("111111111111")  # its roles trust the portal with this ExternalId only
     sent = []
     build = aws._build
 
@@ -474,9 +478,9 @@ def test_assuming_a_role_passes_the_external_id(sandbox, settings, monkeypatch):
         return built
 
     monkeypatch.setattr(aws, "_build", watched)
-    settings.AWS_EXTERNAL_ID = "kit-test-id"
     assert aws.client("sts", account_id="111111111111", session_name="kit").get_caller_identity()["Account"] \
         == "111111111111"
     settings.AWS_EXTERNAL_ID = ""
-    aws.client("sts", account_id="222222222222", session_name="kit").get_caller_identity()
+    with pytest.raises(aws.ClientError, match="AccessDenied"):  # the kit's trust policy wants the ExternalId
+        aws.client("sts", account_id="111111111111", session_name="kit-without").get_caller_identity()
     assert [p.get("ExternalId") for p in sent] == ["kit-test-id", None]

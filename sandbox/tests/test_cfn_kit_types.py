@@ -14,7 +14,7 @@ from urllib.parse import unquote_plus
 import pytest
 from botocore.exceptions import ClientError
 
-from portal import aws
+from sandbox.testing import operator_clients
 
 ACCOUNT = "222222222222"
 BUCKET = f"kit-trail-{ACCOUNT}"
@@ -144,14 +144,8 @@ def _document(value) -> dict:
 
 @pytest.fixture
 def clients(sandbox):
-    built = {}
-
-    def client(service: str):
-        if service not in built:
-            built[service] = aws.client(service, account_id=ACCOUNT)
-        return built[service]
-
-    return client
+    """client(service) acting as ACCOUNT's administrator, who deploys the stacks (as a platform team does)."""
+    return operator_clients(ACCOUNT)
 
 
 def _create(clients, template: str = TEMPLATE, **parameters: str) -> str:
@@ -365,8 +359,8 @@ def test_the_member_kit_creates_in_the_sandbox(clients, mode, caplog):
 def test_the_management_kit_creates_in_the_sandbox_and_attaches_to_the_portal_user(sandbox, caplog):
     from django.conf import settings
 
-    management = settings.AWS_MANAGEMENT_ACCOUNT_ID
-    cfn = aws.client("cloudformation", account_id=management)
+    admin = operator_clients(settings.AWS_MANAGEMENT_ACCOUNT_ID)  # the platform team deploys the kit
+    cfn = admin("cloudformation")
     cfn.create_stack(StackName="guardrail-management-account",
                      TemplateBody=(KIT / "guardrail-management-account.yaml").read_text(),
                      Parameters=[{"ParameterKey": "PortalPrincipalArn", "ParameterValue": PORTAL},
@@ -377,7 +371,7 @@ def test_the_management_kit_creates_in_the_sandbox_and_attaches_to_the_portal_us
     assert cfn.describe_stacks(StackName="guardrail-management-account")["Stacks"][0]["StackStatus"] \
         == "CREATE_COMPLETE"
     assert "not implemented" not in caplog.text
-    iam = aws.client("iam", account_id=management)
+    iam = admin("iam")
     attached = iam.list_attached_user_policies(UserName="guardrail-portal")["AttachedPolicies"]
     assert [p["PolicyName"] for p in attached] == ["GuardrailPortalAssume"]
     assert iam.get_role(RoleName="GuardrailOrganizations")["Role"]["RoleName"] == "GuardrailOrganizations"
