@@ -3,7 +3,6 @@ guardrail-events the management kit made, stored the moment the consumer reads i
 completes it."""
 
 import json
-from datetime import timedelta
 
 import pytest
 from django.core.management import call_command

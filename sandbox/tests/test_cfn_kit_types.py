@@ -376,11 +376,11 @@ def test_the_management_kit_creates_in_the_sandbox_and_attaches_to_the_portal_us
     assert [p["PolicyName"] for p in attached] == ["GuardrailPortalAssume"]
     assert iam.get_role(RoleName="GuardrailOrganizations")["Role"]["RoleName"] == "GuardrailOrganizations"
     # the real-time path: the bus takes the organisation's events, the rule puts them on the queue
-    events, sqs = aws.client("events", account_id=management), aws.client("sqs", account_id=management)
+    events, sqs = admin("events"), admin("sqs")
     policy = json.loads(events.describe_event_bus(Name="default")["Policy"])
     [statement] = [s for s in policy["Statement"] if s["Sid"] == "GuardrailOrganisationPutsEvents"]
     assert statement["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": "o-kittest0001"}}
-    queue_arn = f"arn:aws:sqs:us-east-1:{management}:guardrail-events"
+    queue_arn = f"arn:aws:sqs:us-east-1:{settings.AWS_MANAGEMENT_ACCOUNT_ID}:guardrail-events"
     assert [t["Arn"] for t in events.list_targets_by_rule(Rule="guardrail-events")["Targets"]] == [queue_arn]
     url = sqs.get_queue_url(QueueName="guardrail-events")["QueueUrl"]
     queue_policy = json.loads(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"]["Policy"])

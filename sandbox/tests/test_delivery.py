@@ -82,7 +82,7 @@ def test_a_trail_with_an_sns_topic_publishes_cloudtrails_own_notification_of_eac
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=f"arn:aws:sqs:us-east-1:{ACCOUNT}:notices",
                   Attributes={"RawMessageDelivery": "true"})
     operator_client("cloudtrail", ACCOUNT).update_trail(Name="guardrail-trail", SnsTopicName="trail-notices")
-    aws.client("ec2", account_id=ACCOUNT).create_security_group(GroupName="noticed", Description="x")
+    operator_client("ec2", ACCOUNT).create_security_group(GroupName="noticed", Description="x")
     sandbox.flush()
     notices = _messages(sqs, url)
     assert notices and all(set(n) == {"s3Bucket", "s3ObjectKey"} for n in notices)
@@ -102,7 +102,7 @@ def test_an_organisation_trail_writes_each_members_records_under_the_organisatio
                             IsMultiRegionTrail=True)
     cloudtrail.start_logging(Name="org-trail")
     org_id = operator_client("organizations", management).describe_organization()["Organization"]["Id"]
-    aws.client("ec2", account_id=ACCOUNT, region="eu-west-1").create_security_group(GroupName="org", Description="x")
+    operator_client("ec2", ACCOUNT, region="eu-west-1").create_security_group(GroupName="org", Description="x")
     sandbox.flush()
     files = trail_files("org-trail-files")
     member = [key for key in files if key.startswith(f"AWSLogs/{org_id}/{ACCOUNT}/CloudTrail/eu-west-1/")]
