@@ -57,23 +57,27 @@ class HeldBroker:
                 self.taken()
 
     def taken(self) -> list[tuple]:
-        """(task name, *args) of every message waiting, oldest first; they are gone from the queue after."""
-        from portal.celery import app
+        """(task name, *args) of every message waiting in any queue, oldest first (by the publish stamp,
+        portal.celery); they are gone from the queues after."""
+        from portal.celery import PUBLISHED_HEADER, app
 
         found = []
         with app.connection_for_read() as conn:
-            queue = conn.SimpleQueue(app.conf.task_default_queue)
-            try:
-                while True:
-                    try:
-                        message = queue.get(block=False)
-                    except queue.Empty:
-                        return found
-                    args, _, _ = message.decode()
-                    found.append((message.headers["task"], *args))
-                    message.ack()
-            finally:
-                queue.close()
+            for name in sorted(app.amqp.queues):
+                queue = conn.SimpleQueue(name)
+                try:
+                    while True:
+                        try:
+                            message = queue.get(block=False)
+                        except queue.Empty:
+                            break
+                        args, _, _ = message.decode()
+                        found.append((message.headers.get(PUBLISHED_HEADER, 0), len(found),
+                                      (message.headers["task"], *args)))
+                        message.ack()
+                finally:
+                    queue.close()
+        return [message for _, _, message in sorted(found)]
 
 
 @pytest.fixture

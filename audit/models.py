@@ -113,6 +113,13 @@ class CloudTrailEvent(models.Model):
     raw = models.JSONField()
     log_file = models.ForeignKey(LogFile, on_delete=models.SET_NULL, null=True, blank=True, related_name="events")
     ingested = models.DateTimeField(auto_now_add=True)
+    via = models.CharField(max_length=12, blank=True, help_text="EVENTBRIDGE: the first copy stored was "
+                           "EventBridge's (the real-time path; a log file's copy may have completed it since); empty: "
+                           "a log file, LookupEvents or an import.")
+    ingest_batch = models.CharField(
+        max_length=32, blank=True, editable=False,
+        help_text="The insert that stored it: of two copies stored at once (EventBridge's and a log file's), the one "
+                  "whose insert made the row hands it on (audit.services._store); the other only completes it.")
 
     class Meta:
         ordering = ["-event_time", "-id"]
@@ -129,6 +136,22 @@ class CloudTrailEvent(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("audit:event-detail", args=[self.event_id])
+
+
+class EventMessage(models.Model):
+    """A message from the real-time queue (EventBridge's copy of a CloudTrail event) that could not be stored: kept
+    here with the reason and deleted from the queue, so it neither blocks the queue nor is lost."""
+
+    message_id = models.CharField(max_length=100, blank=True)
+    body = models.TextField()
+    reason = models.TextField()
+    received = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.message_id or 'message'}: {self.reason[:80]}"
 
 
 class PortalCallCount(models.Model):

@@ -33,6 +33,7 @@ SESSION_PREFIXES: tuple[str, ...] = (
     "guardrail-launch-",  # catalog.stacks: one session per launch
     "guardrail-bootstrap",  # the sandbox's set-up
     "guardrail-check",  # onboarding.checks: the connection check
+    "guardrail-events",  # audit.events_delivery: the real-time queue (events_consume)
 )
 
 # The kit's roles, by their settings (the settings some deployments do not have fall back to the kit's names).

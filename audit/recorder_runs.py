@@ -16,7 +16,13 @@ from portal.models import Account
 STALE_AFTER = timedelta(minutes=30)
 EVENTS_PER_RUN = 500
 MAX_ATTEMPTS = 5  # a worker stopping on it this often (killed, out of memory): left FAILED, shown
-RUN_TASK = "audit.tasks.recorder_run"
+RUN_TASK = "audit.tasks.recorder_run"  # a full scan: the bulk worker's recorder queue (portal.routing)
+EVENTS_RUN_TASK = "audit.tasks.recorder_events_run"  # what new writes touched: on a fix's path, the fast worker's
+
+
+def run_task(run: RecorderRun) -> str:
+    """The task that carries out this run: the same work, queued by kind so no scan backlog delays a fix."""
+    return RUN_TASK if run.kind == RecorderRun.Kind.SCAN else EVENTS_RUN_TASK
 
 
 def scan_request(*, account: Account, user: Any = None) -> RecorderRun | None:
@@ -65,7 +71,7 @@ def events_handoff_take(handoff_id: int) -> int:
         runs = events_request(event_ids=list(handoff.event_ids))
         handoffs.handoff_done(handoff)
     for run in runs:
-        queue.send(RUN_TASK, run.pk)
+        queue.send(EVENTS_RUN_TASK, run.pk)
     return len(runs)
 
 
@@ -100,4 +106,4 @@ def run_release(run: RecorderRun) -> None:
 def runs_register() -> None:
     """Runs a dead worker left RUNNING go back to PENDING (running one twice is harmless: items are by hash); runs
     still PENDING long after they were asked for (their message was lost) are handed out again."""
-    runs.register(RecorderRun, task=RUN_TASK, stale_after=STALE_AFTER, max_attempts=MAX_ATTEMPTS)
+    runs.register(RecorderRun, task=run_task, stale_after=STALE_AFTER, max_attempts=MAX_ATTEMPTS)

@@ -1,6 +1,7 @@
 """Ingesting CloudTrail log files: stream the records, store each once (by eventID), enrich, quarantine bad files."""
 
 import logging
+import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime, timedelta
@@ -37,6 +38,7 @@ LOOKUP_OVERLAP = timedelta(minutes=15)
 LOOKUP_FIRST = timedelta(hours=1)
 REGIONS_FOR = timedelta(hours=1)
 _enabled_regions: dict[tuple[str, str], tuple[datetime | None, frozenset[str]]] = {}
+EVENTBRIDGE = "EVENTBRIDGE"  # CloudTrailEvent.via of what the real-time path stored first
 
 
 class _Context:
@@ -85,7 +87,7 @@ class _Context:
         return self.people.get(user_name)
 
 
-def _event_row(record: dict, ctx: _Context, log_file: LogFile | None) -> tuple[CloudTrailEvent, list]:
+def _event_row(record: dict, ctx: _Context, log_file: LogFile | None, via: str = "") -> tuple[CloudTrailEvent, list]:
     n = normalize(record)
     event = CloudTrailEvent(
         event_id=n.event_id, event_time=n.event_time, event_source=n.event_source, event_name=n.event_name,
@@ -97,21 +99,30 @@ def _event_row(record: dict, ctx: _Context, log_file: LogFile | None) -> tuple[C
         by_portal=ctx.portal.made(identity_type=n.identity_type, user_name=n.user_name,
                                   session_issuer_name=n.session_issuer_name, identity_arn=n.identity_arn),
         team_id=ctx.teams.get(n.account_id or ""), person_id=ctx.person(n.user_name or ""), raw=record,
-        log_file=log_file,
+        log_file=log_file, via=via,
     )
     return event, list(n.resources)
 
 
-def _store(batch: list[tuple[CloudTrailEvent, list]], act_on_writes: bool) -> tuple[int, int]:
-    """(stored, duplicates). Records already stored (from this or another file) are left as they are. The new
-    events are handed on (audit.handoffs) in the same transaction: every one to the signatures; with
-    `act_on_writes`, the writes that succeeded and named a resource to the recorder and the event rules."""
+def _store(batch: list[tuple[CloudTrailEvent, list]], act_on_writes: bool,
+           log_file: LogFile | None = None) -> tuple[int, int]:
+    """(stored, duplicates). Records already stored (from this or another file, or from EventBridge) are not stored
+    again; a log file's copy completes an event EventBridge delivered first (`_complete`). The new events are handed
+    on (audit.handoffs) in the same transaction: every one to the signatures; with `act_on_writes`, the writes that
+    succeeded and named a resource to the recorder and the event rules.
+
+    Who hands an event on is decided by the unique eventID: the rows this insert made carry its own `ingest_batch`,
+    so of two copies stored at the same moment (two processes) only the one whose insert won acts."""
     ids = [event.event_id for event, _ in batch]
     existing = set(CloudTrailEvent.objects.filter(event_id__in=ids).values_list("event_id", flat=True))
     fresh = {event.event_id: (event, resources) for event, resources in batch if event.event_id not in existing}
+    token = uuid.uuid4().hex
     with transaction.atomic():
+        for event, _ in fresh.values():
+            event.ingest_batch = token
         CloudTrailEvent.objects.bulk_create([event for event, _ in fresh.values()], ignore_conflicts=True)
-        pks = dict(CloudTrailEvent.objects.filter(event_id__in=list(fresh)).values_list("event_id", "pk"))
+        pks = dict(CloudTrailEvent.objects.filter(event_id__in=list(fresh), ingest_batch=token)
+                   .values_list("event_id", "pk"))
         EventResource.objects.bulk_create([
             EventResource(event_id=pks[event_id], resource_type=r.type, resource_id=r.id[:512], arn=(r.arn or "")[:1024])
             for event_id, (_, resources) in fresh.items() if event_id in pks for r in resources
@@ -119,7 +130,38 @@ def _store(batch: list[tuple[CloudTrailEvent, list]], act_on_writes: bool) -> tu
         writes = [event_id for event_id, (e, res) in fresh.items()
                   if event_id in pks and res and not e.read_only and not e.error_code] if act_on_writes else []
         handoffs.events_hand_on(all_ids=[event_id for event_id in fresh if event_id in pks], write_ids=writes)
-    return len(fresh), len(batch) - len(fresh)
+        if log_file is not None:
+            _complete({event.event_id: (event, res) for event, res in batch if event.event_id not in pks}, log_file)
+    return len(pks), len(batch) - len(pks)
+
+
+# The flat columns a later copy may fill where the first one left them empty.
+_COMPLETED_FIELDS = ("event_type", "region", "source_ip", "user_agent", "error_code", "error_message", "identity_type",
+                     "identity_arn", "user_name", "access_key_id", "session_issuer_arn", "team_id", "person_id")
+
+
+def _complete(copies: dict[str, tuple[CloudTrailEvent, list]], log_file: LogFile) -> int:
+    """A log file's copies of events stored without a file (EventBridge's copy came first): each stored record gets
+    what the file's record carries more (keys it lacks or left empty; nothing it has is overwritten), and the file
+    it arrived in. Nothing is handed on again. A conditional update: done once, whoever gets there."""
+    if not copies:
+        return 0
+    completed = 0
+    for row in CloudTrailEvent.objects.filter(event_id__in=list(copies), log_file__isnull=True):
+        copy, resources = copies[row.event_id]
+        raw = dict(row.raw)
+        raw.update({key: value for key, value in copy.raw.items() if raw.get(key) in (None, "", [], {})})
+        changes: dict[str, Any] = {field: getattr(copy, field) for field in _COMPLETED_FIELDS
+                                   if getattr(row, field) in ("", None) and getattr(copy, field) not in ("", None)}
+        if row.mfa_authenticated is None and copy.mfa_authenticated is not None:
+            changes["mfa_authenticated"] = copy.mfa_authenticated
+        if CloudTrailEvent.objects.filter(pk=row.pk, log_file__isnull=True).update(raw=raw, log_file=log_file,
+                                                                                   **changes):
+            EventResource.objects.bulk_create([
+                EventResource(event_id=row.pk, resource_type=r.type, resource_id=r.id[:512], arn=(r.arn or "")[:1024])
+                for r in resources], ignore_conflicts=True)
+            completed += 1
+    return completed
 
 
 def _batches(items: Iterator[Any], size: int) -> Iterator[list]:
@@ -144,7 +186,8 @@ def portal_reads_count(reads: Mapping[tuple[str, date], int], newest: Mapping[st
 
 
 def records_ingest(records: Iterable[dict], *, log_file: LogFile | None = None, act_on_writes: bool = False,
-                   portal_reads_after: datetime | None = None) -> dict[str, Any]:
+                   portal_reads_after: datetime | None = None, count_portal_reads: bool = True,
+                   via: str = "") -> dict[str, Any]:
     """Store records (raw CloudTrail records or EventBridge-wrapped ones); bad ones are counted, not stored.
 
     With `act_on_writes` (what the account's trail delivers), the recorder snapshots what new writes touched
@@ -153,7 +196,8 @@ def records_ingest(records: Iterable[dict], *, log_file: LogFile | None = None, 
     Guardrail's own read-only calls are counted per account and day instead of stored (audit.portal_calls;
     CLOUDTRAIL_KEEP_PORTAL_READS keeps them): in `counts["portal_reads"]`, added to PortalCallCount here, or by
     `logfile_ingest` once per file for a log file. Those at or before `portal_reads_after` were counted already
-    (LookupEvents reads a window again): they are skipped."""
+    (LookupEvents reads a window again): they are skipped. Without `count_portal_reads` (EventBridge's copies) they
+    are skipped too: the log file's copy counts them."""
     ctx = _Context()
     counts: dict[str, Any] = {"stored": 0, "duplicates": 0, "bad": 0, "bad_reasons": [], "file_error": "",
                               "portal_reads": Counter()}
@@ -172,12 +216,12 @@ def records_ingest(records: Iterable[dict], *, log_file: LogFile | None = None, 
             read = ctx.portal_read(record) if isinstance(record, dict) else None
             if read is not None:
                 account_id, when = read
-                if portal_reads_after is None or when > portal_reads_after:
+                if count_portal_reads and (portal_reads_after is None or when > portal_reads_after):
                     counts["portal_reads"][account_id, when.date()] += 1
                     newest[account_id] = max(newest.get(account_id, when), when)
                 continue
             try:
-                yield _event_row(record, ctx, log_file)
+                yield _event_row(record, ctx, log_file, via)
             except (BadRecord, TypeError, ValueError, KeyError, AttributeError) as exc:
                 counts["bad"] += 1
                 if len(counts["bad_reasons"]) < 5:
@@ -185,7 +229,7 @@ def records_ingest(records: Iterable[dict], *, log_file: LogFile | None = None, 
 
     for batch in _batches(rows(), BATCH):
         unique = list({event.event_id: (event, res) for event, res in batch}.values())
-        stored, duplicates = _store(unique, act_on_writes)
+        stored, duplicates = _store(unique, act_on_writes, log_file)
         counts["stored"] += stored
         counts["duplicates"] += duplicates + len(batch) - len(unique)
     if log_file is None:

@@ -39,6 +39,17 @@ def cloudtrail_lookup_poll() -> int:
 
 @shared_task(name="audit.tasks.recorder_run", ignore_result=True, bind=True, max_retries=3)
 def recorder_run(self, run_id: int) -> None:
+    """One run (a full scan; an events run sent before the two had tasks of their own works too)."""
+    _run(self, run_id)
+
+
+@shared_task(name="audit.tasks.recorder_events_run", ignore_result=True, bind=True, max_retries=3)
+def recorder_events_run(self, run_id: int) -> None:
+    """A run snapshotting what new writes touched: the same work, in the fast worker's queue (portal.routing)."""
+    _run(self, run_id)
+
+
+def _run(self, run_id: int) -> None:
     run = recorder_runs.run_claim(run_id)
     if run is None:
         return

@@ -33,7 +33,7 @@ from django.conf import settings
 from audit.models import CloudTrailEvent, LogFile, LogFileStatus
 from audit.tasks import cloudtrail_poll
 from bench.figures import line
-from portal import aws
+from portal import aws, filesystem_broker, routing
 from portal.celery import app as celery_app
 from sandbox.bootstrap import (
     TRAIL_NAME,
@@ -51,7 +51,7 @@ INGEST_TIMEOUT = 600.0
 WORKER_START_TIMEOUT = 60.0
 WORKER_STOP_TIMEOUT = 20.0
 BROKER_URL = "filesystem://localhost//"  # the embedded broker of `make run`; a host named keeps kombu quiet
-DEFAULT_QUEUE = "celery"  # the Celery default: the portal routes nothing elsewhere
+INGEST_QUEUE = routing.queue_of("audit.tasks.cloudtrail_ingest_file")  # the files queue (portal/routing.py)
 
 
 def _file(count: int, start: int) -> bytes:
@@ -110,7 +110,8 @@ def _real_queueing(folder: Path) -> Iterator[dict[str, str]]:
         (folder / sub).mkdir(parents=True, exist_ok=True)
     options = {"data_folder_in": str(folder / "queue"), "data_folder_out": str(folder / "queue"),
                "control_folder": str(folder / "control"), "store_processed": False}
-    wanted = {"broker_url": BROKER_URL, "broker_transport_options": options, "task_always_eager": False}
+    wanted = {"broker_url": BROKER_URL, "broker_transport": filesystem_broker.TRANSPORT,  # as settings.py has it
+              "broker_transport_options": options, "task_always_eager": False}
     conf = celery_app.conf
     names = [form for name in wanted for form in (name, f"CELERY_{name.upper()}")]
     saved_conf = {name: conf[name] for name in names if name in conf}
@@ -125,7 +126,7 @@ def _real_queueing(folder: Path) -> Iterator[dict[str, str]]:
     drop_pools()
     os.environ["CELERY_BROKER_URL"] = BROKER_URL
     conf.update({form: value for name, value in wanted.items() for form in (name, f"CELERY_{name.upper()}")})
-    assert celery_app.connection_for_write().transport_cls == "filesystem" and not conf.task_always_eager
+    assert celery_app.connection_for_write().transport_cls == filesystem_broker.TRANSPORT and not conf.task_always_eager
     try:
         yield {"CELERY_BROKER_URL": BROKER_URL, "BROKER_FOLDER": str(folder), "CELERY_TASK_ALWAYS_EAGER": "false"}
     finally:
@@ -152,7 +153,7 @@ def _start_worker(env_overrides: dict[str, str], log_path: Path) -> subprocess.P
     celery = os.path.join(os.path.dirname(sys.executable), "celery")
     with open(log_path, "w") as log:  # the child keeps its own descriptor
         return subprocess.Popen(
-            [celery, "-A", "portal", "worker", "--pool", "solo", "--concurrency", "1", "-Q", DEFAULT_QUEUE,
+            [celery, "-A", "portal", "worker", "--pool", "solo", "--concurrency", "1", "-Q", INGEST_QUEUE,
              "--loglevel", "INFO", "--hostname", f"bench-ingest-{os.getpid()}@%h",
              "--without-heartbeat", "--without-mingle", "--without-gossip"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)

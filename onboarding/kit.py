@@ -20,6 +20,8 @@ MEMBER = "guardrail-member-account"
 MANAGEMENT = "guardrail-management-account"
 KIT_FILES = {MEMBER: KIT_DIR / f"{MEMBER}.yaml", MANAGEMENT: KIT_DIR / f"{MANAGEMENT}.yaml"}
 CAPABILITIES = "CAPABILITY_NAMED_IAM"
+# The portal does not know the organisation's id before the kit lets it read AWS Organizations: the admin fills it in.
+ORGANIZATION_ID_PLACEHOLDER = "o-yourorgid00"
 
 
 def kit_file(name: str) -> str | None:
@@ -52,12 +54,13 @@ def kit_commands(*, regions: list[str] | None = None, ou_ids: str = "") -> KitCo
     regions = list(regions or settings.AWS_REGIONS)
     home = regions[0] if regions else settings.AWS_DEFAULT_REGION
     params = {"PortalPrincipalArn": settings.AWS_PORTAL_PRINCIPAL_ARN, "ExternalId": settings.AWS_EXTERNAL_ID,
-              "TrailMode": "Create"}
+              "TrailMode": "Create", "ManagementAccountId": settings.AWS_MANAGEMENT_ACCOUNT_ID, "HomeRegion": home}
     principal = settings.AWS_PORTAL_PRINCIPAL_ARN.split(":", 5)[-1]
     kind, _, name = principal.partition("/")
     management = {"PortalPrincipalArn": settings.AWS_PORTAL_PRINCIPAL_ARN, "ExternalId": settings.AWS_EXTERNAL_ID,
                   "PortalUserName": name.rsplit("/", 1)[-1] if kind == "user" else "",
-                  "PortalRoleName": name.rsplit("/", 1)[-1] if kind == "role" else ""}
+                  "PortalRoleName": name.rsplit("/", 1)[-1] if kind == "role" else "",
+                  "OrganizationId": ORGANIZATION_ID_PLACEHOLDER}
     base = settings.AWS_KIT_TEMPLATE_URL.rstrip("/")
     template_url = f"{base}/{MEMBER}.yaml" if base else ""
     quick = ""
@@ -77,7 +80,8 @@ def kit_commands(*, regions: list[str] | None = None, ou_ids: str = "") -> KitCo
         f"--capabilities {CAPABILITIES} --permission-model SERVICE_MANAGED "
         f"--auto-deployment Enabled=true,RetainStacksOnAccountRemoval=false --parameters {_param_list(params)}",
         f"aws cloudformation create-stack-instances --region {home} --stack-set-name {MEMBER} "
-        f"--deployment-targets OrganizationalUnitIds={ou_ids or 'r-xxxx'} --regions {home}",
+        # every region: the forwarding rule of the real-time path in each (the rest only in the home region)
+        f"--deployment-targets OrganizationalUnitIds={ou_ids or 'r-xxxx'} --regions {' '.join(regions) or home}",
     ])
     return KitCommands(parameters=params, management_parameters=management, regions=regions,
                        quick_create_url=quick, template_url=template_url, cli=cli, management_cli=management_cli,

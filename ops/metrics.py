@@ -53,12 +53,17 @@ class GuardrailCollector(Collector):
 
     def _queues(self) -> Iterator[GaugeMetricFamily]:
         try:
-            depths, up = selectors.queue_depths(), 1
+            states, up = selectors.queue_states(), 1
         except Exception as exc:  # noqa: BLE001 — a broker that is down is reported, not raised
             logger.warning("metrics: the broker did not answer: %s: %s", type(exc).__name__, exc)
-            depths, up = {}, 0
+            states, up = {}, 0
         yield _gauge("guardrail_broker_up", "1 when the Celery broker answered this scrape", [], {(): up})
-        yield _gauge("guardrail_queue_depth", "Messages waiting in each Celery queue", ["queue"], depths)
+        yield _gauge("guardrail_queue_depth", "Messages waiting in each Celery queue", ["queue"],
+                     {queue: state.depth for queue, state in states.items()})
+        yield _gauge("guardrail_queue_oldest_message_age_seconds", "How long the oldest message waiting in each "
+                     "Celery queue has waited (0 when none waits; absent when the broker cannot say)", ["queue"],
+                     {queue: state.oldest_seconds or 0.0 for queue, state in states.items()
+                      if not state.depth or state.oldest_seconds is not None})
 
     def _periodic(self) -> Iterator[GaugeMetricFamily]:
         entries = selectors.scheduled_tasks(runs_shown=1)

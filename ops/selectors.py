@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 
 from django.db.models import Count, Max, Model
 from django.utils import timezone
-from kombu.exceptions import ChannelError
 
-from audit.models import EventHandoff, RunStatus
+from audit.models import EventHandoff, EventMessage, RunStatus
 from catalog.models import LaunchRequest, LaunchStatus
+from ops import broker
 from ops.models import TaskRun
 from portal import runs
 from portal.celery import app as celery_app
@@ -22,24 +22,21 @@ def queue_names() -> list[str]:
     return sorted(celery_app.amqp.queues.keys()) or [celery_app.conf.task_default_queue]
 
 
-def queue_depths(*, connection=None) -> dict[str, int]:
-    """Messages waiting in each Celery queue, asked of the broker: a passive declare is LLEN (summed over the
-    priority lists) on Redis and a count of message files on the embedded filesystem broker."""
+def queue_states(*, connection=None) -> dict[str, broker.QueueState]:
+    """Each Celery queue's depth and how long its oldest message has waited, asked of the broker (ops.broker)."""
     own = connection is None
     conn = celery_app.connection_for_read() if own else connection
     try:
         conn.ensure_connection(max_retries=1, timeout=3)
-        channel = conn.default_channel
-        depths = {}
-        for queue in queue_names():
-            try:
-                depths[queue] = channel.queue_declare(queue=queue, passive=True).message_count
-            except ChannelError:  # never declared yet: nothing waiting
-                depths[queue] = 0
-        return depths
+        return broker.queue_states(conn.default_channel, queue_names())
     finally:
         if own:
             conn.release()
+
+
+def queue_depths(*, connection=None) -> dict[str, int]:
+    """Messages waiting in each Celery queue."""
+    return {queue: state.depth for queue, state in queue_states(connection=connection).items()}
 
 
 def counts_by(model: type[Model], *fields: str, **filters) -> dict[tuple, int]:
@@ -187,3 +184,14 @@ def workers() -> list[Worker]:
                  .values_list("hostname").annotate(last=Max("finished")).order_by())
     return [Worker(hostname=row["hostname"], last_run=row["last"], runs_last_hour=recent.get((row["hostname"],), 0),
                    last_heartbeat=beats.get(row["hostname"])) for row in rows]
+
+
+@dataclass
+class KeptMessages:
+    count: int
+    latest: list  # the newest few EventMessage rows
+
+
+def event_messages_kept(shown: int = 3) -> KeptMessages:
+    """Messages of the real-time queue kept aside (not a CloudTrail event, unreadable), newest first."""
+    return KeptMessages(count=EventMessage.objects.count(), latest=list(EventMessage.objects.all()[:shown]))

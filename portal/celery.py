@@ -1,6 +1,7 @@
 """The Celery app. Tasks take ids, fetch the row again and are safe to run twice."""
 
 import os
+import time
 
 from celery import Celery, signals
 
@@ -9,6 +10,17 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 app = Celery("guardrail")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# When each message was published (Unix seconds), in its headers: how long the oldest one in a queue has waited
+# (ops.broker, /ops/ and /metrics). Stamped here, where every process that publishes (web, beat, workers) has it.
+PUBLISHED_HEADER = "published_at"
+
+
+@signals.before_task_publish.connect(weak=False, dispatch_uid="portal-published-at")
+def _stamp_published(headers: dict | None = None, **kwargs) -> None:
+    if headers is not None:
+        headers[PUBLISHED_HEADER] = time.time()  # a retry is a new message: stamped anew
+
+
 # ops gives the worker's and beat's log handlers the request ids (from its AppConfig.ready(), before they exist).
 
 

@@ -34,7 +34,7 @@ def _database() -> str:
 def _broker() -> str:
     with celery_app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, timeout=3)
-        return conn.transport_cls if isinstance(conn.transport_cls, str) else conn.transport.driver_type
+        return conn.transport.driver_type  # redis, filesystem (the embedded one's folder per queue too), memory
 
 
 def _aws() -> str:

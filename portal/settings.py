@@ -11,6 +11,9 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from kombu import Exchange, Queue
+
+from portal import filesystem_broker, redis_broker, routing
 from portal.environment import SANDBOX_VALUES, Settings, production_refuse
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -196,14 +199,26 @@ SPECTACULAR_SETTINGS = {
 CELERY_BROKER_URL = cfg.str("CELERY_BROKER_URL", "filesystem://")
 BROKER_FOLDER = Path(cfg.str("BROKER_FOLDER", str(VAR_DIR / "broker")))
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT = filesystem_broker.TRANSPORT  # a folder per queue (portal/filesystem_broker.py)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_FOLDER / "queue"),
         "data_folder_out": str(BROKER_FOLDER / "queue"),
         "control_folder": str(BROKER_FOLDER / "control"),
         "store_processed": False,
+        # A worker looks for messages again this long after finding none it may take (its slots full or its
+        # queues empty). At kombu's default, 1 s, a worker of concurrency 2 took 2 messages a second however short
+        # the tasks; at 20 ms a burst drains at the worker's own pace (README "make run"), and the two idle
+        # workers' polling costs about 2% of a core (a folder per queue: portal/filesystem_broker.py).
+        "polling_interval": 0.02,
     }
     for _folder in ("queue", "control"):  # the embedded broker's folders must exist before any message
         (BROKER_FOLDER / _folder).mkdir(parents=True, exist_ok=True)
+elif CELERY_BROKER_URL.startswith("redis://"):
+    CELERY_BROKER_TRANSPORT = redis_broker.TRANSPORT  # a worker survives losing Redis mid-wait (portal/redis_broker.py)
+# Each task waits in the queue of its kind (portal/routing.py); two workers share them (Procfile, docker-compose.yml).
+CELERY_TASK_DEFAULT_QUEUE = routing.DEFAULT_QUEUE
+CELERY_TASK_QUEUES = [Queue(name, Exchange(name), routing_key=name) for name in routing.QUEUES]
+CELERY_TASK_ROUTES = routing.task_routes()
 CELERY_TASK_ALWAYS_EAGER = cfg.bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
@@ -282,6 +297,11 @@ CLOUDTRAIL_RETENTION_DAYS = cfg.int("CLOUDTRAIL_RETENTION_DAYS", 365)
 # Guardrail's own read-only calls (its roles' describes, told by their session names: audit/portal_calls.py) are
 # counted per account and day instead of stored; true stores them as events too (marked Guardrail's, hidden by default).
 CLOUDTRAIL_KEEP_PORTAL_READS = cfg.bool("CLOUDTRAIL_KEEP_PORTAL_READS", False)
+# The real-time path: the management account's queue that EventBridge fills with every "AWS API Call via CloudTrail"
+# event of the organisation (the kit's rules), read continuously by `manage.py events_consume`; empty region: the
+# first of AWS_REGIONS' home, AWS_DEFAULT_REGION.
+EVENTS_QUEUE_NAME = cfg.str("EVENTS_QUEUE_NAME", "guardrail-events")
+EVENTS_QUEUE_REGION = cfg.str("EVENTS_QUEUE_REGION", "")
 
 # --- Email -----------------------------------------------------------------------------------
 EMAIL_CONFIG = cfg.email("EMAIL_URL", "consolemail://")

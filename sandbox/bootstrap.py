@@ -107,19 +107,33 @@ def portal_principal_arn() -> str:
 
 
 def member_parameters() -> dict[str, str]:
+    """Every account forwards its API calls to the management account's event bus (the real-time path)."""
     return {"PortalPrincipalArn": portal_principal_arn(),
-            "ExternalId": settings.AWS_EXTERNAL_ID or SANDBOX_EXTERNAL_ID, "TrailMode": "Create"}
+            "ExternalId": settings.AWS_EXTERNAL_ID or SANDBOX_EXTERNAL_ID, "TrailMode": "Create",
+            "ManagementAccountId": settings.AWS_MANAGEMENT_ACCOUNT_ID, "HomeRegion": settings.AWS_DEFAULT_REGION}
 
 
-def management_parameters() -> dict[str, str]:
-    """The management kit attaches GuardrailPortalAssume to the portal's user or role, when it lives there."""
+def management_parameters(organization_id: str) -> dict[str, str]:
+    """The management kit attaches GuardrailPortalAssume to the portal's user or role, when it lives there; its
+    event bus takes the events of the organisation's accounts."""
     principal = portal_principal_arn()
     _, _, _, _, account, resource = (principal.split(":", 5) + [""] * 6)[:6]
     kind, _, name = resource.partition("/")
     here = account == settings.AWS_MANAGEMENT_ACCOUNT_ID
     return {"PortalPrincipalArn": principal, "ExternalId": settings.AWS_EXTERNAL_ID or SANDBOX_EXTERNAL_ID,
             "PortalUserName": name.rsplit("/", 1)[-1] if here and kind == "user" else "",
-            "PortalRoleName": name.rsplit("/", 1)[-1] if here and kind == "role" else ""}
+            "PortalRoleName": name.rsplit("/", 1)[-1] if here and kind == "role" else "",
+            "OrganizationId": organization_id}
+
+
+def organization_id(organizations: Any) -> str:
+    """The management account's organisation (made now if there is none yet: the first member makes it anyway)."""
+    try:
+        return organizations.describe_organization()["Organization"]["Id"]
+    except aws.ClientError as exc:
+        if aws.error_code(exc) != "AWSOrganizationsNotInUseException":
+            raise
+    return organizations.create_organization(FeatureSet="ALL")["Organization"]["Id"]
 
 
 def _digest(template: str, parameters: dict[str, str]) -> str:
@@ -237,14 +251,23 @@ def ensure_member(spec: AccountSpec, summary: BootstrapSummary) -> None:
         summary.note(False, what)
 
 
-def bootstrap_account(spec: AccountSpec, summary: BootstrapSummary, clients: _Clients | None = None) -> None:
+def deploy_kit(spec: AccountSpec, summary: BootstrapSummary, clients: _Clients | None = None) -> _Clients:
+    """The account a member of the organisation, with the kit's stacks (the member kit's; in the management
+    account the management kit's too); nothing else. Returns the clients it used."""
     acct = spec.account_id
     ensure_member(spec, summary)
     clients = clients or _Clients({acct: spec.role_name})
     cfn = clients(acct, "cloudformation")
     ensure_kit_stack(cfn, MEMBER_STACK, f"{MEMBER_STACK}.yaml", member_parameters(), summary, acct)
     if acct == settings.AWS_MANAGEMENT_ACCOUNT_ID:
-        ensure_kit_stack(cfn, MANAGEMENT_STACK, f"{MANAGEMENT_STACK}.yaml", management_parameters(), summary, acct)
+        ensure_kit_stack(cfn, MANAGEMENT_STACK, f"{MANAGEMENT_STACK}.yaml",
+                         management_parameters(organization_id(clients(acct, "organizations"))), summary, acct)
+    return clients
+
+
+def bootstrap_account(spec: AccountSpec, summary: BootstrapSummary, clients: _Clients | None = None) -> None:
+    acct = spec.account_id
+    clients = deploy_kit(spec, summary, clients)
     # AWS Config is the account's own (the portal only reads it): not the kit's
     _ensure_bucket(clients(acct, "s3"), config_bucket(acct), summary, acct)
     for region in spec.regions or (settings.AWS_DEFAULT_REGION,):

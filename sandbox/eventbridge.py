@@ -96,20 +96,24 @@ class EventEmitter:
             self.outcomes.clear()
 
     def drain(self) -> int:
-        """Emit everything submitted so far, now, on this thread; returns how many events."""
+        """Emit everything submitted so far, now, on this thread, and wait for the one the emitter thread may be
+        emitting; returns how many events this thread emitted."""
         count = 0
         while True:
             try:
                 captured = self._queue.get_nowait()
             except queue.Empty:
-                return count
-            if captured is None:
-                continue
+                break
             try:
-                self._emit(captured)
+                if captured is not None:
+                    self._emit(captured)
+                    count += 1
             except Exception:
                 log.exception("sandbox: cannot emit the EventBridge event of %s", captured.call.operation)
-            count += 1
+            finally:
+                self._queue.task_done()
+        self._queue.join()  # an event the thread took before us is routed too
+        return count
 
     def _drop_pending(self) -> None:
         while True:
@@ -117,16 +121,19 @@ class EventEmitter:
                 self._queue.get_nowait()
             except queue.Empty:
                 return
+            self._queue.task_done()
 
     def _run(self) -> None:
         while True:
             captured = self._queue.get()
-            if captured is None:
-                return
             try:
+                if captured is None:
+                    return
                 self._emit(captured)
             except Exception:  # the emitter must outlive any one bad call
                 log.exception("sandbox: cannot emit the EventBridge event of %s", captured.call.operation)
+            finally:
+                self._queue.task_done()
 
     def _emit(self, captured: CapturedCall) -> None:
         event = api_call_event(record_of(captured))

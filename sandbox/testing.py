@@ -6,9 +6,19 @@ In a conftest.py:
 
 `sandbox_server` starts one server per test session; `sandbox` resets it before the test (every account
 emptied, buffered records and cached credentials forgotten), points settings.AWS_ENDPOINT_URL at it for
-the test and yields the SandboxServer. `trail_records(bucket)` reads the delivered CloudTrail files.
-`running_sandbox()` is the same as a context manager, for scripts and module-scoped fixtures.
-Both write VPC flow-log files only when told (`server.flowlogs.flush()`), so a test knows which file is which.
+the test and yields the SandboxServer. It enforces the callers' IAM policies, as AWS does and as `make run`
+runs the sandbox (`enforced_sandbox` is the same fixture under its older name): the portal's own user may only
+assume the kit's roles, and each role may only do what the kit grants it, so a permission the portal's code
+needs and the kit lacks fails the test as it would fail in AWS. A test therefore sets its accounts up as they
+would be in AWS: `kit(account_id, ...)` deploys the account kit there (the member kit's stack, and the
+management kit's in the management account; the organisation membership first), `bootstrap_from_portal()` the
+whole demo set-up (the kit, AWS Config, the people's IAM users). What a person did in an account before the
+portal looks, the test does as that person (`as_person`) or as the account's administrator (`operator_clients`,
+`start_trail`: the sandbox's operator, through the OrganizationAccountAccessRole), never as the portal.
+`stacks_besides_kit` lists an account's stacks without the kit's own. `trail_records(bucket)` reads the
+delivered CloudTrail files. `running_sandbox()` is the same as a context manager, for scripts and module-scoped
+fixtures. Both write VPC flow-log files only when told (`server.flowlogs.flush()`), so a test knows which file
+is which.
 """
 
 from __future__ import annotations
@@ -95,11 +105,12 @@ def trail_records(bucket: str, server: SandboxServer | None = None) -> list[dict
 
 def start_trail(account_id: str, *, name: str = "test-trail", bucket: str | None = None, prefix: str = "",
                 multi_region: bool = True) -> str:
-    """A bucket and a started trail in `account_id` (through the portal's role there); returns the bucket."""
+    """A bucket and a started trail in `account_id`, made by the account's administrator (the operator, as a
+    person does in the console; `operator_clients`); returns the bucket."""
     bucket = bucket or f"test-trail-{account_id}"
-    s3 = aws.client("s3", account_id=account_id)
-    s3.create_bucket(Bucket=bucket)
-    cloudtrail = aws.client("cloudtrail", account_id=account_id)
+    clients = operator_clients(account_id)
+    clients("s3").create_bucket(Bucket=bucket)
+    cloudtrail = clients("cloudtrail")
     options: dict[str, Any] = {"S3KeyPrefix": prefix} if prefix else {}
     cloudtrail.create_trail(Name=name, S3BucketName=bucket, IsMultiRegionTrail=multi_region, **options)
     cloudtrail.start_logging(Name=name)
@@ -114,12 +125,6 @@ def samples_path(*parts: str) -> str:
     return path
 
 
-# Whether the `sandbox` fixture enforces callers' IAM policies (`enforced_sandbox` always does). Off: many tests
-# act in accounts they never bootstrapped (no GuardrailPortal role there to assume) or as the portal's own user.
-# GUARDRAIL_TEST_ENFORCE_IAM=1 turns it on, to see what a suite would need.
-ENFORCE_BY_DEFAULT = os.environ.get("GUARDRAIL_TEST_ENFORCE_IAM", "") == "1"
-
-
 @pytest.fixture(scope="session")
 def sandbox_server() -> Iterator[SandboxServer]:
     """One server for the whole session (settings are pointed at it only inside `sandbox`)."""
@@ -131,7 +136,7 @@ def sandbox_server() -> Iterator[SandboxServer]:
         management_account_id=settings.AWS_MANAGEMENT_ACCOUNT_ID,
         flush_seconds=settings.SANDBOX_CLOUDTRAIL_FLUSH_SECONDS,
         flowlog_seconds=0,
-        enforce_iam=ENFORCE_BY_DEFAULT,
+        enforce_iam=True,
         account_setup=setup_member_account,
     ).start()
     try:
@@ -141,30 +146,84 @@ def sandbox_server() -> Iterator[SandboxServer]:
 
 
 @contextmanager
-def _pointed_at(server: SandboxServer, enforce_iam: bool) -> Iterator[SandboxServer]:
-    previous, previous_enforce = settings.AWS_ENDPOINT_URL, server.enforce_iam
-    server.enforce_iam = enforce_iam
+def _pointed_at(server: SandboxServer) -> Iterator[SandboxServer]:
+    previous = settings.AWS_ENDPOINT_URL
+    server.enforce_iam = True
     reset_sandbox(server)
     try:
         yield server
     finally:
-        server.enforce_iam = previous_enforce
         settings.AWS_ENDPOINT_URL = previous
         aws.reset_credentials_cache()
 
 
 @pytest.fixture
 def sandbox(sandbox_server: SandboxServer) -> Iterator[SandboxServer]:
-    """The session's server, emptied, with settings.AWS_ENDPOINT_URL pointing at it for this test."""
-    with _pointed_at(sandbox_server, ENFORCE_BY_DEFAULT) as server:
+    """The session's server, emptied, with settings.AWS_ENDPOINT_URL pointing at it for this test, refusing every
+    call the caller's IAM policies do not allow. Its accounts are empty: give the ones the test uses the kit
+    (`kit`, or `bootstrap_from_portal()`); what people did there is done as them or their administrator
+    (`as_person`, `operator_clients`)."""
+    with _pointed_at(sandbox_server) as server:
         yield server
 
 
 @pytest.fixture
-def enforced_sandbox(sandbox_server: SandboxServer) -> Iterator[SandboxServer]:
-    """`sandbox`, refusing every call the caller's IAM policies do not allow (as `manage.py sandbox` runs)."""
-    with _pointed_at(sandbox_server, True) as server:
-        yield server
+def enforced_sandbox(sandbox: SandboxServer) -> SandboxServer:
+    """The same as `sandbox` (which enforces IAM policies in every test); the name some tests use."""
+    return sandbox
+
+
+def kit(*account_ids: str) -> None:
+    """Each account as the platform team leaves it after deploying the account kit (sandbox.bootstrap.deploy_kit):
+    a member of the organisation (the management account is the organisation's) with the member kit's stack (the
+    management kit's too in the management account): the Guardrail roles, the trail guardrail-trail with its
+    bucket and queue. No AWS Config (the account's own: `bootstrap_from_portal` sets it up too). Safe to call
+    again."""
+    from sandbox.bootstrap import AccountSpec, BootstrapSummary, deploy_kit
+
+    for account_id in dict.fromkeys(account_ids):
+        deploy_kit(AccountSpec(account_id, settings.AWS_PORTAL_ROLE_NAME, name=f"account-{account_id}"),
+                   BootstrapSummary())
+
+
+def stacks_besides_kit(account_id: str, region: str | None = None) -> list[dict[str, Any]]:
+    """The account's stacks in `region` but the kit's own (guardrail-member-account, guardrail-management-account),
+    read as the portal's reader role."""
+    from sandbox.bootstrap import MANAGEMENT_STACK, MEMBER_STACK
+
+    stacks = aws.client("cloudformation", account_id=account_id, region=region).describe_stacks()["Stacks"]
+    return [stack for stack in stacks if stack["StackName"] not in (MEMBER_STACK, MANAGEMENT_STACK)]
+
+
+def member(*account_ids: str) -> None:
+    """Each account a member of the sandbox's organisation, with its OrganizationAccountAccessRole (no kit): an
+    account that exists, which its administrator reaches (`operator_clients`). The management account is one."""
+    from sandbox.organization import ensure_member_account
+
+    for account_id in dict.fromkeys(account_ids):
+        if account_id != settings.AWS_MANAGEMENT_ACCOUNT_ID:
+            ensure_member_account(account_id, f"account-{account_id}", f"aws+{account_id}@example.com",
+                                  management_account_id=settings.AWS_MANAGEMENT_ACCOUNT_ID,
+                                  region=settings.AWS_DEFAULT_REGION)
+
+
+def operator_clients(account_id: str, default_region: str = "us-east-1"):
+    """`clients(service, region)` acting as the account's administrator (the sandbox's operator, through the
+    OrganizationAccountAccessRole in a member account; the account is made a member if it is not one): for a
+    test's set-up, what a person does in the account by hand."""
+    from sandbox.operator import operator_credentials
+
+    member(account_id)
+    credentials = operator_credentials(account_id)
+    built: dict[tuple[str, str], Any] = {}
+
+    def clients(service: str, region: str | None = None):
+        region = default_region if region in (None, "global", "") else region
+        if (service, region) not in built:
+            built[service, region] = aws.client(service, region=region, **credentials)
+        return built[service, region]
+
+    return clients
 
 
 def as_person(username: str):
@@ -185,15 +244,17 @@ def as_person(username: str):
     return clients
 
 
-def account_clients(account_id: str, default_region: str = "us-east-1"):
-    """`clients(service, region)` acting as the portal's role in `account_id`, one client per pair; the recorder's
-    "global" region (IAM) mapped to `default_region`, as the recorder maps it."""
+def account_clients(account_id: str, default_region: str = "us-east-1", *, role_name: str | None = None):
+    """`clients(service, region)` acting as the portal's role in `account_id` (`role_name`, default the reader role
+    AWS_PORTAL_ROLE_NAME; the remediation actions act as AWS_REMEDIATION_ROLE_NAME), one client per pair; the
+    recorder's "global" region (IAM) mapped to `default_region`, as the recorder maps it. The account needs the
+    kit (`kit`)."""
     built: dict[tuple[str, str], Any] = {}
 
     def clients(service: str, region: str):
         region = default_region if region in ("global", "") else region
         if (service, region) not in built:
-            built[service, region] = aws.client(service, account_id=account_id, region=region)
+            built[service, region] = aws.client(service, account_id=account_id, region=region, role_name=role_name)
         return built[service, region]
 
     return clients

@@ -20,10 +20,10 @@ def _services() -> dict:
 
 def test_it_describes_the_production_shape():
     services = _services()
-    assert {"postgres", "redis", "web", "worker", "beat", "sandbox"} <= set(services)
+    assert {"postgres", "redis", "web", "worker-fast", "worker-bulk", "beat", "sandbox"} <= set(services)
     assert services["sandbox"]["profiles"] == ["sandbox"]
     assert services["web"]["environment"]["DATABASE_URL"].startswith("postgres://")
-    assert services["worker"]["environment"]["CELERY_BROKER_URL"].startswith("redis://")
+    assert services["worker-fast"]["environment"]["CELERY_BROKER_URL"].startswith("redis://")
 
 
 def _check_command(command: list[str]) -> None:
@@ -107,7 +107,7 @@ def test_setup_runs_once_migrated_and_the_portal_once_set_up():
     assert services["setup"]["command"] == ["python", "manage.py", "setup"]
     assert services["setup"]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
     assert services["setup"]["restart"] == "no"
-    for name in ("web", "worker", "beat"):
+    for name in ("web", "worker-fast", "worker-bulk", "beat"):
         assert services[name]["depends_on"]["setup"] == {"condition": "service_completed_successfully"}
         assert not any(k.startswith("GUARDRAIL_ADMIN_") for k in services[name]["environment"]), name
     for name in ("GUARDRAIL_ADMIN_USERNAME", "GUARDRAIL_ADMIN_EMAIL", "GUARDRAIL_ADMIN_PASSWORD",
@@ -118,7 +118,7 @@ def test_setup_runs_once_migrated_and_the_portal_once_set_up():
 def test_it_passes_every_setting_a_deployment_needs_with_the_portals_defaults():
     read = settings_read()
     assert {"AWS_MANAGEMENT_ACCOUNT_ID", "AWS_EXTERNAL_ID", "AWS_PORTAL_PRINCIPAL_ARN", "SECRET_KEY"} <= set(read)
-    for service in ("web", "worker", "beat", "setup", "migrate"):
+    for service in ("web", "worker-fast", "worker-bulk", "beat", "setup", "migrate"):
         environment = _services()[service]["environment"]
         missing = set(read) - set(environment) - set(NOT_PASSED)
         assert not missing, f"{service}: docker-compose.yml does not pass {sorted(missing)}"

@@ -6,6 +6,7 @@ Then daisy's own sandbox keys make a boto3 call that arrives, correctly shaped, 
 import gzip
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -91,6 +92,12 @@ def _cloudtrail_records(bucket: str, account_id: str) -> list[dict]:
     return records
 
 
+def _ran(log: Path, worker: str, task: str) -> bool:
+    """The Procfile process `worker` (honcho's `HH:MM:SS worker-fast.1 | ` prefix) received `task`."""
+    pattern = rf"^\S+ {re.escape(worker)}\.\d+\s+\| .*Task {re.escape(task)}\["
+    return re.search(pattern, log.read_text(errors="replace"), re.MULTILINE) is not None
+
+
 def test_it_runs_the_whole_stack_from_a_clean_clone(stack, settings):
     port, clone = stack["port"], stack["clone"]
     print(f"make run: /healthz green {stack['seconds']:.0f} s after start")
@@ -127,6 +134,17 @@ def test_it_runs_the_whole_stack_from_a_clean_clone(stack, settings):
     assert record["requestParameters"]["groupName"] == "daisy-web"
     assert record["responseElements"]["groupId"] == group["GroupId"]
     assert creds["AWS_SECRET_ACCESS_KEY"] not in json.dumps(records)
+
+    # The Procfile's two workers each take their queues (portal/routing.py): the poller that finds the file on the
+    # fast one, the file's ingest and the heartbeat on the bulk one.
+    wanted = {("worker-fast", "audit.tasks.cloudtrail_poll"), ("worker-bulk", "audit.tasks.cloudtrail_ingest_file"),
+              ("worker-bulk", "portal.tasks.worker_heartbeat")}
+    deadline = time.monotonic() + 90
+    while (missing := {(w, task) for w, task in wanted if not _ran(stack["log"], w, task)}) \
+            and time.monotonic() < deadline:
+        time.sleep(2)
+    assert not missing, f"not run by the worker of their queue: {sorted(missing)}"
+    assert not _ran(stack["log"], "worker-fast", "audit.tasks.cloudtrail_ingest_file")
 
     # Ctrl-C stops all of it: no process of the stack keeps its port.
     os.killpg(stack["proc"].pid, signal.SIGINT)

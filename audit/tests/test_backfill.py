@@ -7,11 +7,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from audit.models import CloudTrailEvent, LogFile
 from conftest import SAMPLES
-from portal import aws
+from sandbox.operator import operator_client
+from sandbox.testing import kit
 
 STRATUS = Path(SAMPLES) / "cloudtrail" / "stratus-red-team"
 
@@ -32,7 +34,8 @@ def test_it_backfills_a_local_folder_of_json_and_gzip(people, tmp_path):
 
 
 def test_it_backfills_from_s3_within_the_dates(people, sandbox):
-    s3 = aws.client("s3")
+    kit(settings.AWS_MANAGEMENT_ACCOUNT_ID)  # the command reads as the portal's role there
+    s3 = operator_client("s3", settings.AWS_MANAGEMENT_ACCOUNT_ID)  # an old trail's files, kept by the platform team
     s3.create_bucket(Bucket="old-trail")
     for day in ("01", "02", "03"):
         record = {"eventID": f"day-{day}", "eventTime": f"2026-11-{day}T10:00:00Z", "eventName": "ListBuckets",

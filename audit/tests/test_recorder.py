@@ -10,7 +10,7 @@ from audit.recorder import account_scan
 from audit.tasks import cloudtrail_poll
 from portal import aws
 from portal.models import Account
-from sandbox.testing import as_person
+from sandbox.testing import as_person, operator_clients
 
 SG = "AWS::EC2::SecurityGroup"
 
@@ -100,7 +100,7 @@ def test_a_stopped_recorder_shows_at_once_and_recording_goes_on(world, sandbox, 
     account_scan(account=account)
     state = RecorderState.objects.get(account=account, region="us-east-1")
     assert state.recording is True
-    config = aws.client("config", account_id=account.account_id)
+    config = as_daisy("config")  # Daisy stops her account's recorder
     name = config.describe_configuration_recorders()["ConfigurationRecorders"][0]["name"]
     config.stop_configuration_recorder(ConfigurationRecorderName=name)
     group = as_daisy("ec2").create_security_group(GroupName="seen", Description="x")["GroupId"]
@@ -129,7 +129,7 @@ def test_an_account_without_a_running_config_recorder_is_recorded_in_every_allow
     account, as_daisy = world
     stopped = {}
     for region in account.allowed_regions:
-        config = aws.client("config", account_id=account.account_id, region=region)
+        config = as_daisy("config", region)  # Daisy stops them
         stopped[region] = config.describe_configuration_recorders()["ConfigurationRecorders"][0]["name"]
         config.stop_configuration_recorder(ConfigurationRecorderName=stopped[region])
     regions = [*account.allowed_regions, "ap-southeast-2"]
@@ -175,21 +175,22 @@ def test_a_full_scan_records_every_type_and_the_stacks_resources(world):
 
     account, _ = world
     acct = account.account_id
-    ec2 = aws.client("ec2", account_id=acct)
+    admin = operator_clients(acct)  # one of each type, made by the account's administrator
+    ec2 = admin("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24")["Subnet"]["SubnetId"]
     ec2.create_network_interface(SubnetId=subnet)
     ec2.create_flow_logs(ResourceIds=[vpc], ResourceType="VPC", TrafficType="ALL", LogDestinationType="s3",
                          LogDestination="arn:aws:s3:::guardrail-cloudtrail-" + acct)
     ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1, SubnetId=subnet)
-    iam = aws.client("iam", account_id=acct)
+    iam = admin("iam")
     iam.create_role(RoleName="app", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))
     iam.create_policy(PolicyName="app-read", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}))
-    aws.client("rds", account_id=acct).create_db_instance(
+    admin("rds").create_db_instance(
         DBInstanceIdentifier="orders", DBInstanceClass="db.t3.micro", Engine="postgres", MasterUsername="app",
         MasterUserPassword="Passw0rdPassw0rd", AllocatedStorage=20)
-    aws.client("cloudformation", account_id=acct).create_stack(StackName="web", TemplateBody=STACK)
+    admin("cloudformation").create_stack(StackName="web", TemplateBody=STACK)
 
     result = account_scan(account=account)
     assert result["errors"] == []

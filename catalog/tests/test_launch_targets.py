@@ -8,6 +8,7 @@ import pytest
 from catalog import services
 from catalog.models import Constraint, ConstraintType, LaunchRequest, LaunchStatus, Product
 from portal import aws
+from sandbox.testing import stacks_besides_kit
 from portal import services as portal_services
 from portal.models import Team
 
@@ -81,9 +82,9 @@ def test_it_launches_into_the_region_daisy_picks(client, people, sg, sandbox):
     launch = client.get(f"/api/launches/{response.json()['id']}/").json()
     assert launch["status"] == "SUCCEEDED", launch["status_reason"]
     assert (launch["account_id"], launch["region"]) == (PAYMENTS, "eu-west-1")
-    stacks = aws.client("cloudformation", account_id=PAYMENTS, region="eu-west-1").describe_stacks()["Stacks"]
+    stacks = stacks_besides_kit(PAYMENTS, "eu-west-1")
     assert [s["StackId"] for s in stacks] == [launch["stack_id"]]
-    assert not aws.client("cloudformation", account_id=PAYMENTS, region="us-east-1").describe_stacks()["Stacks"]
+    assert not stacks_besides_kit(PAYMENTS, "us-east-1")
 
 
 def test_it_keeps_the_default_when_nothing_is_picked(client, people, sg, staging):

@@ -10,6 +10,7 @@ from catalog.models import LaunchRequest, LaunchStatus, Product
 from portal import aws
 from portal.models import Notification
 from portal.tasks import runs_reconcile
+from sandbox.testing import operator_clients, stacks_besides_kit
 
 
 @pytest.fixture
@@ -111,7 +112,7 @@ def test_it_creates_one_stack_for_a_request_sent_twice(client, people, lamp, san
     second = _launch(client, lamp, idempotency_key="click-1")
     assert first.json()["id"] == second.json()["id"]
     assert LaunchRequest.objects.count() == 1
-    stacks = aws.client("cloudformation", account_id="111111111111").describe_stacks()["Stacks"]
+    stacks = stacks_besides_kit("111111111111")
     assert len(stacks) == 1
 
 
@@ -135,7 +136,7 @@ def test_it_reconciles_a_launch_a_dead_worker_left_in_progress(people, lamp, san
     assert runs_reconcile() == 1
     launch.refresh_from_db()
     assert launch.status == LaunchStatus.SUCCEEDED
-    stacks = aws.client("cloudformation", account_id="111111111111").describe_stacks()["Stacks"]
+    stacks = stacks_besides_kit("111111111111")
     assert len(stacks) == 1  # the same ClientRequestToken: no second stack
 
 
@@ -303,8 +304,8 @@ def test_it_shows_update_errors_beside_the_field(client, people, sg_product, san
 def test_it_tells_the_notification_constraints_sns_topic(client, people, lamp, sandbox):
     from catalog import services
 
-    sns = aws.client("sns", account_id="111111111111")
-    sqs = aws.client("sqs", account_id="111111111111")
+    admin = operator_clients("111111111111")  # the team's topic, subscribed by someone in the account
+    sns, sqs = admin("sns"), admin("sqs")
     topic = sns.create_topic(Name="payments-launches")["TopicArn"]
     queue = sqs.create_queue(QueueName="launch-events")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]

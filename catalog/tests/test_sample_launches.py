@@ -16,6 +16,7 @@ from catalog.cfn.values import validate_value
 from catalog.models import LaunchRequest, LaunchStatus, Product
 from conftest import SAMPLES
 from portal import aws
+from sandbox.testing import operator_clients
 
 TEMPLATES = Path(SAMPLES) / "templates"
 # The two samples refused at upload (real defects) are tested in test_sample_uploads, not launched.
@@ -33,7 +34,7 @@ pytestmark = pytest.mark.usefixtures("commit_now")  # on_commit work runs at onc
 
 
 def _account_values() -> dict[str, str]:
-    ec2 = aws.client("ec2", account_id=ACCOUNT)
+    ec2 = operator_clients(ACCOUNT)("ec2")  # the account's administrator made the key pair the samples name
     ec2.create_key_pair(KeyName="guardrail-test")
     vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
     subnets = [s["SubnetId"] for s in ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]]

@@ -1,5 +1,7 @@
 """/metrics: Prometheus text that parses, the figures of the rows there are, and who may read it."""
 
+import os
+import time
 from datetime import timedelta
 
 import pytest
@@ -9,8 +11,9 @@ from kombu import Connection
 from prometheus_client.parser import text_string_to_metric_families
 
 from audit.models import EventHandoff
-from ops import selectors
+from ops import broker, selectors
 from ops.services import task_run_record
+from portal import filesystem_broker
 from portal.celery import app as celery_app
 
 TOKEN = "scrape-me-0123456789abcdef"
@@ -118,25 +121,51 @@ def test_it_has_no_lag_sample_without_recent_events(client, people):
 
 
 @pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored")
-def test_it_counts_the_messages_waiting_in_the_broker(client, people):
+def test_it_counts_the_messages_waiting_in_each_queue(client, people):
     celery_app.send_task("portal.tasks.worker_heartbeat")  # send_task publishes even with eager tasks
+    celery_app.send_task("audit.tasks.cloudtrail_poll")
     try:
-        assert selectors.queue_depths() == {"celery": 1}
+        depths = selectors.queue_depths()
+        assert depths == {"celery": 1, "intake": 1, "files": 0, "launches": 0, "recorder": 0, "remediation": 0}
         client.force_login(people.admin)
-        assert _value(_families(client.get("/metrics")), "guardrail_queue_depth", queue="celery") == 1
+        families = _families(client.get("/metrics"))
+        assert _value(families, "guardrail_queue_depth", queue="celery") == 1
+        assert _value(families, "guardrail_queue_depth", queue="intake") == 1
+        assert _value(families, "guardrail_queue_oldest_message_age_seconds", queue="files") == 0  # none waits
+        # The in-memory broker cannot say how long a message has waited: no figure rather than a wrong one.
+        assert _value(families, "guardrail_queue_oldest_message_age_seconds", queue="intake") is None
     finally:
         with celery_app.connection_for_write() as conn:
-            conn.default_channel.queue_purge("celery")
+            for queue in ("celery", "intake"):
+                conn.default_channel.queue_purge(queue)
 
 
-def test_it_counts_the_message_files_of_the_filesystem_broker(tmp_path):
+@pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored")
+@pytest.mark.parametrize("transport", [filesystem_broker.TRANSPORT, "filesystem"])  # ours, kombu's
+def test_it_counts_the_message_files_of_the_filesystem_broker_and_times_the_oldest(tmp_path, transport):
     options = {"data_folder_in": str(tmp_path), "data_folder_out": str(tmp_path)}
-    with Connection("filesystem://", transport_options=options) as conn:
-        queue = conn.SimpleQueue("celery")
-        queue.put({"n": 1})
-        queue.put({"n": 2})
+    with Connection("filesystem://localhost/", transport=transport, transport_options=options) as conn:
+        celery_app.send_task("audit.tasks.cloudtrail_ingest_file", args=["1", "b", "k1"], connection=conn)
+        stamped = time.time()
+        time.sleep(0.01)  # the file names order messages by the millisecond
+        celery_app.send_task("audit.tasks.cloudtrail_ingest_file", args=["1", "b", "k2"], connection=conn)
+        celery_app.send_task("remediation.tasks.action_chain", args=[1], connection=conn)
         conn.SimpleQueue("elsewhere").put({"n": 3})
-        assert selectors.queue_depths(connection=conn) == {"celery": 2}
+        states = broker.queue_states(conn.default_channel, ["files", "remediation", "intake"], now=stamped + 30)
+        assert {q: s.depth for q, s in states.items()} == {"files": 2, "remediation": 1, "intake": 0}
+        assert states["files"].oldest_seconds == pytest.approx(30, abs=0.01)  # the first one's stamp
+        assert states["intake"].oldest_seconds is None
+        assert selectors.queue_depths(connection=conn)["files"] == 2
+
+
+def test_a_filesystem_message_without_its_stamp_is_timed_by_its_file(tmp_path):
+    options = {"data_folder_in": str(tmp_path), "data_folder_out": str(tmp_path)}
+    with Connection("filesystem://localhost/", transport_options=options) as conn:
+        conn.SimpleQueue("files").put({"n": 1})  # published before the stamp existed
+        (message,) = tmp_path.iterdir()
+        os.utime(message, (1_000_000, 1_000_000))
+        states = broker.queue_states(conn.default_channel, ["files"], now=1_000_042)
+        assert (states["files"].depth, states["files"].oldest_seconds) == (1, 42)
 
 
 def test_it_says_the_broker_is_down_rather_than_failing(client, people, monkeypatch):

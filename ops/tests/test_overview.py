@@ -1,8 +1,10 @@
 """/ops/: workers, queues and every periodic task's last run, for admins only; stale tasks marked."""
 
 import re
+import time
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 
 from audit.models import EventHandoff
@@ -39,7 +41,8 @@ def test_it_shows_every_periodic_task_to_admins(client, people, settings):
     assert poll.count("<rect") == 2 and "#dc3545" in poll  # a bar per run, the failed one red
     assert "no run recorded" in _row(html, "org-sync")
     assert "worker@old" in html and "worker@b" in html
-    assert '<code>celery</code>' in html
+    for queue in ("intake", "remediation", "launches", "files", "recorder", "celery"):
+        assert f'data-queue="{queue}"><span class="fs-4">0</span> in <code>{queue}</code></div>' in html
     assert re.search(r'<span class="fs-5">1</span> pending for <code>triage.tasks.match_events</code>', html)
 
 
@@ -73,3 +76,25 @@ def test_it_lists_every_registered_background_run(client, people):
     assert '<td class="text-end text-danger">1</td>' in handoffs
     actions = re.search(r'data-run="remediation.ActionRun">(.*?)</tr>', html, re.DOTALL).group(1)
     assert re.findall(r'<td class="text-end[^"]*">(\d+)</td>', actions) == ["0", "1", "0", "15"]
+
+
+@pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored")
+def test_it_shows_how_long_the_oldest_message_of_each_queue_has_waited(client, people, tmp_path, monkeypatch):
+    """On the embedded broker (a folder per queue), as make run has it: a file ingest waiting 150 s."""
+    from kombu import Connection
+
+    from ops import broker, selectors
+    from portal import filesystem_broker
+    from portal.celery import app as celery_app
+
+    options = {"data_folder_in": str(tmp_path), "data_folder_out": str(tmp_path)}
+    with Connection("filesystem://localhost/", transport=filesystem_broker.TRANSPORT,
+                    transport_options=options) as conn:
+        celery_app.send_task("audit.tasks.cloudtrail_ingest_file", args=["1", "b", "k"], connection=conn)
+        states = broker.queue_states(conn.default_channel, selectors.queue_names(), now=time.time() + 150)
+    monkeypatch.setattr(selectors, "queue_states", lambda: states)
+    client.force_login(people.admin)
+    html = client.get("/ops/").content.decode()
+    assert re.search(r'data-queue="files"><span class="fs-4">1</span> in <code>files</code>, the oldest waiting '
+                     r'2\.5 min</div>', html)
+    assert 'data-queue="intake"><span class="fs-4">0</span> in <code>intake</code></div>' in html

@@ -60,7 +60,7 @@ UNCHECKED = {"sts:GetCallerIdentity"}
 SCOPES: dict[str, list[str | tuple[str, frozenset[str]]]] = {
     "reader": [
         "audit/config/*.py", "audit/config/collectors/*.py", "audit/recorder.py", "audit/services.py",
-        "audit/cloudtrail/lookup.py", "audit/cloudtrail_delivery.py", "audit/management/commands/ingest_cloudtrail.py",
+        "audit/cloudtrail/lookup.py", "audit/cloudtrail_delivery.py", "audit/events_delivery.py", "audit/management/commands/ingest_cloudtrail.py",
         "triage/flowlog_files.py", ("triage/org.py", frozenset({"iam"})), "remediation/compliance.py",
         "portal/notifications.py", "onboarding/checks.py",
     ],
@@ -399,6 +399,11 @@ def test_the_roles_trust_only_the_portal_with_the_external_id(path):
             if "AWS" in principal:
                 assert principal == {"AWS": {"Ref": "PortalPrincipalArn"}}, role["RoleName"]
                 assert statement["Condition"] == {"StringEquals": {"sts:ExternalId": {"Ref": "ExternalId"}}}
+            elif principal == {"Service": "events.amazonaws.com"}:  # EventBridge forwarding this account's events
+                assert "RoleName" not in role and statement["Condition"] == {
+                    "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+                [policy] = role["Policies"]
+                assert {a for s in _statements(policy["PolicyDocument"]) for a in _actions(s)} == {"events:PutEvents"}
             else:  # CloudFormation may act as the launch role, nothing else
                 assert role["RoleName"] == "GuardrailLaunch" and principal == {
                     "Service": "cloudformation.amazonaws.com"}, role["RoleName"]
@@ -421,7 +426,35 @@ def test_the_member_kit_is_stackset_ready():
     trail = kit(MEMBER_KIT)["Resources"]["Trail"]
     assert trail["Condition"] == "CreateTrail" and trail["Properties"]["IsMultiRegionTrail"] is True
     assert set(kit(MANAGEMENT_KIT)["Parameters"]) == {"PortalPrincipalArn", "ExternalId", "PortalUserName",
-                                                      "PortalRoleName"}
+                                                      "PortalRoleName", "OrganizationId"}
+    assert parameters["ManagementAccountId"]["Default"] == "" and parameters["HomeRegion"]["Default"] == ""
+
+
+def test_the_real_time_path_forwards_api_calls_to_the_management_queue():
+    """Member: a rule on the default bus forwards "AWS API Call via CloudTrail" (with a role: EventBridge wants one
+    for an event bus in another account) to the management account's bus; only it is made outside the home
+    region. Management: the bus takes the organisation's events, a rule puts them on guardrail-events, which only
+    that rule may send to, and the portal's role there may read and delete."""
+    member = kit(MEMBER_KIT)["Resources"]
+    rule = member["ForwardEventsRule"]["Properties"]
+    assert rule["EventPattern"] == {"detail-type": ["AWS API Call via CloudTrail"]}
+    [target] = rule["Targets"]
+    assert target["RoleArn"] == {"Fn::GetAtt": ["ForwardEventsRole", "Arn"]} and "event-bus/default" in str(target["Arn"])
+    assert {name for name, r in member.items() if r.get("Condition") != "InHomeRegion"} == {
+        "ForwardEventsRule", "ForwardEventsRole", "TrailBucket", "TrailBucketPolicy", "Trail"}
+    management = kit(MANAGEMENT_KIT)["Resources"]
+    assert management["EventsQueue"]["Properties"]["QueueName"] == "guardrail-events"
+    assert management["EventsRule"]["Properties"]["EventPattern"] == {"detail-type": ["AWS API Call via CloudTrail"]}
+    [send] = _statements(management["EventsQueuePolicy"]["Properties"]["PolicyDocument"])
+    assert send["Principal"] == {"Service": "events.amazonaws.com"} and _actions(send) == {"sqs:SendMessage"}
+    assert send["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": ["EventsRule", "Arn"]}}}
+    bus = management["OrganisationPutsEvents"]["Properties"]["Statement"]
+    assert bus["Action"] == "events:PutEvents" and bus["Condition"] == {
+        "StringEquals": {"aws:PrincipalOrgID": {"Ref": "OrganizationId"}}}
+    queue_grant = next(s for p in _role_resource(MEMBER_KIT, "GuardrailPortal")["Policies"]
+                       for s in _statements(p["PolicyDocument"]) if s.get("Sid") == "TrailQueue")
+    assert "guardrail-events" in str(queue_grant["Resource"])
+    assert _actions(queue_grant) == {"sqs:GetQueueUrl", "sqs:ReceiveMessage", "sqs:DeleteMessage"}
 
 
 def test_the_kit_lints_clean():
@@ -432,6 +465,10 @@ def test_the_kit_lints_clean():
 
 
 def test_assuming_a_role_passes_the_external_id(sandbox, settings, monkeypatch):
+    from sandbox.testing import kit
+
+    settings.AWS_EXTERNAL_ID = "kit-test-id"
+    kit("111111111111")  # its roles trust the portal with this ExternalId only
     sent = []
     build = aws._build
 
@@ -441,9 +478,9 @@ def test_assuming_a_role_passes_the_external_id(sandbox, settings, monkeypatch):
         return built
 
     monkeypatch.setattr(aws, "_build", watched)
-    settings.AWS_EXTERNAL_ID = "kit-test-id"
     assert aws.client("sts", account_id="111111111111", session_name="kit").get_caller_identity()["Account"] \
         == "111111111111"
     settings.AWS_EXTERNAL_ID = ""
-    aws.client("sts", account_id="222222222222", session_name="kit").get_caller_identity()
+    with pytest.raises(aws.ClientError, match="AccessDenied"):  # the kit's trust policy wants the ExternalId
+        aws.client("sts", account_id="111111111111", session_name="kit-without").get_caller_identity()
     assert [p.get("ExternalId") for p in sent] == ["kit-test-id", None]

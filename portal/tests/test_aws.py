@@ -3,6 +3,7 @@
 import pytest
 
 from portal import aws
+from sandbox.testing import kit
 
 
 def test_it_acts_as_the_portal_without_an_account(sandbox):
@@ -11,20 +12,24 @@ def test_it_acts_as_the_portal_without_an_account(sandbox):
 
 
 def test_it_assumes_the_portal_role_in_an_account(sandbox):
+    kit("111111111111")
     identity = aws.client("sts", account_id="111111111111", session_name="guardrail-test").get_caller_identity()
     assert identity["Account"] == "111111111111"
     assert identity["Arn"] == "arn:aws:sts::111111111111:assumed-role/GuardrailPortal/guardrail-test"
 
 
 def test_it_reuses_assumed_credentials(sandbox):
+    kit("111111111111")
     first = aws.client("s3", account_id="111111111111")._request_signer._credentials.access_key
     second = aws.client("ec2", account_id="111111111111")._request_signer._credentials.access_key
     assert first == second and first.startswith("ASIA")
 
 
 def test_it_assumes_again_after_the_credentials_went_stale(sandbox):
+    kit("222222222222")
     aws.client("sts", account_id="222222222222").get_caller_identity()
     sandbox.reset()  # the sandbox forgets every session, as after a restart
+    kit("222222222222")  # (and every account: the kit again, as `manage.py sandbox` sets it up when it starts)
     with pytest.raises(aws.ClientError) as refused:
         aws.client("sts", account_id="222222222222").get_caller_identity()
     assert aws.error_code(refused.value) == "InvalidClientTokenId"

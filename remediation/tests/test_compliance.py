@@ -111,9 +111,10 @@ def test_rules_are_checked_before_they_are_stored(client, payments, people):
 
 
 def test_the_periodic_pass_reads_the_credential_report(payments, sandbox):
-    from portal import aws
+    from sandbox.testing import kit, operator_clients
 
-    iam = aws.client("iam", account_id=payments.account_id)
+    kit(payments.account_id)
+    iam = operator_clients(payments.account_id)("iam")  # the account's administrator makes a user
     iam.create_user(UserName="carol")
     iam.create_login_profile(UserName="carol", Password="Passw0rd!Passw0rd")
     with_console = Snapshot("AWS::IAM::User", "carol", "global", {"userName": "carol", "mfaDevices": [],

@@ -94,7 +94,7 @@ def test_an_event_rule_is_replayed_with_the_name_the_event_gave(clock, world, sa
     services.policy_save(policy=_policy("recorder-guard"), mode="off")
     _deliver(sandbox)  # the bootstrap's calls first: the recorder is recorded recording
     clock.advance(1)  # eventTime has whole seconds: the stop comes in a later one, as it would
-    config = aws.client("config", account_id=ACCOUNT)
+    config = world("config")  # Daisy stops her account's recorder
     name = config.describe_configuration_recorders()["ConfigurationRecorders"][0]["name"]
     config.stop_configuration_recorder(ConfigurationRecorderName=name)
     _deliver(sandbox)
@@ -111,7 +111,7 @@ def test_an_event_rule_is_replayed_with_the_name_the_event_gave(clock, world, sa
 def test_replaying_an_enforced_event_rule_finds_what_it_did(clock, world, sandbox, people):
     _deliver(sandbox)
     clock.advance(1)
-    config = aws.client("config", account_id=ACCOUNT)
+    config = world("config")  # Daisy stops her account's recorder
     name = config.describe_configuration_recorders()["ConfigurationRecorders"][0]["name"]
     config.stop_configuration_recorder(ConfigurationRecorderName=name)
     _deliver(sandbox)  # recorder-guard (enforce) starts it again

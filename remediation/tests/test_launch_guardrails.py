@@ -7,6 +7,7 @@ import pytest
 from catalog.models import LaunchRequest, Product
 from remediation.demo import rules_demo_seed
 from remediation.models import Rule
+from sandbox.testing import kit
 
 BUCKET = """
 Parameters:
@@ -28,6 +29,13 @@ def lamp(people):
 
 
 pytestmark = pytest.mark.usefixtures("commit_now")  # on_commit work runs at once (tasks are eager)
+
+
+@pytest.fixture
+def sandbox(sandbox):
+    """The sandbox, Daisy's account with the kit (its GuardrailLaunch role), as before any team launches."""
+    kit("111111111111")
+    return sandbox
 
 
 def _launch(client, product, version, **parameters):

@@ -47,7 +47,7 @@ def test_daisys_open_ssh_is_revoked_and_everyone_is_told(world, sandbox, people)
 
 
 def test_a_stopped_recorder_records_again(world, sandbox):
-    config = aws.client("config", account_id="111111111111")
+    config = world("config")  # Daisy stops her account's recorder
     name = config.describe_configuration_recorders()["ConfigurationRecorders"][0]["name"]
     config.stop_configuration_recorder(ConfigurationRecorderName=name)
     _deliver(sandbox)

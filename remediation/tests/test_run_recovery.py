@@ -4,6 +4,7 @@ mid-run. Each ends in its true state, and no fix is made twice."""
 from datetime import datetime, timedelta
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from portal import aws
@@ -31,7 +32,9 @@ def opened(world):
 
 
 def _portal_ec2():
-    return aws.client("ec2", account_id=PAYMENTS)
+    """EC2 as the remediation role, as the worker's action acted."""
+    return aws.client("ec2", account_id=PAYMENTS, role_name=settings.AWS_REMEDIATION_ROLE_NAME,
+                      session_name="guardrail-remediation")
 
 
 def _revokes(sandbox, group: str) -> int:

@@ -1,7 +1,8 @@
 """The CloudFormation resource types the account kit uses, created, updated and deleted as AWS does.
 
-moto 5.2.5's CloudFormation lacks AWS::S3::BucketPolicy, AWS::SQS::QueuePolicy and AWS::CloudTrail::Trail (it
-warns and leaves them out, yet reports CREATE_COMPLETE), and gets the others partly wrong: a role's inline
+moto 5.2.5's CloudFormation lacks AWS::S3::BucketPolicy, AWS::SQS::QueuePolicy, AWS::CloudTrail::Trail and
+AWS::Events::EventBusPolicy (it warns and leaves them out, yet reports CREATE_COMPLETE), follows no `!Condition`
+inside a condition, and gets the others partly wrong: a role's inline
 policies are stored as Python reprs, its ManagedPolicyArns are ignored and an update changes nothing but its
 description; a managed policy is never updated nor deleted; a bucket's NotificationConfiguration,
 PublicAccessBlockConfiguration and VersioningConfiguration are ignored; a queue's update leaves most attributes.
@@ -21,16 +22,18 @@ from moto.cloudformation.parsing import CloudFormationModel
 
 from sandbox.cfn_types.base import KitResourceError
 from sandbox.cfn_types.cloudtrail import KitTrail
+from sandbox.cfn_types.events import KitEventBusPolicy
 from sandbox.cfn_types.iam import KitManagedPolicy, KitRole
 from sandbox.cfn_types.stacks import (
-    follow_condition_changes, honour_depends_on, keep_stacks_whose_delete_failed, list_only_created_resources,
+    follow_condition_changes, follow_condition_references, honour_depends_on, keep_stacks_whose_delete_failed,
+    list_only_created_resources,
 )
 from sandbox.cfn_types.storage import KitBucket, KitBucketPolicy, KitQueue, KitQueuePolicy
 
 __all__ = ["KIT_TYPES", "KitResourceError", "register"]
 
 KIT_TYPES: tuple[type[CloudFormationModel], ...] = (
-    KitRole, KitManagedPolicy, KitBucket, KitBucketPolicy, KitQueue, KitQueuePolicy, KitTrail)
+    KitRole, KitManagedPolicy, KitBucket, KitBucketPolicy, KitQueue, KitQueuePolicy, KitTrail, KitEventBusPolicy)
 
 
 def register() -> None:
@@ -41,6 +44,7 @@ def register() -> None:
     list_only_created_resources(models)
     keep_stacks_whose_delete_failed(models)
     follow_condition_changes(parsing)
+    follow_condition_references(parsing)
 
     for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
         cached.cache_clear()

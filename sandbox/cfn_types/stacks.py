@@ -161,3 +161,30 @@ def follow_condition_changes(parsing: Any) -> None:
 
     update_following_conditions.follows_conditions = True  # type: ignore[attr-defined]
     resource_map.update = update_following_conditions
+
+
+def _condition_references(value: Any) -> Any:
+    """`!Condition Name` inside a condition's Fn::And/Or/Not, as moto's YAML reader spells it (Fn::Condition), in
+    the form moto's parse_condition follows ({"Condition": Name}); anything else unchanged."""
+    if isinstance(value, dict) and list(value) == ["Fn::Condition"]:
+        return {"Condition": value["Fn::Condition"]}
+    if isinstance(value, dict) and len(value) == 1:
+        [(operator, operands)] = value.items()
+        if operator in ("Fn::And", "Fn::Or", "Fn::Not") and isinstance(operands, list):
+            return {operator: [_condition_references(v) for v in operands]}
+    return value
+
+
+def follow_condition_references(parsing: Any) -> None:
+    """A condition made of another (`CreateTrail: !And [..., !Condition InHomeRegion]`): moto's YAML reader turns
+    `!Condition X` into {"Fn::Condition": X}, which its parse_condition does not know, so the condition was false
+    and its resources silently left out. AWS follows the reference."""
+    parse = parsing.parse_condition
+    if getattr(parse, "follows_references", False):
+        return
+
+    def parse_condition(condition: Any, resources_map: Any, condition_map: Any) -> Any:
+        return parse(_condition_references(condition), resources_map, condition_map)
+
+    parse_condition.follows_references = True  # type: ignore[attr-defined]
+    parsing.parse_condition = parse_condition

@@ -14,7 +14,7 @@ from urllib.parse import unquote_plus
 import pytest
 from botocore.exceptions import ClientError
 
-from portal import aws
+from sandbox.testing import operator_clients
 
 ACCOUNT = "222222222222"
 BUCKET = f"kit-trail-{ACCOUNT}"
@@ -144,14 +144,8 @@ def _document(value) -> dict:
 
 @pytest.fixture
 def clients(sandbox):
-    built = {}
-
-    def client(service: str):
-        if service not in built:
-            built[service] = aws.client(service, account_id=ACCOUNT)
-        return built[service]
-
-    return client
+    """client(service) acting as ACCOUNT's administrator, who deploys the stacks (as a platform team does)."""
+    return operator_clients(ACCOUNT)
 
 
 def _create(clients, template: str = TEMPLATE, **parameters: str) -> str:
@@ -329,7 +323,7 @@ def _kit_resources(name: str, *, trail: bool = True, has: tuple[str, ...] = ()) 
     from catalog.cfn.loader import load_template  # noqa: PLC0415  (the portal's CloudFormation YAML reader)
 
     resources = load_template((KIT / name).read_text()).template["Resources"]
-    holds = {"CreateTrail": trail, **{c: True for c in has}}
+    holds = {"CreateTrail": trail, "InHomeRegion": True, **{c: True for c in has}}
     return {k for k, r in resources.items() if holds.get(r.get("Condition"), "Condition" not in r)}
 
 
@@ -362,22 +356,60 @@ def test_the_member_kit_creates_in_the_sandbox(clients, mode, caplog):
         assert clients("cloudtrail").describe_trails()["trailList"] == []
 
 
-def test_the_management_kit_creates_in_the_sandbox_and_attaches_to_the_portal_user(sandbox):
+def test_the_management_kit_creates_in_the_sandbox_and_attaches_to_the_portal_user(sandbox, caplog):
     from django.conf import settings
 
-    cfn = aws.client("cloudformation", account_id=settings.AWS_MANAGEMENT_ACCOUNT_ID)
+    admin = operator_clients(settings.AWS_MANAGEMENT_ACCOUNT_ID)  # the platform team deploys the kit
+    cfn = admin("cloudformation")
     cfn.create_stack(StackName="guardrail-management-account",
                      TemplateBody=(KIT / "guardrail-management-account.yaml").read_text(),
                      Parameters=[{"ParameterKey": "PortalPrincipalArn", "ParameterValue": PORTAL},
                                  {"ParameterKey": "ExternalId", "ParameterValue": "kit-test"},
-                                 {"ParameterKey": "PortalUserName", "ParameterValue": "guardrail-portal"}],
+                                 {"ParameterKey": "PortalUserName", "ParameterValue": "guardrail-portal"},
+                                 {"ParameterKey": "OrganizationId", "ParameterValue": "o-kittest0001"}],
                      Capabilities=["CAPABILITY_NAMED_IAM"])
     assert cfn.describe_stacks(StackName="guardrail-management-account")["Stacks"][0]["StackStatus"] \
         == "CREATE_COMPLETE"
-    iam = aws.client("iam", account_id=settings.AWS_MANAGEMENT_ACCOUNT_ID)
+    assert "not implemented" not in caplog.text
+    iam = admin("iam")
     attached = iam.list_attached_user_policies(UserName="guardrail-portal")["AttachedPolicies"]
     assert [p["PolicyName"] for p in attached] == ["GuardrailPortalAssume"]
     assert iam.get_role(RoleName="GuardrailOrganizations")["Role"]["RoleName"] == "GuardrailOrganizations"
+    # the real-time path: the bus takes the organisation's events, the rule puts them on the queue
+    events, sqs = admin("events"), admin("sqs")
+    policy = json.loads(events.describe_event_bus(Name="default")["Policy"])
+    [statement] = [s for s in policy["Statement"] if s["Sid"] == "GuardrailOrganisationPutsEvents"]
+    assert statement["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": "o-kittest0001"}}
+    queue_arn = f"arn:aws:sqs:us-east-1:{settings.AWS_MANAGEMENT_ACCOUNT_ID}:guardrail-events"
+    assert [t["Arn"] for t in events.list_targets_by_rule(Rule="guardrail-events")["Targets"]] == [queue_arn]
+    url = sqs.get_queue_url(QueueName="guardrail-events")["QueueUrl"]
+    queue_policy = json.loads(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"]["Policy"])
+    assert queue_policy["Statement"][0]["Condition"]["ArnEquals"]["aws:SourceArn"] == \
+        events.describe_rule(Name="guardrail-events")["Arn"]
+
+
+@pytest.mark.parametrize("home", ["", "eu-west-1"])
+def test_the_member_kit_forwards_events_to_the_management_bus_with_a_role(clients, home):
+    """In its home region the kit makes everything plus the forwarding rule; in another region only the rule and
+    its role, the rule sending to the management account's bus in the home region."""
+    cfn = clients("cloudformation")
+    values = {"PortalPrincipalArn": PORTAL, "ExternalId": "kit-test", "ManagementAccountId": "123456789012",
+              "HomeRegion": home}
+    cfn.create_stack(StackName="guardrail-member-account", TemplateBody=(KIT / "guardrail-member-account.yaml").read_text(),
+                     Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in values.items()],
+                     Capabilities=["CAPABILITY_NAMED_IAM"])
+    assert cfn.describe_stacks(StackName="guardrail-member-account")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+    listed = {r["LogicalResourceId"] for r in
+              cfn.describe_stack_resources(StackName="guardrail-member-account")["StackResources"]}
+    assert {"ForwardEventsRule", "ForwardEventsRole"} <= listed
+    assert ("PortalRole" in listed) is (home == "")
+    [target] = clients("events").list_targets_by_rule(Rule="guardrail-events-forward")["Targets"]
+    assert target["Arn"] == f"arn:aws:events:{home or 'us-east-1'}:123456789012:event-bus/default"
+    role = target["RoleArn"].rsplit("/", 1)[-1]
+    [policy] = clients("iam").list_role_policies(RoleName=role)["PolicyNames"]
+    document = clients("iam").get_role_policy(RoleName=role, PolicyName=policy)["PolicyDocument"]
+    assert document["Statement"][0]["Action"] == "events:PutEvents"
+    assert document["Statement"][0]["Resource"] == target["Arn"]
 
 
 def test_switching_the_member_kit_to_the_organisation_trail_and_back(sandbox, clients):

@@ -15,6 +15,8 @@ from django.core.management import CommandError, call_command
 
 from portal import aws, services
 from portal.roles import Role
+from sandbox.operator import operator_client
+from sandbox.testing import member
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
@@ -26,6 +28,7 @@ def _run(username: str) -> list[str]:
 
 
 def test_it_prints_a_persons_own_working_keys(sandbox, people):
+    member("111111111111", "222222222222")  # the people's accounts exist (their administrator makes the keys)
     lines = _run("daisy")
     assert [line.split("=", 1)[0] for line in lines] == [
         "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION"]
@@ -43,8 +46,9 @@ def test_it_prints_a_persons_own_working_keys(sandbox, people):
 
 
 def test_it_keeps_at_most_two_keys_and_the_newest_works(sandbox, people):
+    member("222222222222")
     keys = [dict(line.split("=", 1) for line in _run("dan"))["AWS_ACCESS_KEY_ID"] for _ in range(3)]
-    listed = aws.client("iam", account_id="222222222222").list_access_keys(UserName="dan")["AccessKeyMetadata"]
+    listed = operator_client("iam", "222222222222").list_access_keys(UserName="dan")["AccessKeyMetadata"]
     assert {k["AccessKeyId"] for k in listed} == set(keys[1:])
 
 

@@ -8,7 +8,7 @@ from django.conf import settings
 from portal import aws
 from sandbox import middleware, records
 from sandbox.bootstrap import QUEUE_NAME, AccountSpec, bootstrap, trail_bucket
-from sandbox.testing import trail_files, trail_records
+from sandbox.testing import operator_clients, trail_files, trail_records
 
 ACCOUNT = "222222222222"
 
@@ -26,10 +26,10 @@ def _messages(sqs, url: str) -> list[dict]:
 
 def test_it_notifies_the_queue_of_each_delivered_file(sandbox):
     bootstrap([AccountSpec(ACCOUNT, settings.AWS_PORTAL_ROLE_NAME)])
-    ec2 = aws.client("ec2", account_id=ACCOUNT)
-    ec2.create_security_group(GroupName="one", Description="x")
+    admin = operator_clients(ACCOUNT)  # the account's administrator at work
+    admin("ec2").create_security_group(GroupName="one", Description="x")
     sandbox.flush()
-    aws.client("ec2", account_id=ACCOUNT, region="eu-west-1").create_security_group(GroupName="two", Description="x")
+    admin("ec2", "eu-west-1").create_security_group(GroupName="two", Description="x")
     sandbox.flush()
 
     sqs = aws.client("sqs", account_id=ACCOUNT)
@@ -46,7 +46,7 @@ def test_it_notifies_the_queue_of_each_delivered_file(sandbox):
 
 def test_it_passes_the_call_through_when_logging_fails(sandbox, monkeypatch):
     bootstrap([AccountSpec(ACCOUNT, settings.AWS_PORTAL_ROLE_NAME)])
-    ec2 = aws.client("ec2", account_id=ACCOUNT)
+    ec2 = operator_clients(ACCOUNT)("ec2")
 
     def broken(*args, **kwargs):
         raise RuntimeError("trail lookup exploded")
@@ -82,7 +82,7 @@ def test_a_trail_with_an_sns_topic_publishes_cloudtrails_own_notification_of_eac
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=f"arn:aws:sqs:us-east-1:{ACCOUNT}:notices",
                   Attributes={"RawMessageDelivery": "true"})
     operator_client("cloudtrail", ACCOUNT).update_trail(Name="guardrail-trail", SnsTopicName="trail-notices")
-    aws.client("ec2", account_id=ACCOUNT).create_security_group(GroupName="noticed", Description="x")
+    operator_client("ec2", ACCOUNT).create_security_group(GroupName="noticed", Description="x")
     sandbox.flush()
     notices = _messages(sqs, url)
     assert notices and all(set(n) == {"s3Bucket", "s3ObjectKey"} for n in notices)
@@ -102,7 +102,7 @@ def test_an_organisation_trail_writes_each_members_records_under_the_organisatio
                             IsMultiRegionTrail=True)
     cloudtrail.start_logging(Name="org-trail")
     org_id = operator_client("organizations", management).describe_organization()["Organization"]["Id"]
-    aws.client("ec2", account_id=ACCOUNT, region="eu-west-1").create_security_group(GroupName="org", Description="x")
+    operator_client("ec2", ACCOUNT, region="eu-west-1").create_security_group(GroupName="org", Description="x")
     sandbox.flush()
     files = trail_files("org-trail-files")
     member = [key for key in files if key.startswith(f"AWSLogs/{org_id}/{ACCOUNT}/CloudTrail/eu-west-1/")]

@@ -4,6 +4,7 @@ from django.conf import settings
 
 from portal import aws
 from sandbox.bootstrap import AccountSpec, bootstrap_from_portal, portal_accounts
+from sandbox.operator import operator_client
 from sandbox.demo import (
     AMI,
     FLOW_LOG_NAME,
@@ -45,13 +46,13 @@ def test_it_builds_each_accounts_network_once(sandbox, people):
     assert (flow_log["ResourceId"], flow_log["TrafficType"], flow_log["LogDestinationType"],
             flow_log["LogDestination"]) == (vpc["VpcId"], "ALL", "s3", f"arn:aws:s3:::{flowlog_bucket(RESEARCH)}")
     assert {"Key": "Name", "Value": FLOW_LOG_NAME} in flow_log["Tags"]
-    aws.client("s3", account_id=RESEARCH).head_bucket(Bucket=flowlog_bucket(RESEARCH))
-    assert aws.client("ec2", account_id=PAYMENTS).describe_flow_logs()["FlowLogs"]
+    operator_client("s3", RESEARCH).head_bucket(Bucket=flowlog_bucket(RESEARCH))
+    assert operator_client("ec2", PAYMENTS).describe_flow_logs()["FlowLogs"]
 
 
 def test_it_puts_the_portals_accounts_in_the_organisation(sandbox, people):
     bootstrap_demo(portal_accounts())
-    org = aws.client("organizations", account_id=MANAGEMENT)
+    org = operator_client("organizations", MANAGEMENT)  # the platform team's administrator looks
     accounts = {a["Id"]: a for a in org.list_accounts()["Accounts"]}
     assert {acct: a["Name"] for acct, a in accounts.items()} == {
         MANAGEMENT: "guardrail-management", PAYMENTS: "payments-prod", RESEARCH: "research-dev"}
@@ -73,9 +74,9 @@ def test_it_puts_the_portals_accounts_in_the_organisation(sandbox, people):
     assert tags(PAYMENTS) == {"team": "payments", "owner": "daisy@example.com"}
     assert tags(RESEARCH) == {"team": "research", "owner": "dan@example.com"}
     assert tags(MANAGEMENT) == {"team": "platform", "owner": "adam@example.com"}
-    member = aws.client("organizations", account_id=PAYMENTS)
+    member = operator_client("organizations", PAYMENTS)
     assert member.describe_organization()["Organization"]["MasterAccountId"] == MANAGEMENT
-    assert aws.client("iam", account_id=PAYMENTS).get_role(RoleName="OrganizationAccountAccessRole")
+    assert operator_client("iam", PAYMENTS).get_role(RoleName="OrganizationAccountAccessRole")
 
 
 def test_it_prefers_the_default_region_when_the_account_allows_it():

@@ -8,11 +8,11 @@ from django.conf import settings
 from moto.ec2.models import ec2_backends
 from moto.s3.models import s3_backends
 
-from portal import aws
 from sandbox import flowtraffic
 from sandbox.bootstrap import AccountSpec, BootstrapSummary, _Clients
 from sandbox.demo import ensure_demo_network, flowlog_bucket
 from sandbox.flowtraffic import BRUTE_FORCE_IP, SCANNER_IP, FlowLogWriter
+from sandbox.testing import member, operator_clients
 from triage.flowlogs.detect import detect
 from triage.flowlogs.parse import V2_FIELDS, parse_file, parse_key
 
@@ -23,6 +23,8 @@ MINUTE = datetime.timedelta(minutes=1)
 
 
 def _network(*accounts: str) -> None:
+    """The demo network, made by each account's administrator (the accounts are members of the organisation)."""
+    member(*accounts)
     clients = _Clients({})
     for acct in accounts:
         ensure_demo_network(AccountSpec(acct, settings.AWS_PORTAL_ROLE_NAME, team="payments"), BootstrapSummary(),
@@ -43,7 +45,7 @@ def _kinds(records) -> set[tuple[str, str]]:
 
 def test_it_writes_one_file_per_flow_log_with_the_attacks_first(sandbox):
     _network(PAYMENTS)
-    ec2 = aws.client("ec2", account_id=PAYMENTS)
+    ec2 = operator_clients(PAYMENTS)("ec2")
     [flow_log] = ec2.describe_flow_logs()["FlowLogs"]
     [subnet] = ec2.describe_subnets(Filters=[{"Name": "cidr-block", "Values": ["10.20.1.0/24"]}])["Subnets"]
     idle = ec2.create_network_interface(SubnetId=subnet["SubnetId"])["NetworkInterface"]["NetworkInterfaceId"]

@@ -245,6 +245,8 @@ def test_simulate_principal_policy_through_boto3(enforced_sandbox):
 
 
 def test_simulate_principal_policy_works_without_enforcement(sandbox):
+    sandbox.enforce_iam = False  # as `manage.py sandbox` serves with SANDBOX_ENFORCE_IAM=false (the fixture turns it
+    # on again for the next test): this test is about the sandbox itself, not the portal
     [result] = _operator(sandbox, "iam").simulate_principal_policy(
         PolicySourceArn=f"arn:aws:iam::{MANAGEMENT}:user/sandbox-operator",
         ActionNames=["ec2:RunInstances"])["EvaluationResults"]

@@ -5,13 +5,14 @@ import json
 import re
 import time
 
+import pytest
 from django.conf import settings
 from django.core.management import call_command
 
 from portal import aws
 from sandbox.bootstrap import AccountSpec, bootstrap, trail_bucket
 from sandbox.people import person_of
-from sandbox.testing import samples_path, start_trail, trail_files, trail_records
+from sandbox.testing import kit, operator_clients, samples_path, start_trail, trail_files, trail_records
 
 PAYMENTS = "111111111111"
 KEY_PATTERN = re.compile(
@@ -79,7 +80,7 @@ def test_it_writes_the_field_set_of_a_real_record(sandbox, people):
     sample = json.load(open(samples_path(
         "cloudtrail", "stratus-red-team", "aws.exfiltration.ec2-security-group-open-port-22-ingress.json")))[0]
     bucket = start_trail(PAYMENTS)
-    ec2 = aws.client("ec2", account_id=PAYMENTS)
+    ec2 = operator_clients(PAYMENTS)("ec2")  # the account's administrator, as an assumed role
     group = ec2.create_security_group(GroupName="ssh", Description="ssh")["GroupId"]
     ec2.authorize_security_group_ingress(GroupId=group, IpProtocol="tcp", FromPort=22, ToPort=22, CidrIp="0.0.0.0/0")
     ours = _by_name(trail_records(bucket, sandbox), "AuthorizeSecurityGroupIngress")[0]
@@ -91,13 +92,16 @@ def test_it_writes_the_field_set_of_a_real_record(sandbox, people):
 
 
 def test_it_records_the_portals_calls_as_its_assumed_role(sandbox):
+    kit(PAYMENTS)  # the GuardrailPortal role
     bucket = start_trail(PAYMENTS)
     management_bucket = start_trail(settings.AWS_MANAGEMENT_ACCOUNT_ID)
     aws.reset_credentials_cache()  # a fresh AssumeRole now that both trails log
-    aws.client("iam", account_id=PAYMENTS).create_user(UserName="robot")
+    aws.client("iam", account_id=PAYMENTS).get_role(RoleName="GuardrailPortal")
+    with pytest.raises(aws.ClientError, match="AccessDenied"):  # the role only reads
+        aws.client("iam", account_id=PAYMENTS).create_user(UserName="robot")
 
     records = trail_records(bucket, sandbox)
-    create = _by_name(records, "CreateUser")[0]
+    create = _by_name(records, "GetRole")[0]
     identity = create["userIdentity"]
     assert identity["type"] == "AssumedRole"
     assert identity["arn"] == f"arn:aws:sts::{PAYMENTS}:assumed-role/GuardrailPortal/guardrail-portal"
@@ -107,8 +111,9 @@ def test_it_records_the_portals_calls_as_its_assumed_role(sandbox):
                       "accountId": PAYMENTS, "userName": "GuardrailPortal"}
     assert identity["sessionContext"]["attributes"]["mfaAuthenticated"] == "false"
     assert create["eventSource"] == "iam.amazonaws.com" and create["awsRegion"] == "us-east-1"
-    assert create["requestParameters"] == {"userName": "robot"}
-    assert create["responseElements"]["user"]["userName"] == "robot"
+    assert create["requestParameters"] == {"roleName": "GuardrailPortal"} and create["readOnly"] is True
+    refused = _by_name(records, "CreateUser")[0]
+    assert refused["errorCode"] == "AccessDenied" and refused["userIdentity"]["arn"] == identity["arn"]
 
     # AssumeRole is recorded where the portal's own user called it, and in the role's account.
     assumed = _by_name(trail_records(management_bucket), "AssumeRole")[-1]
@@ -121,7 +126,7 @@ def test_it_records_the_portals_calls_as_its_assumed_role(sandbox):
 
 def test_it_delivers_files_by_itself_within_seconds(sandbox):
     bucket = start_trail(PAYMENTS)
-    aws.client("ec2", account_id=PAYMENTS, region="eu-west-1").describe_vpcs()
+    operator_clients(PAYMENTS)("ec2", "eu-west-1").describe_vpcs()
     deadline = time.monotonic() + 5
     found: list[dict] = []
     while time.monotonic() < deadline and not found:
@@ -136,9 +141,10 @@ def test_it_delivers_files_by_itself_within_seconds(sandbox):
 
 def test_it_names_services_by_their_endpoint_prefix(sandbox):
     bucket = start_trail(PAYMENTS)
-    aws.client("sts", account_id=PAYMENTS).get_caller_identity()
-    aws.client("config", account_id=PAYMENTS).describe_configuration_recorders()
-    aws.client("s3", account_id=PAYMENTS).list_buckets()
+    admin = operator_clients(PAYMENTS)
+    admin("sts").get_caller_identity()
+    admin("config").describe_configuration_recorders()
+    admin("s3").list_buckets()
     sources = {r["eventName"]: r["eventSource"] for r in trail_records(bucket, sandbox)}
     assert sources["GetCallerIdentity"] == "sts.amazonaws.com"
     assert sources["DescribeConfigurationRecorders"] == "config.amazonaws.com"
@@ -150,7 +156,7 @@ def test_it_names_services_by_their_endpoint_prefix(sandbox):
 
 def test_it_uses_the_trails_key_prefix(sandbox):
     bucket = start_trail(PAYMENTS, prefix="org/logs")
-    aws.client("ec2", account_id=PAYMENTS).describe_vpcs()
+    operator_clients(PAYMENTS)("ec2").describe_vpcs()
     sandbox.flush()
     keys = list(trail_files(bucket))
     assert keys and all(key.startswith(f"org/logs/AWSLogs/{PAYMENTS}/CloudTrail/") for key in keys)

@@ -30,7 +30,9 @@ def test_it_refuses_an_unknown_key(sandbox, service, call, code):
 
 
 def test_it_refuses_a_deleted_key_and_accepts_a_new_one(sandbox):
-    iam = aws.client("iam")
+    from sandbox.operator import operator_client
+
+    iam = operator_client("iam", sandbox.management_account_id)  # the administrator gives Carol a key
     iam.create_user(UserName="carol")
     key = iam.create_access_key(UserName="carol")["AccessKey"]
     own = aws.client("sts", access_key_id=key["AccessKeyId"], secret_access_key=key["SecretAccessKey"])

@@ -4,7 +4,7 @@ import gzip
 import json
 
 from portal import aws
-from sandbox.testing import start_trail, trail_files, trail_records
+from sandbox.testing import operator_clients, start_trail, trail_files, trail_records
 
 ACCOUNT = "111111111111"
 PASSWORD = "Correct-Horse-Battery-9"
@@ -41,23 +41,26 @@ def _raw_files(bucket: str) -> list[str]:
 
 def test_it_never_writes_secrets(sandbox):
     bucket = start_trail(ACCOUNT)
-    iam = aws.client("iam", account_id=ACCOUNT)
+    admin = operator_clients(ACCOUNT)  # the account's administrator does all of it
+    iam = admin("iam")
     iam.create_user(UserName="erin")
     key = iam.create_access_key(UserName="erin")["AccessKey"]
     iam.create_login_profile(UserName="erin", Password=PASSWORD)
     iam.update_login_profile(UserName="erin", Password=PASSWORD + "2")
-    sts_creds = aws.client("sts", account_id=ACCOUNT).get_session_token()["Credentials"]
-    assumed = aws.client("sts", account_id=ACCOUNT).assume_role(
+    sts_creds = admin("sts").get_session_token()["Credentials"]
+    iam.create_role(RoleName="Other", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}]}))
+    assumed = admin("sts").assume_role(
         RoleArn=f"arn:aws:iam::{ACCOUNT}:role/Other", RoleSessionName="secret-test")["Credentials"]
-    aws.client("rds", account_id=ACCOUNT).create_db_instance(
+    admin("rds").create_db_instance(
         DBInstanceIdentifier="db1", DBInstanceClass="db.t3.micro", Engine="mysql", AllocatedStorage=20,
         MasterUsername="admin", MasterUserPassword=DB_PASSWORD)
-    cfn = aws.client("cloudformation", account_id=ACCOUNT)
+    cfn = admin("cloudformation")
     parameters = [{"ParameterKey": "DbPassword", "ParameterValue": NO_ECHO_VALUE},
                   {"ParameterKey": "Owner", "ParameterValue": "payments"}]
     cfn.create_stack(StackName="json-body", TemplateBody=json.dumps(TEMPLATE), Parameters=parameters)
     cfn.create_stack(StackName="yaml-body", TemplateBody=YAML_TEMPLATE, Parameters=parameters)
-    s3 = aws.client("s3", account_id=ACCOUNT)
+    s3 = admin("s3")
     s3.create_bucket(Bucket="templates-111")
     s3.put_object(Bucket="templates-111", Key="t.json", Body=json.dumps(TEMPLATE).encode())
     cfn.create_stack(StackName="from-url", TemplateURL="https://templates-111.s3.amazonaws.com/t.json",
@@ -93,7 +96,8 @@ def test_it_never_writes_secrets(sandbox):
 
 def test_it_does_not_log_s3_object_calls(sandbox):
     bucket = start_trail(ACCOUNT)
-    s3 = aws.client("s3", account_id=ACCOUNT)
+    admin = operator_clients(ACCOUNT)
+    s3 = admin("s3")
     s3.create_bucket(Bucket="data-111")
     s3.put_object(Bucket="data-111", Key="a/b.txt", Body=b"hello")
     s3.get_object(Bucket="data-111", Key="a/b.txt")["Body"].read()

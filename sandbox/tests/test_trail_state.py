@@ -1,7 +1,6 @@
 """Only a logging trail writes: StopLogging is the last record until StartLogging, a deleted trail is silent."""
 
-from portal import aws
-from sandbox.testing import start_trail, trail_records
+from sandbox.testing import operator_clients, start_trail, trail_records
 
 ACCOUNT = "111111111111"
 
@@ -12,8 +11,8 @@ def _names(bucket, sandbox):
 
 def test_it_logs_stop_logging_and_then_nothing_until_start_logging(sandbox):
     bucket = start_trail(ACCOUNT, name="main-trail")
-    cloudtrail = aws.client("cloudtrail", account_id=ACCOUNT)
-    ec2 = aws.client("ec2", account_id=ACCOUNT)
+    admin = operator_clients(ACCOUNT)  # the account's administrator
+    cloudtrail, ec2 = admin("cloudtrail"), admin("ec2")
     ec2.create_security_group(GroupName="before-stop", Description="x")
     cloudtrail.stop_logging(Name="main-trail")
     ec2.create_security_group(GroupName="while-stopped", Description="x")
@@ -32,9 +31,9 @@ def test_it_logs_stop_logging_and_then_nothing_until_start_logging(sandbox):
 
 def test_it_writes_nothing_for_a_deleted_trail(sandbox):
     bucket = start_trail(ACCOUNT, name="doomed-trail")
-    cloudtrail = aws.client("cloudtrail", account_id=ACCOUNT)
-    cloudtrail.delete_trail(Name="doomed-trail")
-    aws.client("ec2", account_id=ACCOUNT).create_security_group(GroupName="unseen", Description="x")
+    admin = operator_clients(ACCOUNT)
+    admin("cloudtrail").delete_trail(Name="doomed-trail")
+    admin("ec2").create_security_group(GroupName="unseen", Description="x")
     names = _names(bucket, sandbox)
     assert names[-1] == "DeleteTrail"  # it was logging just before: its own deletion is the last record
     assert "CreateSecurityGroup" not in names
@@ -42,13 +41,14 @@ def test_it_writes_nothing_for_a_deleted_trail(sandbox):
 
 def test_it_writes_only_into_the_callers_account(sandbox):
     bucket = start_trail(ACCOUNT)
-    aws.client("ec2", account_id="222222222222").create_security_group(GroupName="elsewhere", Description="x")
+    operator_clients("222222222222")("ec2").create_security_group(GroupName="elsewhere", Description="x")
     assert "CreateSecurityGroup" not in _names(bucket, sandbox)
 
 
 def test_it_respects_a_single_region_trail(sandbox):
     bucket = start_trail(ACCOUNT, multi_region=False)
-    aws.client("ec2", account_id=ACCOUNT, region="eu-west-1").create_security_group(GroupName="eu", Description="x")
-    aws.client("ec2", account_id=ACCOUNT, region="us-east-1").create_security_group(GroupName="us", Description="x")
+    admin = operator_clients(ACCOUNT)
+    admin("ec2", "eu-west-1").create_security_group(GroupName="eu", Description="x")
+    admin("ec2", "us-east-1").create_security_group(GroupName="us", Description="x")
     records = [r for r in trail_records(bucket, sandbox) if r["eventName"] == "CreateSecurityGroup"]
     assert [r["requestParameters"]["groupName"] for r in records] == ["us"]

@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
+from sandbox.testing import kit
 from triage.outputs.tests.conftest import jira_fake, webhook_fake  # noqa: F401  (contract-checking stand-ins)
 from triage.outputs.tests.fake_jira import FakeJira
 
@@ -46,6 +47,7 @@ def test_no_secret_reaches_a_log_a_table_or_an_answer(people, sandbox, settings,
     from triage.builtin_signatures import builtin_seed
     from triage.models import Signature, Ticket
 
+    kit("111111111111")  # Daisy's account, where she launches
     caplog.set_level(logging.DEBUG)
     found = {
         "SECRET_KEY": "sk-" + secrets.token_urlsafe(40),

@@ -2,6 +2,15 @@ import pytest
 
 
 @pytest.fixture
+def sandbox(sandbox):
+    """The sandbox (IAM enforced), the demo's member accounts with the account kit, as before anyone launches."""
+    from sandbox.testing import kit
+
+    kit("111111111111", "222222222222")
+    return sandbox
+
+
+@pytest.fixture
 def live_people(transactional_db):
     from catalog.demo import catalog_demo_seed
     from portal.demo import demo_seed

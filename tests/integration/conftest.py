@@ -14,6 +14,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from portal import routing
 from tests.integration.faults import fault_stack
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,7 +50,8 @@ def _start_worker(tmp_path, name: str) -> subprocess.Popen:
     with open(tmp_path / f"{name}.log", "w") as log:  # the worker keeps its own copy of the descriptor
         return subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "portal", "worker", "--loglevel", "INFO", "--concurrency", "1",
-             "--hostname", f"{name}-{os.getpid()}@%h", "--without-gossip", "--without-mingle"],
+             "--hostname", f"{name}-{os.getpid()}@%h", "--without-gossip", "--without-mingle",
+             "--queues", ",".join(routing.QUEUES)],  # every queue (portal/routing.py)
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
 

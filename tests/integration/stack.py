@@ -4,8 +4,10 @@
 filled in from what the test gives (SECRET_KEY, ALLOWED_HOSTS, GUARDRAIL_SANDBOX, AWS_ENDPOINT_URL). `Stack`
 runs them on this machine: `migrate`, then the demo seed (as `make run` does; `demo=False`: `setup` instead, the
 built-ins and the first admin `ADMIN`, as docker compose does), the `sandbox`, `web` (gunicorn
-with the file's workers and threads), `worker` twice (distinct hostnames, as `--scale worker=2` would give) and
-`beat`, with the image's environment (the Dockerfile's ENV, its static files collected as its build does).
+with the file's workers and threads), each worker service (`worker-fast`, `worker-bulk`: every queue of
+portal/routing.py taken by one of them; `workers=2` starts two of each, with distinct hostnames, as `--scale` would
+give), `beat` and `events` (the real-time queue's consumer), with the image's environment (the Dockerfile's ENV, its
+static files collected as its build does).
 Only what names the compose network changes: the database and the broker (compose's `postgres` and
 `redis` services are given instead: a fresh database, a Redis db of its own, or private servers), and the
 addresses (127.0.0.1, free ports). Every process logs to a file; a wait that times out says what it waited for
@@ -244,7 +246,7 @@ class Stack:
     """docker-compose.yml's services on this machine. `aws_port`: where the portal's processes reach AWS (a
     proxy in front of the sandbox, for the fault tests); the sandbox's own port by default."""
 
-    def __init__(self, workdir: Path, *, database_url: str, broker_url: str, workers: int = 2, beat: bool = True,
+    def __init__(self, workdir: Path, *, database_url: str, broker_url: str, workers: int = 1, beat: bool = True,
                  sandbox_port: int | None = None, aws_port: int | None = None, demo: bool = True) -> None:
         self.workdir = workdir
         self.database_url, self.broker_url = database_url, broker_url
@@ -290,14 +292,15 @@ class Stack:
             run("setup", self.command("setup"), self.env("setup"), self.workdir / "migrate.log")
         sandbox = self._start("sandbox", self.command("sandbox"), self.env("sandbox"))
         self._start("web", self.command("web"), self.env("web"))  # all at once, as `docker compose up` does
-        for n in range(1, self.worker_count + 1):
-            self.worker_start(f"worker{n}")
+        for name in self.worker_names():
+            self.worker_start(name)
         if self.with_beat:
             self._start("beat", self.command("beat"), self.env("beat"))
+        self._start("events", self.command("events"), self.env("events"))
         self.wait(lambda: self._sandbox_ready(sandbox), timeout=120, what="the sandbox bootstrapped")
         self.wait(self._healthy, timeout=120, what="/healthz green (database, broker, AWS)")
-        for n in range(1, self.worker_count + 1):
-            self.wait_worker_ready(f"worker{n}")
+        for name in self.worker_names():
+            self.wait_worker_ready(name)
         return self
 
     def stop(self) -> None:
@@ -307,9 +310,20 @@ class Stack:
         for proc in self.processes.values():
             proc.stop(signalled=True)
 
+    def worker_services(self) -> list[str]:
+        """The file's worker services (a `celery ... worker` command each)."""
+        return sorted(name for name, service in self.services.items() if "worker" in service.command[1:4])
+
+    def worker_names(self) -> list[str]:
+        """`worker-fast1`, `worker-bulk1`, ...: `workers` processes of each worker service."""
+        return [f"{service}{n}" for service in self.worker_services() for n in range(1, self.worker_count + 1)]
+
     def worker_start(self, name: str) -> Process:
-        """`worker` as the file runs it, with a hostname of its own."""
-        return self._start(name, [*self.command("worker"), "--hostname", f"{name}@%h"], self.env("worker"))
+        """The worker service `name` is one of (`worker-fast1`: worker-fast), as the file runs it, with a hostname of
+        its own."""
+        service = name.rstrip("0123456789")
+        argv = _set_option(self.command(service), "--hostname", f"{name}@%h")
+        return self._start(name, argv, self.env(service))
 
     def wait_worker_ready(self, name: str, timeout: float = 90) -> None:
         proc = self.processes[name]

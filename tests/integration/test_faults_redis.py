@@ -13,6 +13,7 @@ import time
 import pytest
 import redis
 
+from portal import routing
 from tests.integration.faults import (
     MANAGEMENT,
     assert_remediated,
@@ -45,7 +46,7 @@ def test_redis_restarted_empty(broken):
                what="a backlog of files waiting in Redis")
     launches = [lamp_launch(daisy, "redis-before")]
     groups = [open_port_22(ec2, "redis")]
-    queued = redis.Redis(port=broker.port).llen("celery")
+    queued = sum(redis.Redis(port=broker.port).llen(queue) for queue in routing.QUEUES)
     broker.kill()
     lost = {"messages": queued, "files waiting": _files(stack, "PENDING"), "files ingesting": _files(stack, "INGESTING")}
     down = time.monotonic()

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from audit.models import CloudTrailEvent, LogFile, LogFileStatus
 from audit.tasks import cloudtrail_ingest_file
-from portal import aws
 from portal.tasks import runs_reconcile
+from sandbox.testing import kit, operator_clients
 from tests.integration.conftest import wait_for
 
 pytestmark = pytest.mark.integration
@@ -32,7 +32,8 @@ def _big_file() -> bytes:
 
 
 def test_it_loses_and_doubles_nothing_when_a_worker_dies_mid_file(sandbox, workers):
-    s3 = aws.client("s3")
+    kit(ACCOUNT)  # the worker reads the file as the portal's role there
+    s3 = operator_clients(ACCOUNT)("s3")  # the file, as CloudTrail would have written it
     s3.create_bucket(Bucket=BUCKET)
     s3.put_object(Bucket=BUCKET, Key=KEY, Body=_big_file())
     first = workers("doomed")

@@ -6,6 +6,7 @@ import pytest
 
 from catalog.models import LaunchRequest, LaunchStatus, Product
 from portal import aws
+from sandbox.testing import kit
 from tests.integration.conftest import wait_for
 
 pytestmark = pytest.mark.integration
@@ -23,6 +24,7 @@ def seeded(transactional_db):
 def test_it_launches_and_terminates_with_a_real_worker(seeded, sandbox, celery_worker_process, client):
     from django.contrib.auth import get_user_model
 
+    kit("111111111111")  # Daisy's account has the kit (its GuardrailLaunch role), as before any team launches
     client.force_login(get_user_model().objects.get(username="daisy"))
     lamp = Product.objects.get(name="LAMP web server")
     body = {"product": lamp.pk, "version": lamp.versions.get(name="v2.0").pk, "name": "it-web",

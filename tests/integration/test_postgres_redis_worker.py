@@ -1,5 +1,9 @@
+import time
+
 import pytest
 from django.db import connection
+
+from portal import routing
 
 from portal.celery import app as celery_app
 from portal.models import Heartbeat
@@ -29,3 +33,27 @@ def test_it_migrates_and_seeds_on_postgresql(people):
     from portal.demo import demo_seed
 
     assert demo_seed() == {"people": 4, "teams": 3, "accounts": 3}
+
+
+def test_it_reports_each_redis_queues_depth_and_oldest_message(transactional_db):
+    """Messages wait in a Redis list named after their queue; the oldest one's age is its publish stamp's."""
+    from ops import selectors
+
+    with celery_app.connection_for_write() as conn:
+        for queue in routing.QUEUES:
+            conn.default_channel.queue_purge(queue)
+    first = time.time()
+    celery_app.send_task("audit.tasks.cloudtrail_ingest_file", args=["1", "b", "k1"])
+    time.sleep(1.0)
+    celery_app.send_task("audit.tasks.cloudtrail_ingest_file", args=["1", "b", "k2"])
+    celery_app.send_task("remediation.tasks.action_chain", args=[1])
+    try:
+        states = selectors.queue_states()
+        assert {q: s.depth for q, s in states.items() if s.depth} == {"files": 2, "remediation": 1}
+        assert time.time() - first + 0.1 >= states["files"].oldest_seconds >= 1.0  # the first one's
+        assert states["remediation"].oldest_seconds < 0.5
+        assert states["intake"].oldest_seconds is None
+    finally:
+        with celery_app.connection_for_write() as conn:
+            for queue in ("files", "remediation"):
+                conn.default_channel.queue_purge(queue)

@@ -3,9 +3,9 @@ signatures alert nobody, thresholds, status changes with who; the API."""
 
 import pytest
 
-from portal import aws
 from portal.models import Notification
 from remediation.models import Policy
+from sandbox.testing import as_person, operator_clients
 from sandbox.testing import deliver as _deliver
 from triage import services
 from triage.builtin_signatures import builtin_seed
@@ -31,7 +31,7 @@ def world(people, sandbox):
 
 
 def _stop_recorder():
-    config = aws.client("config", account_id=ACCOUNT)
+    config = operator_clients(ACCOUNT)("config")  # the account's administrator
     name = config.describe_configuration_recorders()["ConfigurationRecorders"][0]["name"]
     config.stop_configuration_recorder(ConfigurationRecorderName=name)
     config.start_configuration_recorder(ConfigurationRecorderName=name)
@@ -82,7 +82,7 @@ def test_a_threshold_alerts_only_past_the_count(world, sandbox, people):
 
 
 def test_a_write_outside_the_allowed_regions(world, sandbox, people):
-    ec2 = aws.client("ec2", account_id=ACCOUNT, region="ap-southeast-2")
+    ec2 = as_person("daisy")("ec2", "ap-southeast-2")
     ec2.create_security_group(GroupName="far", Description="far away")
     _deliver(sandbox)
     alert = Alert.objects.get(signature__name="write-outside-allowed-regions")

@@ -11,7 +11,7 @@ from audit.recorder import account_scan
 from portal import aws
 from portal.models import Account
 from remediation.models import Policy
-from sandbox.testing import deliver
+from sandbox.testing import deliver, operator_clients
 from triage import flowlog_files, tasks
 from triage.builtin_signatures import builtin_seed
 from triage.flowlogs.parse import FlowRecord, file_key, render_file
@@ -35,8 +35,8 @@ def net(people, sandbox):
     Policy.objects.update(mode="off")
     builtin_seed()
     bootstrap_from_portal()
-    ec2 = aws.client("ec2", account_id=ACCOUNT, region=REGION)
-    s3 = aws.client("s3", account_id=ACCOUNT, region=REGION)
+    admin = operator_clients(ACCOUNT, REGION)  # the network people built, and the flow logs' bucket
+    ec2, s3 = admin("ec2", REGION), admin("s3", REGION)
     vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.20.1.0/24")["Subnet"]["SubnetId"]
     group = ec2.create_security_group(GroupName="web", Description="web", VpcId=vpc)["GroupId"]

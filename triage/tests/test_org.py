@@ -3,8 +3,9 @@
 import pytest
 from django.conf import settings
 
-from portal import aws
+from sandbox.operator import operator_client
 from sandbox.testing import deliver as _deliver
+from sandbox.testing import kit
 from triage import org
 from triage.models import OrgAccount, OrgSync, Principal
 
@@ -23,11 +24,12 @@ def world(people, sandbox):
 
 
 def test_a_management_account_without_organisation_says_so(people, sandbox):
+    kit(settings.AWS_MANAGEMENT_ACCOUNT_ID)  # the management kit (GuardrailOrganizations), no organisation yet
     assert org.organizations_sync().error == "The management account has no organisation"
 
 
 def test_accounts_units_and_tags_come_from_organizations(world):
-    client = aws.client("organizations", account_id=settings.AWS_MANAGEMENT_ACCOUNT_ID)
+    client = operator_client("organizations", settings.AWS_MANAGEMENT_ACCOUNT_ID)  # the platform team's admin
     # The bootstrap made the organisation: the portal's member accounts are AWS Organizations accounts.
     assert client.describe_organization()["Organization"]["MasterAccountId"] == settings.AWS_MANAGEMENT_ACCOUNT_ID
     root = client.list_roots()["Roots"][0]["Id"]
@@ -48,7 +50,7 @@ def test_accounts_units_and_tags_come_from_organizations(world):
 
 
 def test_iam_tags_give_team_and_owner_and_events_keep_them_current(world, people):
-    iam = aws.client("iam", account_id=ACCOUNT)
+    iam = operator_client("iam", ACCOUNT)  # the account's administrator
     iam.create_user(UserName="billing-bot", Tags=[{"Key": "team", "Value": "payments"},
                                                   {"Key": "owner", "Value": "daisy@example.com"}])
     run = org.iam_sync()

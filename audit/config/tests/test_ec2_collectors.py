@@ -19,6 +19,7 @@ from audit.config.collectors.ec2 import (
     VpcCollector,
 )
 from portal import aws
+from sandbox.testing import kit, operator_clients
 
 ACCOUNT = "111111111111"
 REGION = "us-east-1"
@@ -49,12 +50,15 @@ class CountingClients:
 
 @pytest.fixture
 def clients(sandbox) -> CountingClients:
+    """The portal's reader role in ACCOUNT, which has the kit."""
+    kit(ACCOUNT)
     return CountingClients()
 
 
 @pytest.fixture
 def ec2(clients):
-    return clients("ec2", REGION)
+    """EC2 as ACCOUNT's administrator: the resources people made there, for the collectors to find."""
+    return operator_clients(ACCOUNT, REGION)("ec2", REGION)
 
 
 @pytest.fixture
@@ -101,7 +105,7 @@ def _related(snapshot: Snapshot, name: str) -> set[str]:
 
 def _flow_log(ec2, clients, resource_id: str, resource_type: str) -> str:
     bucket = "flow-logs-bucket"
-    s3 = clients("s3", REGION)
+    s3 = operator_clients(ACCOUNT, REGION)("s3", REGION)
     if bucket not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
         s3.create_bucket(Bucket=bucket)
     answer = ec2.create_flow_logs(ResourceIds=[resource_id], ResourceType=resource_type, TrafficType="ALL",

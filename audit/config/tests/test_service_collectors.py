@@ -12,7 +12,7 @@ import pytest
 from audit.config.base import GLOBAL, Relationship
 from audit.config.collectors import cloudformation, cloudtrail, configservice, rds, s3
 from portal import aws
-from sandbox.testing import account_clients, start_trail
+from sandbox.testing import account_clients, kit, operator_clients, start_trail
 
 ACCOUNT = "111111111111"
 REGION = "us-east-1"
@@ -20,8 +20,21 @@ REGION = "us-east-1"
 
 @pytest.fixture
 def clients(sandbox):
-    """clients(service, region) acting in ACCOUNT, GLOBAL mapped to the default region as the recorder does."""
+    """clients(service, region) acting as the portal's reader role in ACCOUNT (which has the kit), GLOBAL mapped to
+    the default region as the recorder does."""
+    kit(ACCOUNT)
     return account_clients(ACCOUNT, REGION)
+
+
+@pytest.fixture
+def admin(clients):
+    """clients(service, region) acting as ACCOUNT's administrator: the resources people make, change, delete."""
+    return operator_clients(ACCOUNT, REGION)
+
+
+def _ours(snapshots):
+    """What the test made: not the kit's own bucket, trail and stack (guardrail-*), which the account has too."""
+    return [snap for snap in snapshots if not snap.resource_id.startswith("guardrail")]
 
 
 def _dump(snapshot):
@@ -31,8 +44,8 @@ def _dump(snapshot):
 # ------------------------------------------------------------------------------------------------ S3
 
 
-def test_buckets_scan_and_get_with_their_region_and_settings(clients):
-    s3_client = clients("s3", REGION)
+def test_buckets_scan_and_get_with_their_region_and_settings(clients, admin):
+    s3_client = admin("s3", REGION)
     s3_client.create_bucket(Bucket="collector-home")
     s3_client.put_public_access_block(Bucket="collector-home", PublicAccessBlockConfiguration={
         "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
@@ -41,11 +54,11 @@ def test_buckets_scan_and_get_with_their_region_and_settings(clients):
         "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::collector-home/*",
         "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]})
     s3_client.put_bucket_policy(Bucket="collector-home", Policy=policy)
-    clients("s3", "eu-west-1").create_bucket(
+    admin("s3", "eu-west-1").create_bucket(
         Bucket="collector-away", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
 
     collector = s3.BucketCollector()
-    found = {snap.resource_id: snap for snap in collector.scan(clients, REGION)}
+    found = {snap.resource_id: snap for snap in _ours(collector.scan(clients, REGION))}
     assert set(found) == {"collector-home", "collector-away"}
     home, away = found["collector-home"], found["collector-away"]
     assert (home.region, away.region) == ("us-east-1", "eu-west-1")
@@ -68,8 +81,8 @@ def test_buckets_scan_and_get_with_their_region_and_settings(clients):
     assert collector.get(clients, GLOBAL, "no-such-bucket-here") is None
 
 
-def test_a_bucket_setting_changed_is_a_different_snapshot_and_a_deleted_bucket_is_none(clients):
-    s3_client = clients("s3", REGION)
+def test_a_bucket_setting_changed_is_a_different_snapshot_and_a_deleted_bucket_is_none(clients, admin):
+    s3_client = admin("s3", REGION)
     s3_client.create_bucket(Bucket="collector-changes")
     s3_client.put_public_access_block(Bucket="collector-changes", PublicAccessBlockConfiguration={
         "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
@@ -95,19 +108,19 @@ def test_a_bucket_setting_changed_is_a_different_snapshot_and_a_deleted_bucket_i
 
     s3_client.delete_bucket(Bucket="collector-changes")
     assert collector.get(clients, GLOBAL, "collector-changes") is None
-    assert list(collector.scan(clients, REGION)) == []
+    assert _ours(collector.scan(clients, REGION)) == []
 
 
 # ------------------------------------------------------------------------------------------------ CloudTrail
 
 
-def test_trails_scan_and_get_in_their_home_region_with_the_bucket(clients):
+def test_trails_scan_and_get_in_their_home_region_with_the_bucket(clients, admin):
     bucket = start_trail(ACCOUNT, name="collector-trail")
-    ct = clients("cloudtrail", REGION)
+    ct = admin("cloudtrail", REGION)
     ct.add_tags(ResourceId=f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/collector-trail",
                 TagsList=[{"Key": "owner", "Value": "audit"}])
     collector = cloudtrail.TrailCollector()
-    [trail] = collector.scan(clients, REGION)
+    [trail] = _ours(collector.scan(clients, REGION))
     assert trail.resource_id == trail.name == "collector-trail" and trail.region == REGION
     assert trail.arn == f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/collector-trail"
     assert trail.configuration["isLogging"] is True
@@ -116,7 +129,7 @@ def test_trails_scan_and_get_in_their_home_region_with_the_bucket(clients):
     assert trail.tags == {"owner": "audit"}
     assert trail.relationships == [Relationship("Is associated with Bucket", "AWS::S3::Bucket", bucket)]
     # a multi-region trail's copies in other regions are not resources of their own
-    assert list(collector.scan(clients, "eu-west-1")) == []
+    assert _ours(collector.scan(clients, "eu-west-1")) == []
 
     assert collector.get(clients, REGION, "collector-trail") == trail
     assert collector.get(clients, REGION, trail.arn) == trail
@@ -125,9 +138,9 @@ def test_trails_scan_and_get_in_their_home_region_with_the_bucket(clients):
     assert collector.get(clients, REGION, "no-such-trail") is None
 
 
-def test_a_trail_that_stops_logging_is_a_change_and_a_deleted_trail_is_none(clients):
+def test_a_trail_that_stops_logging_is_a_change_and_a_deleted_trail_is_none(clients, admin):
     start_trail(ACCOUNT, name="collector-trail")
-    ct = clients("cloudtrail", REGION)
+    ct = admin("cloudtrail", REGION)
     collector = cloudtrail.TrailCollector()
     before = collector.get(clients, REGION, "collector-trail")
     assert collector.get(clients, REGION, "collector-trail") == before  # delivery times are not kept
@@ -143,26 +156,26 @@ def test_a_trail_that_stops_logging_is_a_change_and_a_deleted_trail_is_none(clie
 
     ct.delete_trail(Name="collector-trail")
     assert collector.get(clients, REGION, "collector-trail") is None
-    assert list(collector.scan(clients, REGION)) == []
+    assert _ours(collector.scan(clients, REGION)) == []
 
 
 # ------------------------------------------------------------------------------------------------ Config recorder
 
 
-def _recorder(clients, region=REGION, name="default"):
-    config = clients("config", region)
+def _recorder(admin, region=REGION, name="default"):
+    config = admin("config", region)
     config.put_configuration_recorder(ConfigurationRecorder={
         "name": name, "roleARN": f"arn:aws:iam::{ACCOUNT}:role/config-recorder",
         "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": True}})
     bucket = f"config-{region}"
-    clients("s3", REGION).create_bucket(Bucket=bucket)
+    admin("s3", REGION).create_bucket(Bucket=bucket)
     config.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": bucket})
     config.start_configuration_recorder(ConfigurationRecorderName=name)
     return config
 
 
-def test_the_recorder_shows_whether_it_records_and_stopping_it_is_a_change(clients):
-    config = _recorder(clients)
+def test_the_recorder_shows_whether_it_records_and_stopping_it_is_a_change(clients, admin):
+    config = _recorder(admin)
     collector = configservice.ConfigurationRecorderCollector()
     [recorder] = collector.scan(clients, REGION)
     assert recorder.resource_id == recorder.name == "default" and recorder.region == REGION
@@ -190,8 +203,8 @@ def test_the_recorder_shows_whether_it_records_and_stopping_it_is_a_change(clien
     assert configservice.recorder_status(clients, REGION) == []
 
 
-def test_a_region_without_a_recorder_has_none(clients):
-    _recorder(clients)
+def test_a_region_without_a_recorder_has_none(clients, admin):
+    _recorder(admin)
     collector = configservice.ConfigurationRecorderCollector()
     assert list(collector.scan(clients, "eu-west-1")) == []
     assert collector.get(clients, "eu-west-1", "default") is None
@@ -201,13 +214,13 @@ def test_a_region_without_a_recorder_has_none(clients):
 # ------------------------------------------------------------------------------------------------ RDS
 
 
-def _db_instance(clients, identifier="collector-db"):
-    ec2 = clients("ec2", REGION)
+def _db_instance(admin, identifier="collector-db"):
+    ec2 = admin("ec2", REGION)
     vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
     subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.9.{i}.0/24", AvailabilityZone=f"{REGION}{zone}")
                ["Subnet"]["SubnetId"] for i, zone in enumerate("ab")]
     group = ec2.create_security_group(GroupName="collector-db", Description="db", VpcId=vpc)["GroupId"]
-    client = clients("rds", REGION)
+    client = admin("rds", REGION)
     client.create_db_subnet_group(DBSubnetGroupName="collector-subnets", DBSubnetGroupDescription="db",
                                   SubnetIds=subnets)
     client.create_db_instance(DBInstanceIdentifier=identifier, Engine="postgres", DBInstanceClass="db.t3.micro",
@@ -217,8 +230,8 @@ def _db_instance(clients, identifier="collector-db"):
     return client, group
 
 
-def test_db_instances_scan_and_get_with_their_groups(clients):
-    _, group = _db_instance(clients)
+def test_db_instances_scan_and_get_with_their_groups(clients, admin):
+    _, group = _db_instance(admin)
     collector = rds.DBInstanceCollector()
     [db] = collector.scan(clients, REGION)
     assert db.resource_id == db.name == "collector-db" and db.region == REGION
@@ -236,8 +249,8 @@ def test_db_instances_scan_and_get_with_their_groups(clients):
     assert list(collector.scan(clients, "eu-west-1")) == []
 
 
-def test_a_modified_db_instance_is_a_change_and_a_deleted_one_is_none(clients):
-    client, _ = _db_instance(clients)
+def test_a_modified_db_instance_is_a_change_and_a_deleted_one_is_none(clients, admin):
+    client, _ = _db_instance(admin)
     collector = rds.DBInstanceCollector()
     before = collector.get(clients, REGION, "collector-db")
     client.modify_db_instance(DBInstanceIdentifier="collector-db", AllocatedStorage=40, ApplyImmediately=True)
@@ -261,19 +274,19 @@ TEMPLATE = {
 }
 
 
-def _stack(clients, name="collector-stack", env="dev"):
-    cfn = clients("cloudformation", REGION)
+def _stack(admin, name="collector-stack", env="dev"):
+    cfn = admin("cloudformation", REGION)
     cfn.create_stack(StackName=name, TemplateBody=json.dumps(TEMPLATE), Tags=[{"Key": "app", "Value": "shop"}],
                      Parameters=[{"ParameterKey": "DbPassword", "ParameterValue": SECRET},
                                  {"ParameterKey": "Env", "ParameterValue": env}])
     return cfn
 
 
-def test_stacks_scan_and_get_with_noecho_masked_and_their_resources(clients):
-    cfn = _stack(clients)
+def test_stacks_scan_and_get_with_noecho_masked_and_their_resources(clients, admin):
+    cfn = _stack(admin)
     group = cfn.describe_stacks(StackName="collector-stack")["Stacks"][0]["Outputs"][0]["OutputValue"]
     collector = cloudformation.StackCollector()
-    [stack] = collector.scan(clients, REGION)
+    [stack] = _ours(collector.scan(clients, REGION))
     assert stack.resource_id == stack.name == "collector-stack" and stack.region == REGION
     assert stack.arn.startswith(f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/collector-stack/")
     assert stack.configuration["stackStatus"] == "CREATE_COMPLETE"
@@ -290,13 +303,13 @@ def test_stacks_scan_and_get_with_noecho_masked_and_their_resources(clients):
     assert list(collector.scan(clients, "eu-west-1")) == []
 
 
-def test_a_new_stack_is_seen_updated_stacks_change_and_deleted_stacks_are_absent(clients):
+def test_a_new_stack_is_seen_updated_stacks_change_and_deleted_stacks_are_absent(clients, admin):
     collector = cloudformation.StackCollector()
-    assert list(collector.scan(clients, REGION)) == []
-    cfn = _stack(clients)
-    _stack(clients, name="collector-other", env="prod")
+    assert _ours(collector.scan(clients, REGION)) == []
+    cfn = _stack(admin)
+    _stack(admin, name="collector-other", env="prod")
     before = collector.get(clients, REGION, "collector-stack")
-    assert [s.resource_id for s in collector.scan(clients, REGION)] == ["collector-other", "collector-stack"]
+    assert [s.resource_id for s in _ours(collector.scan(clients, REGION))] == ["collector-other", "collector-stack"]
 
     cfn.update_stack(StackName="collector-stack", TemplateBody=json.dumps(TEMPLATE),
                      Parameters=[{"ParameterKey": "DbPassword", "UsePreviousValue": True},
@@ -312,7 +325,7 @@ def test_a_new_stack_is_seen_updated_stacks_change_and_deleted_stacks_are_absent
     cfn.delete_stack(StackName="collector-stack")
     assert collector.get(clients, REGION, "collector-stack") is None
     assert collector.get(clients, REGION, arn) is None  # AWS still describes it by id, as DELETE_COMPLETE
-    assert [s.resource_id for s in collector.scan(clients, REGION)] == ["collector-other"]
+    assert [s.resource_id for s in _ours(collector.scan(clients, REGION))] == ["collector-other"]
 
 
 def test_only_parameters_declared_without_noecho_are_shown():
@@ -325,15 +338,15 @@ def test_only_parameters_declared_without_noecho_are_shown():
     assert [p["ParameterValue"] for p in cloudformation.masked_parameters(parameters, {"C"})] == ["****", "****", "z"]
 
 
-def test_a_parameter_the_current_template_does_not_declare_is_masked(clients):
+def test_a_parameter_the_current_template_does_not_declare_is_masked(clients, admin):
     """moto applies half of an update that fails: the new template, with the old parameters still there."""
-    cfn = _stack(clients)
+    cfn = _stack(admin)
     replacement = {"Resources": {"Group": {"Type": "AWS::EC2::SecurityGroup",
                                            "Properties": {"GroupDescription": "no parameters"}}}}
     try:
         cfn.update_stack(StackName="collector-stack", TemplateBody=json.dumps(replacement))
     except aws.AWS_ERRORS:
         pass  # moto fails (KeyError) after it swapped the template
-    [stack] = cloudformation.StackCollector().scan(clients, REGION)
+    [stack] = _ours(cloudformation.StackCollector().scan(clients, REGION))
     assert SECRET not in _dump(stack)
     assert stack == cloudformation.StackCollector().get(clients, REGION, "collector-stack")

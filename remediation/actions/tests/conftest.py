@@ -1,25 +1,34 @@
-"""The sandbox account the action tests act in, and its clients(service, region) callable."""
+"""The sandbox account the action tests act in: the kit there; the actions' clients(service, region) acting as the
+remediation role (as remediation.runner builds them); the test's own set-up made by the account's administrator."""
 
 import pytest
+from django.conf import settings
 
 from remediation.actions.tests.helpers import ACCOUNT, REGION
-from sandbox.testing import account_clients
+from sandbox.testing import account_clients, kit, operator_clients
 
 
 @pytest.fixture
 def clients(sandbox):
-    """clients(service, region) acting as the portal's role in ACCOUNT; GLOBAL mapped as the recorder maps it."""
-    return account_clients(ACCOUNT, REGION)
+    """clients(service, region) acting as the remediation role in ACCOUNT; GLOBAL mapped as the recorder maps it."""
+    kit(ACCOUNT)
+    return account_clients(ACCOUNT, REGION, role_name=settings.AWS_REMEDIATION_ROLE_NAME)
 
 
 @pytest.fixture
-def ec2(clients):
-    return clients("ec2", REGION)
+def admin(clients):
+    """clients(service, region) acting as ACCOUNT's administrator: what people did there before the action runs."""
+    return operator_clients(ACCOUNT, REGION)
 
 
 @pytest.fixture
-def s3(clients):
-    return clients("s3", REGION)
+def ec2(admin):
+    return admin("ec2", REGION)
+
+
+@pytest.fixture
+def s3(admin):
+    return admin("s3", REGION)
 
 
 @pytest.fixture

@@ -182,8 +182,8 @@ def test_flow_logs_need_the_related_flow_logs_in_the_record(clients, vpc):
 
 
 @pytest.fixture
-def config(clients):
-    return clients("config", REGION)
+def config(admin):
+    return admin("config", REGION)
 
 
 @pytest.fixture
@@ -220,16 +220,16 @@ def test_the_recorded_item_must_be_of_the_recorder_named(clients, stopped_record
 
 
 @pytest.fixture
-def quiet_trail(clients, s3):
+def quiet_trail(admin, s3):
     s3.create_bucket(Bucket="trail-bucket")
-    clients("cloudtrail", REGION).create_trail(Name="main", S3BucketName="trail-bucket")
+    admin("cloudtrail", REGION).create_trail(Name="main", S3BucketName="trail-bucket")
     return "main"
 
 
-def test_start_cloudtrail_logging_plans_the_same_from_the_record(clients, quiet_trail):
+def test_start_cloudtrail_logging_plans_the_same_from_the_record(clients, admin, quiet_trail):
     plan = _same_as_live(clients, "start_cloudtrail_logging", _target(TRAIL, quiet_trail), noop=False)
     assert plan.parameters == {"Name": "main"}
-    clients("cloudtrail", REGION).start_logging(Name="main")
+    admin("cloudtrail", REGION).start_logging(Name="main")
     noop = _same_as_live(clients, "start_cloudtrail_logging", _target(TRAIL, quiet_trail), noop=True)
     assert noop.expected_change == "Nothing to do: the trail main is logging"
     recorded = _record(clients, _target(TRAIL, quiet_trail))
@@ -312,22 +312,22 @@ def test_aws_config_items_leave_out_a_setting_the_bucket_lacks():
 # ---------------------------------------------------------------------------------------------- tags
 
 
-def _tagged_everything(clients, ec2, s3, vpc):
+def _tagged_everything(admin, ec2, s3, vpc):
     """One resource of each tagged type, each lacking cost-center; its targets."""
     instance = _instance(ec2, Name="app", owner="dan")
     group = ec2.create_security_group(GroupName="tagged", Description="t", VpcId=vpc)["GroupId"]
     s3.create_bucket(Bucket="tagged")
     s3.put_bucket_tagging(Bucket="tagged", Tagging={"TagSet": [{"Key": "env", "Value": "prod"}]})
-    iam = clients("iam", "global")
+    iam = admin("iam", "global")
     iam.create_user(UserName="alice", Tags=[{"Key": "owner", "Value": "alice"}])
     iam.create_role(RoleName="app", AssumeRolePolicyDocument='{"Version": "2012-10-17", "Statement": []}')
     iam.create_policy(PolicyName="read", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}))
-    clients("rds", REGION).create_db_instance(DBInstanceIdentifier="db1", DBInstanceClass="db.t3.micro",
+    admin("rds", REGION).create_db_instance(DBInstanceIdentifier="db1", DBInstanceClass="db.t3.micro",
                                               Engine="postgres", MasterUsername="admin",
                                               MasterUserPassword="password123", AllocatedStorage=20)
     s3.create_bucket(Bucket="trail-bucket")
-    clients("cloudtrail", REGION).create_trail(Name="main", S3BucketName="trail-bucket")
+    admin("cloudtrail", REGION).create_trail(Name="main", S3BucketName="trail-bucket")
     return [_target(INSTANCE, instance, tags=REQUIRED), _target(SG, group, tags=REQUIRED),
             _target(VPC, vpc, tags=REQUIRED), _target(BUCKET, "tagged", tags=REQUIRED),
             _target("AWS::IAM::User", "alice", region="global", tags=REQUIRED),
@@ -336,8 +336,8 @@ def _tagged_everything(clients, ec2, s3, vpc):
             _target("AWS::RDS::DBInstance", "db1", tags=REQUIRED), _target(TRAIL, "main", tags=REQUIRED)]
 
 
-def test_add_required_tags_plans_the_same_from_the_record_for_every_call(clients, ec2, s3, vpc):
-    for target in _tagged_everything(clients, ec2, s3, vpc):
+def test_add_required_tags_plans_the_same_from_the_record_for_every_call(clients, admin, ec2, s3, vpc):
+    for target in _tagged_everything(admin, ec2, s3, vpc):
         plan = _same_as_live(clients, "add_required_tags", target, noop=False)
         assert "cost-center=cc-42" in plan.expected_change, target
         _applied(clients, plan)  # the recorded plan, applied while the resource is as recorded
@@ -399,12 +399,12 @@ def test_an_action_that_cannot_plan_from_a_record_says_so():
 # ---------------------------------------------------------------------------------------------- apply
 
 
-def test_a_recorded_plan_is_applied_while_the_resource_is_as_recorded(clients, ec2, s3, vpc, open_group,
+def test_a_recorded_plan_is_applied_while_the_resource_is_as_recorded(clients, admin, ec2, s3, vpc, open_group,
                                                                        stopped_recorder):
     s3.create_bucket(Bucket="flow-logs")
     s3.create_bucket(Bucket="open")
     s3.create_bucket(Bucket="trail-bucket")
-    clients("cloudtrail", REGION).create_trail(Name="main", S3BucketName="trail-bucket")
+    admin("cloudtrail", REGION).create_trail(Name="main", S3BucketName="trail-bucket")
     for name, target in [
         ("revoke_world_ingress", _target(SG, open_group)),
         ("enable_vpc_flow_logs", _target(VPC, vpc, bucket="flow-logs")),

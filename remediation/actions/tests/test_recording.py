@@ -11,8 +11,8 @@ TRAIL = "AWS::CloudTrail::Trail"
 
 
 @pytest.fixture
-def config(clients):
-    return clients("config", REGION)
+def config(admin):
+    return admin("config", REGION)
 
 
 @pytest.fixture
@@ -100,9 +100,9 @@ def test_a_recorder_started_meanwhile_is_skipped(clients, config, stopped_record
 
 
 @pytest.fixture
-def quiet_trail(clients, s3):
+def quiet_trail(admin, s3):
     s3.create_bucket(Bucket="trail-bucket")
-    clients("cloudtrail", REGION).create_trail(Name="main", S3BucketName="trail-bucket")  # created, not logging
+    admin("cloudtrail", REGION).create_trail(Name="main", S3BucketName="trail-bucket")  # created, not logging
     return "main"
 
 
@@ -119,10 +119,10 @@ def test_cloudtrail_logging_starts_again(clients, quiet_trail):
     assert noop.noop and noop.expected_change == "Nothing to do: the trail main is logging"
 
 
-def test_a_trail_deleted_before_apply_fails_with_the_aws_error(clients, quiet_trail):
+def test_a_trail_deleted_before_apply_fails_with_the_aws_error(clients, admin, quiet_trail):
     action = StartCloudTrailLogging()
     plan = action.preview(clients, Target(TRAIL, quiet_trail, ACCOUNT, REGION))
-    clients("cloudtrail", REGION).delete_trail(Name="main")
+    admin("cloudtrail", REGION).delete_trail(Name="main")
     outcome = action.apply(clients, plan)
     assert (outcome.status, outcome.error_code) == (FAILED, "TrailNotFoundException")
     assert outcome.message.startswith("TrailNotFoundException: ")

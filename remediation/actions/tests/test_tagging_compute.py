@@ -59,8 +59,8 @@ def test_s3_tags_changed_between_preview_and_apply_are_never_dropped(clients, s3
     assert s3.get_bucket_tagging(Bucket="tagged")["TagSet"] == [{"Key": "env", "Value": "prod"}]
 
 
-def test_iam_users_and_roles(clients):
-    iam = clients("iam", "global")
+def test_iam_users_and_roles(clients, admin):
+    iam = admin("iam", "global")
     iam.create_user(UserName="alice", Tags=[{"Key": "owner", "Value": "alice"}])
     iam.create_role(RoleName="app", AssumeRolePolicyDocument='{"Version": "2012-10-17", "Statement": []}')
     plan, _ = _fix(clients, _tag("AWS::IAM::User", "alice", region="global"))
@@ -71,15 +71,15 @@ def test_iam_users_and_roles(clients):
     assert outcome.after["tags"] == REQUIRED
 
 
-def test_rds_and_cloudtrail_are_tagged_by_arn(clients, s3):
-    rds = clients("rds", REGION)
+def test_rds_and_cloudtrail_are_tagged_by_arn(clients, admin, s3):
+    rds = admin("rds", REGION)
     arn = rds.create_db_instance(DBInstanceIdentifier="db1", DBInstanceClass="db.t3.micro", Engine="postgres",
                                  MasterUsername="admin", MasterUserPassword="password123",
                                  AllocatedStorage=20)["DBInstance"]["DBInstanceArn"]
     plan, _ = _fix(clients, _tag("AWS::RDS::DBInstance", "db1"))
     assert (plan.api_call, plan.parameters["ResourceName"]) == ("rds:AddTagsToResource", arn)
     s3.create_bucket(Bucket="trail-bucket")
-    trail = clients("cloudtrail", REGION).create_trail(Name="main", S3BucketName="trail-bucket")["TrailARN"]
+    trail = admin("cloudtrail", REGION).create_trail(Name="main", S3BucketName="trail-bucket")["TrailARN"]
     plan, _ = _fix(clients, _tag("AWS::CloudTrail::Trail", "main"))
     assert (plan.api_call, plan.parameters["ResourceId"]) == ("cloudtrail:AddTags", trail)
     assert plan.parameters["TagsList"] == [{"Key": "cost-center", "Value": "cc-42"}, {"Key": "owner", "Value": "daisy"}]

@@ -7,6 +7,7 @@ import pytest
 
 from audit.config.collectors import configservice
 from portal import aws
+from sandbox.testing import kit, operator_clients
 from remediation.rules import managed
 from remediation.rules.base import (
     COMPLIANT,
@@ -210,8 +211,10 @@ def test_a_recorder_made_in_the_sandbox(sandbox):
     def clients(service, region):
         return aws.client(service, account_id="111111111111", region=region)
 
-    config = clients("config", "us-east-1")
-    clients("s3", "us-east-1").create_bucket(Bucket="rules-config-bucket")
+    kit("111111111111")
+    admin = operator_clients("111111111111")  # the recorder the account's administrator sets up
+    config = admin("config", "us-east-1")
+    admin("s3", "us-east-1").create_bucket(Bucket="rules-config-bucket")
     config.put_configuration_recorder(ConfigurationRecorder={
         "name": "default", "roleARN": "arn:aws:iam::111111111111:role/config",
         "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": True}})

@@ -7,6 +7,7 @@ import time
 
 from audit.config.collectors import iam as collectors
 from portal import aws
+from sandbox.testing import kit, operator_clients
 from remediation.rules.base import (
     COMPLIANT,
     INSUFFICIENT_DATA,
@@ -114,7 +115,8 @@ def recorded(name, report=None) -> ResourceView:
 
 
 def test_console_mfa_of_sandbox_users_from_their_credential_report(sandbox):
-    client = clients("iam", "global")
+    kit(ACCOUNT)
+    client = operator_clients(ACCOUNT, REGION)("iam", "global")  # the users people make; the portal reads them
     client.create_user(UserName="rules-alice")
     client.create_login_profile(UserName="rules-alice", Password=PASSWORD)
     client.create_user(UserName="rules-robot")  # no console password

@@ -5,6 +5,8 @@ import pytest
 
 from audit.config.collectors import cloudtrail as collectors
 from portal import aws
+from sandbox.bootstrap import TRAIL_NAME
+from sandbox.testing import kit, operator_clients
 from remediation.rules.base import (
     COMPLIANT,
     INSUFFICIENT_DATA,
@@ -111,14 +113,17 @@ def clients(service, region):
 
 def recorded_account() -> AccountView:
     trails = [ResourceView(s.resource_type, s.resource_id, ACCOUNT, s.region, s.configuration, tags=s.tags)
-              for s in collectors.TrailCollector().scan(clients, REGION)]
+              for s in collectors.TrailCollector().scan(clients, REGION)
+              if s.resource_id != TRAIL_NAME]  # the kit's own trail set aside: the account as if it had none
     return AccountView(ACCOUNT, [REGION], {"AWS::CloudTrail::Trail": trails})
 
 
 def test_recorded_trails_in_the_sandbox(sandbox):
+    kit(ACCOUNT)
     assert ENABLED.evaluate_account(recorded_account(), {}).status == NON_COMPLIANT
-    clients("s3", REGION).create_bucket(Bucket="rules-trail-bucket")
-    cloudtrail = clients("cloudtrail", REGION)
+    admin = operator_clients(ACCOUNT, REGION)  # the trails people make, read by the recorder as the portal
+    admin("s3", REGION).create_bucket(Bucket="rules-trail-bucket")
+    cloudtrail = admin("cloudtrail", REGION)
     cloudtrail.create_trail(Name="rules-local", S3BucketName="rules-trail-bucket", IsMultiRegionTrail=False)
     cloudtrail.start_logging(Name="rules-local")
     assert ENABLED.evaluate_account(recorded_account(), {}) == Evaluation(COMPLIANT, "Trail rules-local is logging")

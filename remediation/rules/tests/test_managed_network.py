@@ -9,6 +9,7 @@ import pytest
 
 from audit.config.collectors import ec2 as collectors
 from portal import aws
+from sandbox.testing import kit, operator_clients
 from remediation.rules.base import (
     COMPLIANT,
     INSUFFICIENT_DATA,
@@ -178,7 +179,9 @@ def test_vpc_flow_logs_enabled():
 
 @pytest.fixture
 def ec2(sandbox):
-    return aws.client("ec2", account_id=ACCOUNT, region=REGION)
+    """EC2 as the administrator of ACCOUNT (which has the kit): the groups people made, for the recorder to read."""
+    kit(ACCOUNT)
+    return operator_clients(ACCOUNT, REGION)("ec2", REGION)
 
 
 def clients(service, region):
@@ -274,7 +277,7 @@ def test_the_world_open_cidrs_of_the_stratus_red_team_samples_are_flagged(ec2):
 
 
 def test_recorded_vpcs_and_their_flow_logs_in_the_sandbox(ec2):
-    s3 = clients("s3", REGION)
+    s3 = operator_clients(ACCOUNT, REGION)("s3", REGION)
     s3.create_bucket(Bucket="flow-logs-rules")
     logged = ec2.create_vpc(CidrBlock="10.3.0.0/16")["Vpc"]["VpcId"]
     bare = ec2.create_vpc(CidrBlock="10.4.0.0/16")["Vpc"]["VpcId"]

@@ -7,6 +7,7 @@ import pytest
 
 from audit.config.collectors import s3 as collectors
 from portal import aws
+from sandbox.testing import kit, operator_clients
 from remediation.rules.base import (
     COMPLIANT,
     INSUFFICIENT_DATA,
@@ -148,7 +149,8 @@ def recorded(name) -> ResourceView:
 
 
 def test_recorded_buckets_in_the_sandbox(sandbox):
-    s3 = clients("s3", REGION)
+    kit(ACCOUNT)
+    s3 = operator_clients(ACCOUNT, REGION)("s3", REGION)  # the buckets people make; the recorder reads them
     for name in ("rules-private", "rules-public-acl", "rules-authenticated", "rules-public-policy",
                  "rules-narrow-policy", "rules-blocked", "rules-encrypted"):
         s3.create_bucket(Bucket=name)

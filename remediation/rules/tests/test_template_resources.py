@@ -13,7 +13,7 @@ from portal import aws
 from remediation.rules.base import COMPLIANT, INSUFFICIENT_DATA, NON_COMPLIANT, ResourceView
 from remediation.rules.declarative import compile_rule
 from remediation.rules.template_resources import resources_from_template, secure_defaults
-from sandbox.testing import samples_path
+from sandbox.testing import kit, operator_clients, samples_path
 
 ACCOUNT = "111111111111"
 REGION = "eu-west-1"
@@ -91,7 +91,8 @@ def test_lamp_instance_resolves_the_region_map_parameters_sub_and_tags():
 def test_the_same_rule_answers_alike_for_the_planned_and_the_recorded_group(sandbox):
     """Creates the demo's group for real in the sandbox: the recorder's snapshot and the plan have one shape."""
     planned = _views(_load(LAMP), {"SSHLocation": "0.0.0.0/0"})["WebServerSecurityGroup"]
-    ec2 = aws.client("ec2", account_id=ACCOUNT, region=REGION)
+    kit(ACCOUNT)
+    ec2 = operator_clients(ACCOUNT, REGION)("ec2", REGION)  # made by the account's administrator
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     group_id = ec2.create_security_group(GroupName="lamp", Description="lamp", VpcId=vpc)["GroupId"]
     ec2.authorize_security_group_ingress(GroupId=group_id, IpPermissions=[
@@ -115,7 +116,8 @@ def test_the_planned_bucket_has_the_recorders_supplementary_shape(sandbox):
     template = secure_defaults(_sample("service-catalog-reference-architectures", "s3", "sc-s3-public-ra.json"),
                                {"encryption"}, tags={})[0]
     planned = _views(template)["S3Bucket"]
-    s3 = aws.client("s3", account_id=ACCOUNT, region="us-east-1")
+    kit(ACCOUNT)
+    s3 = operator_clients(ACCOUNT)("s3", "us-east-1")  # made by the account's administrator
     s3.create_bucket(Bucket="planned-shape", ACL="public-read")
     s3.put_bucket_encryption(Bucket="planned-shape", ServerSideEncryptionConfiguration={
         "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
