@@ -11,6 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from portal import aws
+from sandbox.testing import operator_clients
 
 ACCOUNT = "111111111111"
 TEMPLATE = """
@@ -45,8 +46,14 @@ Resources:
 
 
 @pytest.fixture
-def cfn(sandbox):
-    return aws.client("cloudformation", account_id=ACCOUNT)
+def admin(sandbox):
+    """The account's administrator (the sandbox's operator): makes the stacks and changes them by hand."""
+    return operator_clients(ACCOUNT)
+
+
+@pytest.fixture
+def cfn(admin):
+    return admin("cloudformation")
 
 
 def _created(cfn, name: str = "drifty") -> dict[str, str]:
@@ -86,9 +93,9 @@ def test_an_untouched_stack_is_in_sync_and_unsupported_types_are_not_listed(cfn)
     assert one["StackResourceDriftStatus"] == "NOT_CHECKED"
 
 
-def test_a_group_changed_outside_cloudformation_is_modified_with_the_path_and_both_values(cfn):
+def test_a_group_changed_outside_cloudformation_is_modified_with_the_path_and_both_values(cfn, admin):
     ids = _created(cfn)
-    ec2 = aws.client("ec2", account_id=ACCOUNT)
+    ec2 = admin("ec2")
     ec2.revoke_security_group_ingress(GroupId=ids["Web"], IpPermissions=[
         {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}])
     ec2.authorize_security_group_ingress(GroupId=ids["Web"], IpPermissions=[
@@ -113,12 +120,12 @@ def test_a_group_changed_outside_cloudformation_is_modified_with_the_path_and_bo
     assert [d["LogicalResourceId"] for d in only_modified] == ["Web"]
 
 
-def test_an_instance_and_a_bucket_changed_outside_are_modified(cfn):
+def test_an_instance_and_a_bucket_changed_outside_are_modified(cfn, admin):
     ids = _created(cfn)
-    ec2 = aws.client("ec2", account_id=ACCOUNT)
+    ec2 = admin("ec2")
     ec2.stop_instances(InstanceIds=[ids["Server"]])
     ec2.modify_instance_attribute(InstanceId=ids["Server"], InstanceType={"Value": "m5.large"})
-    aws.client("s3", account_id=ACCOUNT).put_bucket_versioning(
+    admin("s3").put_bucket_versioning(
         Bucket=ids["Logs"], VersioningConfiguration={"Status": "Suspended"})
     _, drifts = _detect(cfn)
     server = drifts["Server"]["PropertyDifferences"]
@@ -129,9 +136,9 @@ def test_an_instance_and_a_bucket_changed_outside_are_modified(cfn):
         "DifferenceType": "NOT_EQUAL"}]
 
 
-def test_a_deleted_group_is_deleted(cfn):
+def test_a_deleted_group_is_deleted(cfn, admin):
     ids = _created(cfn)
-    ec2 = aws.client("ec2", account_id=ACCOUNT)
+    ec2 = admin("ec2")
     ec2.terminate_instances(InstanceIds=[ids["Server"]])  # the group is in use until then
     ec2.delete_security_group(GroupId=ids["Web"])
     status, drifts = _detect(cfn)
@@ -151,19 +158,17 @@ def test_unknown_stacks_and_detections_are_refused_as_aws_refuses_them(cfn):
     assert caught.value.response["Error"]["Code"] == "ValidationError"
 
 
-def test_drift_detection_needs_the_permission_in_iam(sandbox):
-    """With IAM enforced, a caller without cloudformation:DetectStackDrift is refused as AWS refuses it."""
-    iam = aws.client("iam", account_id=ACCOUNT)
+def test_drift_detection_needs_the_permission_in_iam(admin):
+    """A caller without cloudformation:DetectStackDrift is refused as AWS refuses it (the sandbox enforces IAM)."""
+    iam = admin("iam")
     iam.create_user(UserName="nodrift")
     iam.put_user_policy(UserName="nodrift", PolicyName="p", PolicyDocument=json.dumps({
         "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "cloudformation:DescribeStacks",
                                                 "Resource": "*"}]}))
     key = iam.create_access_key(UserName="nodrift")["AccessKey"]
     cfn = aws.client("cloudformation", access_key_id=key["AccessKeyId"], secret_access_key=key["SecretAccessKey"])
-    sandbox.enforce_iam = True
-    try:
-        with pytest.raises(ClientError) as caught:
-            cfn.detect_stack_drift(StackName="any")
-    finally:
-        sandbox.enforce_iam = False
+    with pytest.raises(ClientError) as caught:
+        cfn.detect_stack_drift(StackName="any")
     assert caught.value.response["Error"]["Code"] == "AccessDenied"
+    assert "cloudformation:DetectStackDrift" in caught.value.response["Error"]["Message"]
+    assert cfn.describe_stacks()["Stacks"] == []  # what its policy allows, it may do
