@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from portal import aws
+from sandbox.testing import operator_clients
 
 ACCOUNT = "111111111111"
 TEMPLATE = """
@@ -35,7 +35,7 @@ Resources:
 
 @pytest.fixture
 def cfn(sandbox):
-    client = aws.client("cloudformation", account_id=ACCOUNT)
+    client = operator_clients(ACCOUNT)("cloudformation")  # the account's administrator (the sandbox enforces IAM)
     client.create_stack(StackName="app", TemplateBody=TEMPLATE)
     deadline = time.monotonic() + 30
     while client.describe_stacks(StackName="app")["Stacks"][0]["StackStatus"].endswith("IN_PROGRESS"):
@@ -98,7 +98,7 @@ def test_nothing_changed_lists_nothing(cfn):
 
 
 def test_a_create_change_set_adds_everything(sandbox):
-    cfn = aws.client("cloudformation", account_id=ACCOUNT)
+    cfn = operator_clients(ACCOUNT)("cloudformation")
     cfn.create_change_set(StackName="fresh", ChangeSetName="first", ChangeSetType="CREATE", TemplateBody=TEMPLATE)
     answer = cfn.describe_change_set(StackName="fresh", ChangeSetName="first")
     assert {c["ResourceChange"]["LogicalResourceId"]: c["ResourceChange"]["Action"] for c in answer["Changes"]} == {
