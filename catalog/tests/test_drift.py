@@ -10,6 +10,7 @@ from catalog.models import DriftCheck, LaunchRequest, Product
 from catalog.tasks import drift_check_all
 from portal import aws
 from portal.models import Notification
+from sandbox.testing import operator_clients
 
 pytestmark = pytest.mark.usefixtures("commit_now")  # on_commit work runs at once (tasks are eager)
 ACCOUNT = "111111111111"
@@ -28,14 +29,19 @@ def launch(client, people, sandbox) -> LaunchRequest:
     return launch
 
 
+def _admin(service: str):
+    """The account's administrator, who changes things by hand outside CloudFormation."""
+    return operator_clients(ACCOUNT)(service)
+
+
 def _group(launch: LaunchRequest) -> str:
-    cfn = aws.client("cloudformation", account_id=ACCOUNT)
+    cfn = _admin("cloudformation")
     return cfn.describe_stack_resource(StackName=launch.stack_id, LogicalResourceId="WebServerSecurityGroup")[
         "StackResourceDetail"]["PhysicalResourceId"]
 
 
 def _open_ssh_to_the_world(launch: LaunchRequest) -> None:
-    ec2 = aws.client("ec2", account_id=ACCOUNT)
+    ec2 = _admin("ec2")
     group = _group(launch)
     ec2.revoke_security_group_ingress(GroupId=group, IpPermissions=[
         {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "10.1.0.0/16"}]}])
@@ -93,7 +99,7 @@ def test_a_group_changed_outside_cloudformation_shows_as_drifted_with_both_value
 def test_a_new_drift_after_a_fix_is_told_again(client, people, launch):
     _open_ssh_to_the_world(launch)
     client.post(f"/api/launches/{launch.pk}/drift/")
-    ec2 = aws.client("ec2", account_id=ACCOUNT)
+    ec2 = _admin("ec2")
     group = _group(launch)
     ec2.revoke_security_group_ingress(GroupId=group, IpPermissions=[
         {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
@@ -106,10 +112,10 @@ def test_a_new_drift_after_a_fix_is_told_again(client, people, launch):
 
 
 def test_the_periodic_check_finds_a_deleted_instance_and_the_page_button_asks_again(client, people, launch):
-    ec2 = aws.client("ec2", account_id=ACCOUNT)
+    ec2 = _admin("ec2")
     instance = next(r["physical_id"] for r in [
         {"logical_id": d["LogicalResourceId"], "physical_id": d["PhysicalResourceId"]}
-        for d in aws.client("cloudformation", account_id=ACCOUNT).describe_stack_resources(
+        for d in _admin("cloudformation").describe_stack_resources(
             StackName=launch.stack_id)["StackResources"]] if r["logical_id"] == "WebServer")
     ec2.terminate_instances(InstanceIds=[instance])
     assert drift_check_all() == 1
