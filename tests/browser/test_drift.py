@@ -4,7 +4,7 @@ both values, after she asks for a check."""
 import pytest
 from playwright.sync_api import expect
 
-from portal import aws
+from sandbox.testing import operator_clients
 from tests.browser.conftest import login
 
 pytestmark = pytest.mark.browser
@@ -24,10 +24,11 @@ def test_a_group_changed_outside_shows_as_drifted_on_the_launch_page(page, live_
     from catalog.models import LaunchRequest
 
     launch = LaunchRequest.objects.get(name="drifty-web")
-    cfn = aws.client("cloudformation", account_id=launch.account_id)
-    group = cfn.describe_stack_resource(StackName=launch.stack_id, LogicalResourceId="WebServerSecurityGroup")[
-        "StackResourceDetail"]["PhysicalResourceId"]
-    aws.client("ec2", account_id=launch.account_id).authorize_security_group_ingress(GroupId=group, IpPermissions=[
+    admin = operator_clients(launch.account_id)  # the account's administrator changes the group by hand
+    detail = admin("cloudformation").describe_stack_resource(StackName=launch.stack_id,
+                                                             LogicalResourceId="WebServerSecurityGroup")
+    group = detail["StackResourceDetail"]["PhysicalResourceId"]
+    admin("ec2").authorize_security_group_ingress(GroupId=group, IpPermissions=[
         {"IpProtocol": "tcp", "FromPort": 3306, "ToPort": 3306, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
 
     expect(page.get_by_test_id("drift")).to_contain_text("Not checked yet")
