@@ -7,7 +7,8 @@ class CatalogConfig(AppConfig):
     models; services (writes) and selectors (reads scoped to the caller, one `…_visible_to` per model); launches
     (what people ask of a launch: create, update, terminate, each checked and moved by a guarded transition) and
     provisioning/launches (the state machine the workers run: provision, watch, update, terminate, registered with
-    portal.runs) with tasks (thin Celery wrappers); stacks (CloudFormation through the AWS boundary); launch_form,
+    portal.runs) with tasks (thin Celery wrappers); stacks (CloudFormation through the AWS boundary); drift (each
+    launch's drift checks, DriftCheck runs, the owner and admins told once per drift); launch_form,
     launch_values (the server-side check of what is launched), launch_checks (the guardrails other apps register)
     and noecho (NoEcho values encrypted at rest); constraint_definitions; forms; views/ (index, portfolios,
     products, versions, constraints, launches, the first history address; shortcuts they share); api/
@@ -34,3 +35,6 @@ class CatalogConfig(AppConfig):
         from catalog.provisioning import launches
 
         launches.runs_register()
+        from catalog import drift
+
+        drift.runs_register()

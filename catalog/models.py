@@ -233,3 +233,43 @@ class LaunchTransition(models.Model):
 
     class Meta:
         ordering = ["created", "id"]
+
+
+class DriftStatus(models.TextChoices):
+    """CloudFormation's StackDriftStatus (API Reference, DescribeStackDriftDetectionStatus)."""
+
+    DRIFTED = "DRIFTED"
+    IN_SYNC = "IN_SYNC"
+    NOT_CHECKED = "NOT_CHECKED"
+    UNKNOWN = "UNKNOWN"
+
+
+class DriftCheck(BackgroundRun):
+    """One drift detection of a launch's stack (periodic or asked for), a background run: waiting, running, done.
+    `resources` holds what CloudFormation said of each checked resource: [{logical_id, physical_id, type, status,
+    differences: [{path, expected, actual, kind}]}]."""
+
+    class Status(models.TextChoices):
+        PENDING = "PENDING"
+        RUNNING = "RUNNING"
+        SUCCEEDED = "SUCCEEDED"
+        FAILED = "FAILED"
+
+    launch = models.ForeignKey(LaunchRequest, on_delete=models.CASCADE, related_name="drift_checks")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="+")
+    stack_drift_status = models.CharField(max_length=12, choices=DriftStatus.choices, blank=True)
+    drifted_count = models.PositiveIntegerField(default=0)
+    resources = models.JSONField(default=list, blank=True)
+    signature = models.CharField(max_length=64, blank=True, help_text="What drifted (hash): told once per drift.")
+    notified = models.BooleanField(default=False)
+    created = models.DateTimeField(auto_now_add=True)
+    finished = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["launch", "status"], name="drift_check_launch_idx")]
+
+    def __str__(self) -> str:
+        return f"drift of launch {self.launch_id}: {self.stack_drift_status or self.status}"

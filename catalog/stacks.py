@@ -175,7 +175,8 @@ def stack_update(launch: LaunchRequest, template_url: str) -> None:
 
 
 def change_set_preview(launch: LaunchRequest, version, values: dict[str, str], body: str | None = None) -> list[dict]:
-    """Create an UPDATE change set, read what it would do, delete it: [{action, logical_id, type, replacement}].
+    """Create an UPDATE change set, read what it would do, delete it: [{action, logical_id, type, replacement,
+    physical_id, details}].
 
     Change sets go by the stack's name (the sandbox finds change sets by name only; AWS takes either).
     """
@@ -194,7 +195,16 @@ def change_set_preview(launch: LaunchRequest, version, values: dict[str, str], b
         cfn.delete_change_set(StackName=launch.stack_name, ChangeSetName=name)
     changes = [c["ResourceChange"] for c in answer.get("Changes", []) if "ResourceChange" in c]
     return [{"action": c.get("Action", ""), "logical_id": c.get("LogicalResourceId", ""),
-             "type": c.get("ResourceType", ""), "replacement": c.get("Replacement", "")} for c in changes]
+             "type": c.get("ResourceType", ""), "replacement": c.get("Replacement", ""),
+             "physical_id": c.get("PhysicalResourceId", ""), "details": _change_details(c)} for c in changes]
+
+
+def _change_details(change: dict) -> list[dict]:
+    """What changes in a Modify: [{name (the property, or Tags), recreation (Never/Conditionally/Always), cause}]."""
+    return [{"name": d["Target"].get("Name") or d["Target"].get("Attribute", ""),
+             "recreation": d["Target"].get("RequiresRecreation", ""),
+             "cause": d.get("CausingEntity") or d.get("ChangeSource", "")}
+            for d in change.get("Details", []) if d.get("Target")]
 
 
 def _change_set_when_ready(cfn: Any, stack_id: str, name: str, timeout: float = 30.0) -> dict:

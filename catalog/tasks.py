@@ -4,6 +4,7 @@ a step twice."""
 
 from celery import shared_task
 
+from catalog import drift
 from catalog.provisioning import launches
 
 
@@ -25,3 +26,13 @@ def launch_update_run(launch_id: int) -> None:
 @shared_task(name="catalog.tasks.launch_terminate", ignore_result=True)
 def launch_terminate(launch_id: int) -> None:
     launches.launch_delete_run(launch_id)
+
+
+@shared_task(name="catalog.tasks.drift_check_run", ignore_result=True)
+def drift_check_run(check_id: int) -> None:
+    drift.drift_check_run(check_id)
+
+
+@shared_task(name="catalog.tasks.drift_check_all", ignore_result=True)
+def drift_check_all() -> int:
+    return drift.drift_check_all()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from catalog.views import constraints, history, index, launches, portfolios, products, versions
+from catalog.views import constraints, drift, history, index, launches, portfolios, products, versions
 from portal.changelog.views import change_log
 
 app_name = "catalog"
@@ -24,6 +24,7 @@ urlpatterns = [
     path("launches/<int:pk>/", launches.launch_detail, name="launch-detail"),
     path("launches/<int:pk>/terminate/", launches.launch_terminate, name="launch-terminate"),
     path("launches/<int:pk>/update/", launches.launch_update, name="launch-update"),
+    path("launches/<int:pk>/drift/", drift.launch_drift, name="launch-drift"),
     path("versions/<int:pk>/", versions.version_detail, name="version-detail"),
     path("versions/<int:pk>/guidance/", versions.version_guidance, name="version-guidance"),
     path("versions/<int:pk>/diff/", versions.version_diff, name="version-diff"),

@@ -116,6 +116,9 @@ PERMISSIONS: dict[str, RolePermissions] = {
         "cloudformation:CreateChangeSet", "cloudformation:CreateStack", "cloudformation:DeleteChangeSet",
         "cloudformation:DeleteStack", "cloudformation:DescribeChangeSet", "cloudformation:DescribeStackEvents",
         "cloudformation:DescribeStackResources", "cloudformation:DescribeStacks", "cloudformation:UpdateStack",
+        # drift (catalog/drift.py); AWS reads each resource with the caller's permissions (StackResources reads)
+        "cloudformation:DetectStackDrift", "cloudformation:DescribeStackDriftDetectionStatus",
+        "cloudformation:DescribeStackResourceDrifts",
         # the template bucket guardrail-templates-<account>
         "s3:CreateBucket", "s3:GetObject", "s3:ListBucket", "s3:PutObject",
         # what a deleted stack left behind

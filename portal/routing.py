@@ -15,7 +15,8 @@ QUEUES: dict[str, str] = {
     "intake": "new events taken in and handed on: the CloudTrail pollers, the hand-ons of new events, the "
               "recorder's snapshots of what new writes touched",
     "remediation": "rules over changed resources, findings acted on, remediation action chains",
-    "launches": "launches, updates and terminations and their watches; connection checks (someone waits on them)",
+    "launches": "launches, updates and terminations and their watches; connection and drift checks (someone waits "
+                "on them)",
     "files": "CloudTrail and VPC flow-log files read and stored",
     "recorder": "the recorder's full scans of every account",
     DEFAULT_QUEUE: "the rest: upkeep, the reconciler, rules over everything, dry runs, org sync, alarms, tickets",
@@ -43,6 +44,7 @@ ROUTES: dict[str, str] = {
     "catalog.tasks.launch_update_run": "launches",
     "catalog.tasks.launch_terminate": "launches",
     "onboarding.tasks.connection_check_run": "launches",
+    "catalog.tasks.drift_check_run": "launches",  # asked for on a launch's page: its owner waits on it
     # file ingest
     "audit.tasks.cloudtrail_ingest_file": "files",
     "triage.tasks.flowlogs_poll": "files",
@@ -54,6 +56,7 @@ ROUTES: dict[str, str] = {
     "remediation.tasks.evaluate_periodic": DEFAULT_QUEUE,
     "remediation.tasks.evaluate_rule": DEFAULT_QUEUE,
     "remediation.tasks.dry_run_execute": DEFAULT_QUEUE,
+    "catalog.tasks.drift_check_all": DEFAULT_QUEUE,  # the periodic sweep: only asks for each launch's check
     "portal.tasks.worker_heartbeat": DEFAULT_QUEUE,
     "portal.tasks.runs_reconcile": DEFAULT_QUEUE,
     "portal.tasks.database_analyze": DEFAULT_QUEUE,

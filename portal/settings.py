@@ -234,6 +234,7 @@ CELERY_BEAT_SCHEDULE = {
     "cloudtrail-poll": {"task": "audit.tasks.cloudtrail_poll", "schedule": 5.0},
     "cloudtrail-lookup-poll": {"task": "audit.tasks.cloudtrail_lookup_poll", "schedule": 60.0},
     "events-purge": {"task": "audit.tasks.events_purge", "schedule": 6 * 60 * 60.0},
+    "drift-check": {"task": "catalog.tasks.drift_check_all", "schedule": cfg.float("DRIFT_CHECK_SECONDS", 3600.0)},
     "recorder-scan": {"task": "audit.tasks.recorder_scan_all", "schedule": cfg.float("RECORDER_SCAN_SECONDS", 300.0)},
     "org-sync": {"task": "triage.tasks.org_sync_all", "schedule": cfg.float("ORG_SYNC_SECONDS", 3600.0)},
     "alarms": {"task": "triage.tasks.alarms_evaluate", "schedule": 60.0},

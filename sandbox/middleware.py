@@ -2,8 +2,8 @@
 
 For each request: find the access key and resolve it (refuse if unknown), identify the operation,
 with `enforce_iam` refuse it when the caller's IAM policies do not allow it (sandbox.enforcement; the refusal
-is still logged, with errorCode and errorMessage, as AWS logs it; iam:SimulatePrincipalPolicy and
-cloudtrail:LookupEvents are answered here, moto lacks them), note which trails of the recipient account are
+is still logged, with errorCode and errorMessage, as AWS logs it; iam:SimulatePrincipalPolicy,
+cloudtrail:LookupEvents and CloudFormation's drift detection (sandbox.cfn_drift) are answered here, moto lacks them), note which trails of the recipient account are
 logging, let moto answer, check the trails again, and hand the call to the writer: for the files of the trails
 logging before or after (so StopLogging and StartLogging are themselves logged), and for the account's Event
 history, trail or not; and to the EventBridge emitter (sandbox.eventbridge), which CloudTrail needs a logging
@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qsl
 
-from sandbox import enforcement
+from sandbox import cfn_drift, enforcement
 from sandbox.delivery import CloudTrailWriter
 from sandbox.eventbridge import EventEmitter
 from sandbox.identity import IdentityResolver
@@ -183,7 +183,8 @@ class CloudTrailMiddleware:
                  form: dict[str, str], recipient: str) -> Refusal | None:
         """The answer the sandbox gives itself instead of moto's (a refusal, or SimulatePrincipalPolicy's), or None."""
         lookup = call.service == "cloudtrail" and call.operation == "LookupEvents"
-        if not self.enforce_iam and not lookup and not (
+        drift = call.service == "cloudformation" and call.operation in cfn_drift.OPERATIONS
+        if not self.enforce_iam and not lookup and not drift and not (
                 call.service == "iam" and call.operation == "SimulatePrincipalPolicy"):
             return None
         params: dict[str, Any] = {**(enforcement.json_params(body) if family == "json" else {}), **form,
@@ -203,6 +204,8 @@ class CloudTrailMiddleware:
             return enforcement.simulate(form)
         if lookup:  # moto lacks it: the sandbox's Event history answers
             return self.writer.history.lookup(recipient, call.region, enforcement.json_params(body))
+        if drift:  # moto lacks drift detection: sandbox.cfn_drift answers
+            return cfn_drift.answer(call.operation, recipient, call.region, form)
         return None
 
     def _logged(self, environ: dict[str, Any], start_response: Callable[..., Any], plan: _Plan) -> Iterable[bytes]:

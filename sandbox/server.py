@@ -38,7 +38,7 @@ from moto.moto_server.werkzeug_app import (
 from moto.organizations.models import organizations_backends
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from sandbox import cfn_types
+from sandbox import cfn_changesets, cfn_types
 from sandbox.delivery import CloudTrailWriter
 from sandbox.eventbridge import EventEmitter
 from sandbox.flowtraffic import (
@@ -96,6 +96,7 @@ class SandboxServer:
         self.flush_seconds = flush_seconds
         self.verbose = verbose
         cfn_types.register()  # the kit's resource types in moto's CloudFormation
+        cfn_changesets.register()  # change sets that list the real changes (Replacement, Scope, Details)
         self.resolver = IdentityResolver(portal_access_key=portal_access_key,
                                          management_account_id=management_account_id)
         self.writer = CloudTrailWriter(flush_seconds)

@@ -64,5 +64,5 @@ def test_every_run_model_is_registered_with_a_cap():
     labels = {r.label: r.max_attempts for r in runs.registered()}
     assert set(labels) == {"catalog.LaunchRequest", "audit.LogFile", "audit.RecorderRun", "audit.EventHandoff",
                            "remediation.ActionRun", "remediation.DryRun", "triage.FlowLogFile",
-                           "onboarding.ConnectionCheck"}
+                           "onboarding.ConnectionCheck", "catalog.DriftCheck"}
     assert all(cap > 0 for cap in labels.values())

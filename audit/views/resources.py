@@ -54,8 +54,16 @@ def resource_detail(request: HttpRequest, pk: int) -> HttpResponse:
                                                                 "older": older, "before": before})
     ctx = {"resource": resource, "timeline": timeline, "older": older, "before": before,
            "related": selectors.related_resources(resource),
-           "configuration": json.dumps(resource.configuration, indent=2, sort_keys=True, default=str)}
+           "configuration": json.dumps(resource.configuration, indent=2, sort_keys=True, default=str),
+           "launch_id": _launch_id(resource)}
     return render(request, "audit/resource_detail.html", ctx)
+
+
+def _launch_id(resource) -> int | None:
+    """The portal launch whose stack made the resource (its stack's tag guardrail:launch-id, which CloudFormation
+    puts on the resources), for the link to that launch's drift."""
+    value = str((resource.tags or {}).get("guardrail:launch-id", ""))
+    return int(value) if value.isdigit() else None
 
 
 @login_required

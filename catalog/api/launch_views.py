@@ -1,9 +1,11 @@
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from catalog import launches
+from catalog import drift, launches
+from catalog.api.drift_serializers import DriftCheckSerializer
 from catalog.api.launch_serializers import LaunchCreateSerializer, LaunchSerializer, LaunchStatusSerializer
 from catalog.selectors import launches_visible_to
 
@@ -57,3 +59,22 @@ class LaunchViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.
     def destroy(self, request: Request, *args, **kwargs) -> Response:
         launch = launches.launch_terminate(user=request.user, launch=self.get_object())
         return Response({"id": launch.pk, "status": launch.status}, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses={
+        200: DriftCheckSerializer, 202: DriftCheckSerializer,
+        400: OpenApiResponse(description="The launch has no running stack to check (status)."),
+        404: OpenApiResponse(description="No such launch the caller sees, or (GET) never checked.")})
+    @action(detail=True, methods=["get", "post"], url_path="drift")
+    def drift(self, request: Request, *args, **kwargs) -> Response:
+        """GET: the latest drift check's result. POST (owner or admin): ask CloudFormation again; the check runs in
+        the background (its status says when it is done; GET again for the result)."""
+        launch = self.get_object()
+        if request.method == "POST":
+            check = drift.drift_check_ask(user=request.user, launch=launch)
+            check.refresh_from_db()
+            return Response(DriftCheckSerializer(check).data, status=status.HTTP_202_ACCEPTED)
+        check = drift.drift_latest(launch) or drift.drift_waiting(launch)
+        if check is None:
+            return Response({"detail": "This launch has not been checked for drift yet."},
+                            status=status.HTTP_404_NOT_FOUND)
+        return Response(DriftCheckSerializer(check).data)

@@ -65,7 +65,7 @@ SCOPES: dict[str, list[str | tuple[str, frozenset[str]]]] = {
         "portal/notifications.py", "onboarding/checks.py",
     ],
     "remediation": ["remediation/actions/*.py", "remediation/runner.py", "remediation/views/findings.py"],
-    "launch": ["catalog/stacks.py"],
+    "launch": ["catalog/stacks.py", "catalog/drift.py"],
     "organizations": [("triage/org.py", frozenset({"organizations"}))],
 }
 # Modules that build clients without being a purpose of their own.

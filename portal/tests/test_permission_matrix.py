@@ -104,6 +104,12 @@ MATRIX = [
     ("GET", "/catalog/launches/{launch}/", "catalog:launch-detail", (302, 200, 200, 404, 200)),
     ("POST", "/catalog/launches/{launch}/terminate/", "catalog:launch-terminate", (302, 302, 302, 404, 403)),
     ("GET", "/catalog/launches/{launch}/update/", "catalog:launch-update", (302, 403, 200, 404, 403)),
+    # Drift (issue 20): everyone who sees the launch reads it; the owner and admins ask (the launch has no stack:
+    # the page says so, the API refuses with 400).
+    ("GET", "/catalog/launches/{launch}/drift/", "catalog:launch-drift", (302, 200, 200, 404, 200)),
+    ("POST", "/catalog/launches/{launch}/drift/", "catalog:launch-drift", (302, 302, 302, 404, 403)),
+    ("GET", "/api/launches/{launch}/drift/", "api-launch-drift", (401, 404, 404, 404, 404)),
+    ("POST", "/api/launches/{launch}/drift/", "api-launch-drift", (401, 400, 400, 404, 403)),
     ("GET", "/api/launches/", "api-launch-list", (401, 200, 200, 200, 200)),
     ("POST", "/api/launches/", "api-launch-list", (401, 403, 201, 404, 403),
      {"product": "{product}", "version": "{version}", "name": "web", "parameters": {"DBPassword": "Passw0rdPassw0rd"}}),
