@@ -28,8 +28,9 @@ def clients(sandbox):
 
 
 def _ours(snapshots):
-    """What the test made: not the kit's roles and boundary policy (Guardrail*), nor the organisation's access role."""
-    return [snap for snap in snapshots if not snap.resource_id.startswith("Guardrail")
+    """What the test made: not the kit's roles and boundary policy (Guardrail*, and the event-forwarding role
+    CloudFormation names after the kit's stack), nor the organisation's access role."""
+    return [snap for snap in snapshots if not snap.resource_id.startswith(("Guardrail", "guardrail-member-account-"))
             and snap.resource_id != ACCESS_ROLE_NAME]
 
 
