@@ -70,8 +70,9 @@ def test_it_launches_ingests_and_remediates_over_http(stack):
     for name, queues in (("worker-fast1", routing.FAST_QUEUES), ("worker-bulk1", routing.BULK_QUEUES)):
         ran = set(re.findall(r"Task ([\w.]+)\[[0-9a-f-]+\] received", stack.processes[name].text()))
         assert ran and all(routing.queue_of(task) in queues for task in ran), (name, sorted(ran))
+        # what this test's own flow certainly sent to each (beat's periodic tasks come when their interval says)
         mine = {"audit.tasks.cloudtrail_poll", "catalog.tasks.launch_provision"} if queues == routing.FAST_QUEUES \
-            else {"audit.tasks.cloudtrail_ingest_file", "portal.tasks.worker_heartbeat"}
+            else {"audit.tasks.cloudtrail_ingest_file"}
         assert mine <= ran, (name, sorted(ran))
 
 
