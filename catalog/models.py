@@ -221,6 +221,11 @@ class LaunchRequest(BackgroundRun):
     def is_terminal(self) -> bool:
         return self.status in {LaunchStatus.SUCCEEDED, LaunchStatus.FAILED, LaunchStatus.TERMINATED}
 
+    @property
+    def kept_resources(self) -> list[dict]:
+        """What the stack's delete kept in the account (the template's DeletionPolicy), noted when it ended."""
+        return [r for r in self.stack_resources or [] if r.get("kept")]
+
 
 class LaunchTransition(models.Model):
     """Append-only: every status change of a launch, with why and when."""

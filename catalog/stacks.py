@@ -8,6 +8,7 @@ from portal import aws
 from catalog.cfn.loader import content_hash
 from catalog.models import LaunchRequest
 from catalog.noecho import secrets_open
+from catalog.provisioning.progress import CANCELLED, current_operation, is_stack_event
 
 TEMPLATE_BUCKET = "guardrail-templates-{account_id}"
 TERMINAL_OK = {"CREATE_COMPLETE", "UPDATE_COMPLETE"}
@@ -96,69 +97,57 @@ def outputs_of(stack: dict) -> dict[str, str]:
     return {o["OutputKey"]: o.get("OutputValue", "") for o in stack.get("Outputs", [])}
 
 
+ADVICE = {
+    "ROLLBACK_COMPLETE": "Rolled back: CloudFormation removed what it had created. Correct the value named above, or "
+                         "ask an admin to fix the product's template, and launch again; Terminate removes the "
+                         "rolled-back stack.",
+    "ROLLBACK_FAILED": "The rollback could not remove everything: what is named above is still in the account. "
+                       "Remove it (or ask an admin), then Terminate.",
+    "DELETE_FAILED": "The delete stopped: what is named above is still in the account. Remove what blocks it (or ask "
+                     "an admin), then Terminate again.",
+    "CREATE_FAILED": "Correct the value named above, or ask an admin to fix the product's template, and launch again.",
+}
+
+
 def failure_reason(launch: LaunchRequest, stack: dict) -> str:
-    """The first resource failure's reason, which says more than the stack's own."""
+    """What failed and why, from the stack's events: the first resource that failed in the latest operation (its
+    type and reason, the cause rather than "Resource creation cancelled"), else the stack's own reason; then how the
+    stack ended and what to do."""
     try:
-        events = stack_events(launch)
+        operation = current_operation(stack_events(launch))
     except aws.AWS_ERRORS:
-        events = []
-    failed = [e for e in reversed(events) if e.get("ResourceStatus", "").endswith("FAILED")
-              and e.get("LogicalResourceId") != stack.get("StackName")]
-    if failed:
-        return f"{failed[0]['LogicalResourceId']}: {failed[0].get('ResourceStatusReason', 'failed')}"
-    return stack.get("StackStatusReason") or stack.get("StackStatus", "failed")
+        operation = []
+    failed = [e for e in operation if not is_stack_event(e) and e.get("ResourceStatus", "").endswith("FAILED")]
+    causes = [e for e in failed if e.get("ResourceStatusReason", "") not in CANCELLED] or failed
+    status = stack.get("StackStatus", "")
+    if causes:
+        first = causes[0]
+        what = (f"{first['LogicalResourceId']} ({first.get('ResourceType', '')}) "
+                f"{first.get('ResourceStatus', 'failed')}: {first.get('ResourceStatusReason', 'no reason given')}")
+    else:  # a failure no resource is blamed for (a parameter checked against the account, say)
+        reasons = [e.get("ResourceStatusReason", "") for e in operation
+                   if is_stack_event(e) and e.get("ResourceStatusReason") and e.get("ResourceStatusReason") !=
+                   "User Initiated"]
+        what = stack.get("StackStatusReason") or (reasons[0] if reasons else status or "failed")
+    ended = f"The stack ended {status}." if status else ""
+    return " ".join(part for part in (what.rstrip(" .") + ".", ended, ADVICE.get(status, "")) if part)
 
 
 def remember_resources(launch: LaunchRequest) -> None:
-    """Note the stack's resources before deleting it, to check afterwards that none is left."""
-    # .get: the sandbox lists resources of types it does not implement without their ids.
+    """Note the stack's resources before deleting it: the launch page lists them once the stack is gone."""
     resources = [{"logical_id": r.get("LogicalResourceId", ""), "type": r.get("ResourceType", ""),
                   "physical_id": r.get("PhysicalResourceId", "")} for r in stack_resources(launch)]
     LaunchRequest.objects.filter(pk=launch.pk).update(stack_resources=resources)
     launch.stack_resources = resources
 
 
-def leftovers(launch: LaunchRequest) -> list[str]:
-    """What the deleted stack left behind (moto sometimes does), removed now: instances, security
-    groups and buckets among its noted resources. Returns their ids."""
-    account, role = _role(launch)
-    ec2 = aws.client("ec2", account_id=account, region=launch.region, role_name=role,
-                     session_name=f"guardrail-launch-{launch.pk}")
-    s3 = aws.client("s3", account_id=account, region=launch.region, role_name=role,
-                    session_name=f"guardrail-launch-{launch.pk}")
-    ids = {kind: [r["physical_id"] for r in launch.stack_resources if r["type"] == kind and r["physical_id"]]
-           for kind in ("AWS::EC2::Instance", "AWS::EC2::SecurityGroup", "AWS::S3::Bucket")}
-    left = _leftover_instances(ec2, ids["AWS::EC2::Instance"])
-    for group in ids["AWS::EC2::SecurityGroup"]:
-        if _exists(ec2.describe_security_groups, GroupIds=[group]):
-            ec2.delete_security_group(GroupId=group)
-            left.append(group)
-    for bucket in ids["AWS::S3::Bucket"]:
-        if _exists(s3.head_bucket, Bucket=bucket):
-            left.append(f"{bucket} (a bucket: kept, it may hold data)")
-    return left
-
-
-def _exists(call, **kwargs) -> bool:
-    try:
-        call(**kwargs)
-    except aws.ClientError:
-        return False
-    return True
-
-
-def _leftover_instances(ec2: Any, ids: list[str]) -> list[str]:
-    if not ids:
-        return []
-    try:
-        reservations = ec2.describe_instances(InstanceIds=ids)["Reservations"]
-    except aws.ClientError:
-        return []
-    alive = [i["InstanceId"] for r in reservations for i in r["Instances"]
-             if i["State"]["Name"] not in ("terminated", "shutting-down")]
-    if alive:
-        ec2.terminate_instances(InstanceIds=alive)
-    return alive
+def kept_resources(launch: LaunchRequest) -> list[dict[str, str]]:
+    """What the stack's delete kept in the account (DeletionPolicy: Retain, or Snapshot's snapshot): its
+    DELETE_SKIPPED events in the latest delete. Nothing deletes them: they are the template's choice."""
+    operation = current_operation(stack_events(launch))
+    return [{"logical_id": e.get("LogicalResourceId", ""), "type": e.get("ResourceType", ""),
+             "physical_id": e.get("PhysicalResourceId", "")} for e in operation
+            if e.get("ResourceStatus") == "DELETE_SKIPPED" and not is_stack_event(e)]
 
 
 def stack_update(launch: LaunchRequest, template_url: str) -> None:

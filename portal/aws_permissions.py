@@ -121,8 +121,6 @@ PERMISSIONS: dict[str, RolePermissions] = {
         "cloudformation:DescribeStackResourceDrifts",
         # the template bucket guardrail-templates-<account>
         "s3:CreateBucket", "s3:GetObject", "s3:ListBucket", "s3:PutObject",
-        # what a deleted stack left behind
-        "ec2:DeleteSecurityGroup", "ec2:DescribeInstances", "ec2:DescribeSecurityGroups", "ec2:TerminateInstances",
     })), "GuardrailLaunch"),
     "organizations": RolePermissions("organizations", "AWS_ORGANIZATIONS_ROLE_NAME", MANAGEMENT_KIT, tuple(sorted({
         "organizations:ListAccounts", "organizations:ListOrganizationalUnitsForParent", "organizations:ListParents",

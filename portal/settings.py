@@ -286,6 +286,9 @@ SANDBOX_CLOUDTRAIL_DELIVERY_SECONDS = cfg.float("SANDBOX_CLOUDTRAIL_DELIVERY_SEC
 SANDBOX_CLOUDTRAIL_FLUSH_SECONDS = SANDBOX_CLOUDTRAIL_DELIVERY_SECONDS  # the old name (sandbox.testing reads it)
 # How often the sandbox writes a VPC flow-log file per flow log to S3 (AWS: every 1 or 10 minutes); 0: never.
 SANDBOX_FLOWLOG_SECONDS = cfg.float("SANDBOX_FLOWLOG_SECONDS", 60.0)
+# How long the sandbox's CloudFormation takes per stack resource (AWS: seconds to minutes), so a launch's resources come
+# up one by one; 0: at once, inside CreateStack (the tests' sandbox always uses 0).
+SANDBOX_CLOUDFORMATION_RESOURCE_SECONDS = cfg.float("SANDBOX_CLOUDFORMATION_RESOURCE_SECONDS", 1.5)
 # `manage.py sandbox` also builds the demo world: the organisation, and per account a small network whose
 # flow log shows normal traffic and, now and then, a port scan and an SSH brute force.
 SANDBOX_DEMO_NETWORK = cfg.bool("SANDBOX_DEMO_NETWORK", True)

@@ -38,7 +38,7 @@ from moto.moto_server.werkzeug_app import (
 from moto.organizations.models import organizations_backends
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from sandbox import cfn_changesets, cfn_types
+from sandbox import cfn_changesets, cfn_lifecycle, cfn_types
 from sandbox.delivery import CloudTrailWriter
 from sandbox.eventbridge import EventEmitter
 from sandbox.flowtraffic import (
@@ -84,7 +84,8 @@ class SandboxServer:
                  management_account_id: str = "123456789012", flush_seconds: float = 2.0,
                  portal_secret_access_key: str = DEFAULT_PORTAL_SECRET, verbose: bool = False,
                  flowlog_seconds: float = DEFAULT_PERIOD_SECONDS, attack_every: int = DEFAULT_ATTACK_EVERY,
-                 enforce_iam: bool = False, account_setup: AccountSetup | None = None) -> None:
+                 enforce_iam: bool = False, account_setup: AccountSetup | None = None,
+                 cloudformation_resource_seconds: float = 0.0) -> None:
         self.account_setup = account_setup
         self.operator_credentials = OperatorCredentials(OPERATOR_ACCESS_KEY_ID, OPERATOR_SECRET_ACCESS_KEY,
                                                         management_account_id)
@@ -95,8 +96,9 @@ class SandboxServer:
         self.management_account_id = management_account_id
         self.flush_seconds = flush_seconds
         self.verbose = verbose
-        cfn_types.register()  # the kit's resource types in moto's CloudFormation
+        cfn_types.register()  # the kit's resource types in moto's CloudFormation, and stacks' life (cfn_lifecycle)
         cfn_changesets.register()  # change sets that list the real changes (Replacement, Scope, Details)
+        cfn_lifecycle.configure(cloudformation_resource_seconds)  # how long each stack resource takes
         self.resolver = IdentityResolver(portal_access_key=portal_access_key,
                                          management_account_id=management_account_id)
         self.writer = CloudTrailWriter(flush_seconds)

@@ -74,6 +74,7 @@ NOT_PASSED = {
     "SANDBOX_CLOUDTRAIL_DELIVERY_SECONDS": "the sandbox's (its service passes it)",
     "SANDBOX_FLOWLOG_SECONDS": "the sandbox's", "SANDBOX_DEMO_NETWORK": "the sandbox's",
     "SANDBOX_ENFORCE_IAM": "the sandbox's",
+    "SANDBOX_CLOUDFORMATION_RESOURCE_SECONDS": "the sandbox's (its service passes it)",
 }
 # Where the file means another default than the portal's (a deployment's, not a developer's machine).
 OTHER_DEFAULTS = {"GUARDRAIL_SANDBOX", "ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY"}

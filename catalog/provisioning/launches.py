@@ -120,7 +120,7 @@ def _settle(launch: LaunchRequest, stack: dict | None) -> bool:
     status = stack["StackStatus"] if stack else None
     if launch.status == S.TERMINATING:
         if stack is None or status == "DELETE_COMPLETE":
-            _finish(launch.pk, S.TERMINATED, "The stack is deleted" + _leftovers_note(launch))
+            _finish(launch.pk, S.TERMINATED, "The stack is deleted" + _kept_note(launch))
             return True
         if status == "DELETE_FAILED":
             _finish(launch.pk, S.FAILED, stacks.failure_reason(launch, stack))
@@ -154,12 +154,20 @@ def _settle_update(launch: LaunchRequest, stack: dict | None, status: str | None
     return False
 
 
-def _leftovers_note(launch: LaunchRequest) -> str:
+def _kept_note(launch: LaunchRequest) -> str:
+    """What the delete kept in the account (the template's DeletionPolicy), noted on the launch; nothing deletes it."""
     try:
-        left = stacks.leftovers(launch)
+        kept = stacks.kept_resources(launch) if launch.stack_id else []
     except aws.AWS_ERRORS as exc:
-        return f"; could not check for leftovers: {_aws_failure(exc)}"
-    return f"; left behind by CloudFormation, now handled: {', '.join(left)}" if left else "; nothing left behind"
+        return f"; could not read what it kept: {_aws_failure(exc)}"
+    if not kept:
+        return ""
+    ids = {k["logical_id"] for k in kept}
+    noted = [{**r, "kept": r["logical_id"] in ids} for r in launch.stack_resources]
+    noted += [{**k, "kept": True} for k in kept if k["logical_id"] not in {r["logical_id"] for r in noted}]
+    LaunchRequest.objects.filter(pk=launch.pk).update(stack_resources=noted)
+    return "; kept in the account by the template's DeletionPolicy: " + ", ".join(
+        f"{k['logical_id']} ({k['physical_id']})" if k["physical_id"] else k["logical_id"] for k in kept)
 
 
 def _finish(launch_id: int, to: str, reason: str, **fields) -> None:

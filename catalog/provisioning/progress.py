@@ -1,9 +1,9 @@
-"""A launch's progress (bar + resource list) from CloudFormation's answers, on real AWS and on moto.
+"""A launch's progress (bar + resource list) from CloudFormation's answers: its per-resource events.
 
 Feed `progress_from` what describe_stacks (Stacks[0]), describe_stack_events (StackEvents, newest
-first) and describe_stack_resources (StackResources) returned. Real AWS reports every resource
-step by step; moto creates a stack at once and reports only stack-level events, so resources that
-have no event in the current operation take their status from describe_stack_resources.
+first) and describe_stack_resources (StackResources) returned. CloudFormation reports every resource
+step by step; resources that have no event in the current operation (an update leaves most of them
+alone) take their status from describe_stack_resources.
 
 Rules:
 - Only events from the latest stack-level "User Initiated" event on count (older ones belong to

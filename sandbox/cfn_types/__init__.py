@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from moto.cloudformation.parsing import CloudFormationModel
 
+from sandbox import cfn_lifecycle
 from sandbox.cfn_types.base import KitResourceError
 from sandbox.cfn_types.cloudtrail import KitTrail
 from sandbox.cfn_types.events import KitEventBusPolicy
@@ -51,3 +52,4 @@ def register() -> None:
     parsing.get_model_map().update({model.cloudformation_type(): model for model in KIT_TYPES})
     parsing.get_name_type_map().update({model.cloudformation_type(): model.cloudformation_name_type()
                                         for model in KIT_TYPES})
+    cfn_lifecycle.register()  # after keep_stacks_whose_delete_failed: a delete in the background goes through it

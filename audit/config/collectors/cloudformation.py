@@ -3,7 +3,7 @@
 A scan is one paginated DescribeStacks (every live stack of the region), then per stack the calls that have
 no batch form: ListStackResources for the relationships and, for a stack with parameters, GetTemplateSummary
 for which of them are NoEcho. A NoEcho parameter's value is never recorded: it is masked as "****" by the
-template's own NoEcho declaration (AWS masks it in DescribeStacks already; the sandbox does not). Only the
+template's own NoEcho declaration (AWS masks it in DescribeStacks already, as the sandbox now does). Only the
 values of parameters the template declares without NoEcho are kept: every value is masked when the template
 cannot be read, and so is a parameter the template does not declare. A deleted stack (DELETE_COMPLETE, which
 AWS keeps showing for a while) is absent.

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from portal import aws
+from sandbox import cfn_lifecycle
 from sandbox.bootstrap import BootstrapSummary, setup_member_account
 from sandbox.server import SandboxServer
 
@@ -41,6 +42,7 @@ class Command(BaseCommand):
             verbose=verbose_requests,
             enforce_iam=settings.SANDBOX_ENFORCE_IAM,
             account_setup=setup_member_account,
+            cloudformation_resource_seconds=settings.SANDBOX_CLOUDFORMATION_RESOURCE_SECONDS,
         )
         try:
             server.start()
@@ -61,7 +63,11 @@ class Command(BaseCommand):
             f"VPC flow-log files {flowlogs}; IAM policies {'enforced' if server.enforce_iam else 'not enforced'})."
         ))
         if not no_bootstrap:
-            self._bootstrap()
+            cfn_lifecycle.configure(0)  # the sandbox's own set-up need not be watched
+            try:
+                self._bootstrap()
+            finally:
+                cfn_lifecycle.configure(settings.SANDBOX_CLOUDFORMATION_RESOURCE_SECONDS)
         try:
             while not stopping.wait(0.5):
                 pass
