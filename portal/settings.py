@@ -164,7 +164,7 @@ AUDIT_LOG_RETENTION_DAYS = cfg.int("AUDIT_LOG_RETENTION_DAYS", 730)
 # --- REST API --------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "knox.auth.TokenAuthentication",
+        "security.auth.ScopedTokenAuthentication",  # knox's tokens, with their scope and last use
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -176,6 +176,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "portal.api.renderers.BrowsableAPIRenderer"],
     "EXCEPTION_HANDLER": "portal.api.exceptions.exception_handler",
 }
+KNOX_TOKEN_MODEL = "knox.AuthToken"  # named so security.TokenDetails can point at it (knox's model is swappable)
 REST_KNOX = {"TOKEN_TTL": None, "AUTO_REFRESH": False, "AUTH_HEADER_PREFIX": "Token"}
 SPECTACULAR_SETTINGS = {
     "TITLE": "Guardrail API",

@@ -1,4 +1,5 @@
-"""The security audit log: sign-ins, sign-outs, refusals and admins' writes. Never a body or a secret."""
+"""The security audit log (sign-ins, sign-outs, refusals, admins' writes, API tokens made and revoked; never a body or a
+secret) and what people know of their API tokens (TokenDetails: the token itself is knox's, stored hashed)."""
 
 from django.conf import settings
 from django.db import models
@@ -15,6 +16,8 @@ class AuditEntry(models.Model):
         LOGOUT = "LOGOUT", "Signed out"
         DENIED = "DENIED", "Permission denied"
         ADMIN_WRITE = "ADMIN_WRITE", "Admin change"
+        TOKEN_CREATED = "TOKEN_CREATED", "API token created"
+        TOKEN_REVOKED = "TOKEN_REVOKED", "API token revoked"
 
     time = models.DateTimeField(default=timezone.now, db_index=True)
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -36,3 +39,23 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.time:%Y-%m-%d %H:%M:%S} {self.kind} {self.username or '-'}"
+
+
+class TokenDetails(models.Model):
+    """A knox API token's name, scope and last use. The token is stored only as knox's digest; its first characters
+    (knox's token_key) name it in lists. Deleting the token (revoke, or knox on using an expired one) deletes this."""
+
+    class Scope(models.TextChoices):
+        READ = "read", "Read-only"
+        WRITE = "write", "Read-write"
+
+    token = models.OneToOneField(settings.KNOX_TOKEN_MODEL, on_delete=models.CASCADE, related_name="details")
+    name = models.CharField(max_length=100)
+    scope = models.CharField(max_length=5, choices=Scope.choices, default=Scope.WRITE)
+    last_used = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "token details"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_scope_display()})"

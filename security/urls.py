@@ -1,8 +1,10 @@
 from django.urls import path
 
-from security.views import audit_log
+from security.views import audit_log, tokens
 
 app_name = "security"
 urlpatterns = [
     path("audit-log/", audit_log.audit_log, name="audit-log"),
+    path("tokens/", tokens.token_list, name="tokens"),
+    path("tokens/<int:pk>/revoke/", tokens.token_revoke, name="token-revoke"),
 ]

@@ -221,6 +221,10 @@ MATRIX = [
     # Security (issue 10): the audit log, for admins and auditors.
     ("GET", "/security/audit-log/", "security:audit-log", (302, 200, 403, 403, 200)),
     ("GET", "/security/audit-log/?kind=LOGIN&username=daisy", "security:audit-log", (302, 200, 403, 403, 200)),
+    # API tokens (issue 21): everyone's own; an admin sees and revokes everyone's. {token} is daisy's.
+    ("GET", "/security/tokens/", "security:tokens", (302, 200, 200, 200, 200)),
+    ("POST", "/security/tokens/", "security:tokens", (302, 400, 400, 400, 400)),
+    ("POST", "/security/tokens/{token}/revoke/", "security:token-revoke", (302, 302, 302, 404, 404)),
     ("POST", "/api/signatures/mfa-disabled/test/", "api-signature-test", (401, 200, 403, 403, 403), {}),
     ("POST", "/api/signatures/mfa-disabled/promote/", "api-signature-promote", (401, 400, 403, 403, 403), {}),
     # Operations (issue 10): Prometheus metrics and the operations page, admins only (or METRICS_TOKEN, ops/tests).
@@ -305,7 +309,10 @@ def ids(people):
 
     check = ConnectionCheck.objects.create(account=Account.objects.get(account_id=PAYMENTS_ACCOUNT), status="PASSED")
     rule = OnboardingRule.objects.create(kind="OU", match="Root/Workloads/Prod", team=Team.objects.get(slug="payments"))
-    return {"check": check.pk, "rule": rule.pk, "product": product.pk, "dry_run": dry_run.pk, "flowfile": flow_file.pk, "alert": alert.pk, "portfolio": Portfolio.objects.get(name="Payments web platform").pk,
+    from security.tokens import Scope, token_create
+
+    token = token_create(user=people.daisy, name="matrix", scope=Scope.READ, days=7)[0]
+    return {"token": token.pk, "check": check.pk, "rule": rule.pk, "product": product.pk, "dry_run": dry_run.pk, "flowfile": flow_file.pk, "alert": alert.pk, "portfolio": Portfolio.objects.get(name="Payments web platform").pk,
             "launch": launch.pk, "event": "ev-matrix", "logfile": logfile.pk,
             "resource": ConfigResource.objects.get(resource_id="sg-matrix").pk, "exception": exception.pk,
             "policy": Policy.objects.get(name="open-ssh-revoke").pk, "action": action.pk,

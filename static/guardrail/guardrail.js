@@ -5,6 +5,7 @@
      <select data-autosubmit>                 submits its form when changed
      <button data-back>                       goes back one page
      <el data-width="42%">                    sets the element's width (bars and charts); % or px only
+     <button data-copy="#id">                 copies the text of #id (an input's value) to the clipboard
    It works on the page as loaded and on whatever htmx swaps in. */
 (function () {
   "use strict";
@@ -33,6 +34,14 @@
     if (back) {
       event.preventDefault();
       window.history.back();
+    }
+    var copy = event.target.closest ? event.target.closest("[data-copy]") : null;
+    var source = copy ? document.querySelector(copy.getAttribute("data-copy")) : null;
+    if (source && navigator.clipboard) {
+      event.preventDefault();
+      navigator.clipboard.writeText("value" in source ? source.value : source.textContent).then(function () {
+        copy.textContent = "Copied";
+      });
     }
   });
 
