@@ -166,12 +166,18 @@ def _check(resource_map: Any, logical_id: str, resource_json: dict[str, Any], pa
             raise ResourceFailed(_aws_reason(f"The key pair '{key}' does not exist", "InvalidKeyPair.NotFound"))
 
 
-def _reason(exc: BaseException) -> str:
+# The service names CloudFormation's failure reasons give (AWS SDK for Java's service names)
+SERVICES = {"EC2": "AmazonEC2", "RDS": "AmazonRDS", "S3": "Amazon S3", "IAM": "AmazonIdentityManagement"}
+
+
+def _reason(exc: BaseException, resource_type: str = "AWS::EC2::") -> str:
     if isinstance(exc, ResourceFailed):
         return str(exc)
     message = str(getattr(exc, "message", None) or getattr(exc, "description", None) or exc)
     code = getattr(exc, "error_type", None) or getattr(exc, "code", None)
-    return _aws_reason(message, code) if isinstance(code, str) and code else message
+    service = (resource_type.split("::") + ["", ""])[1]
+    return _aws_reason(message, code, SERVICES.get(service, f"Amazon{service}")) if isinstance(code, str) and code \
+        else message
 
 
 # --- create -----------------------------------------------------------------------------------------------------
@@ -219,7 +225,8 @@ def _create(models: Any, parsing: Any, stack: Any) -> None:
         try:
             resource = make_resource(stack, parsing, logical_id, resource_json)
         except Exception as exc:  # noqa: BLE001 - whatever the service refused is the resource's reason
-            _event(models, stack, logical_id, resource_json, "CREATE_FAILED", _reason(exc))
+            _event(models, stack, logical_id, resource_json, "CREATE_FAILED",
+                   _reason(exc, resource_json.get("Type", "")))
             resource_map._parsed_resources.pop(logical_id, None)
             _rollback(models, stack, made, failed=logical_id)
             return
@@ -296,7 +303,7 @@ def delete_each(models: Any, stack: Any, items: list[tuple[str, Any, dict[str, A
                 else:
                     stack.resource_map._delete_resource(resource, spec)
             except Exception as exc:  # noqa: BLE001 - a dependency still there: next pass
-                failure[key] = _reason(exc)
+                failure[key] = _reason(exc, spec.get("Type", ""))
                 continue
             left.remove(item)
             failure.pop(key, None)

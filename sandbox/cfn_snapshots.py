@@ -81,13 +81,28 @@ def delete_after_snapshot(stack: Any, logical_id: str, resource: Any, spec: dict
 
 
 def register() -> None:
-    """moto 5.2.5's CloudFormation volume has no delete (a stack's delete left it in the account, unlike AWS): give
-    it EC2's DeleteVolume (safe to call again)."""
+    """Where moto 5.2.5 keeps these resources from a stack's life as AWS gives it (safe to call again):
+    - its CloudFormation volume has no delete (a stack's delete left it in the account): EC2's DeleteVolume;
+    - RDS refuses an Engine not in lower case ("MySQL", as AWS's own sample templates write it); RDS takes any
+      case and reports it in lower case;
+    - a DB parameter group has no physical id, so `!Ref` to it gave the object, not its name (the instance then
+      failed)."""
     from moto.ec2.models import ec2_backends
     from moto.ec2.models.elastic_block_store import Volume
+    from moto.rds.models import DBParameterGroup, RDSBackend
 
     if getattr(Volume, "guardrail_delete", False):
         return
+    create_db_instance = RDSBackend.create_db_instance
+
+    def create_in_any_case(self: Any, db_kwargs: dict[str, Any]) -> Any:
+        if isinstance(db_kwargs.get("engine"), str):
+            db_kwargs = {**db_kwargs, "engine": db_kwargs["engine"].lower()}
+        return create_db_instance(self, db_kwargs)
+
+    RDSBackend.create_db_instance = create_in_any_case
+    if not hasattr(DBParameterGroup, "physical_resource_id"):
+        DBParameterGroup.physical_resource_id = property(lambda self: self.name)
 
     def delete(self: Any, account_id: str, region_name: str) -> None:
         ec2_backends[account_id][region_name].delete_volume(self.id)

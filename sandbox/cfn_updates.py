@@ -10,12 +10,13 @@ after sandbox.cfn_types.register, which registers sandbox.cfn_lifecycle):
   ("User Initiated") and run in the background when resources take time (sandbox.cfn_lifecycle's
   `resource_seconds`; at once when 0). UpdateStack on a stack in progress is refused as AWS refuses it.
 - What changes is what the change set says (sandbox.cfn_changesets: Add, Modify with Replacement True, Remove),
-  plus what a resource's Condition now includes or excludes and what refers to a replaced resource (its Ref
-  changes: replaced too if the property referring to it needs replacement). Replacement Conditional is done in
+  plus what a resource's Condition now includes or excludes, what chooses with Fn::If by a condition that turned
+  around, and what refers to a replaced resource (its Ref changes: replaced too if the property referring to it
+  needs replacement). Replacement Conditional is done in
   place. Resources go in dependency order of the new template:
   - added: CREATE_IN_PROGRESS, CREATE_IN_PROGRESS "Resource creation Initiated", CREATE_COMPLETE;
   - in place: UPDATE_IN_PROGRESS, UPDATE_COMPLETE (moto's own update of the type; an instance's InstanceType,
-    UserData and Tags here, as moto has none);
+    UserData, SecurityGroupIds and Tags here, as moto has none);
   - replaced: UPDATE_IN_PROGRESS "Requested update requires the creation of a new physical resource; hence
     creating one." (the old physical id), UPDATE_IN_PROGRESS "Resource creation Initiated" and UPDATE_COMPLETE
     (the new one's).
@@ -24,7 +25,7 @@ after sandbox.cfn_types.register, which registers sandbox.cfn_lifecycle):
   (DELETE_IN_PROGRESS, DELETE_COMPLETE; DELETE_SKIPPED for Retain; a final snapshot for Snapshot,
   sandbox.cfn_snapshots), then UPDATE_COMPLETE.
 - A resource the service refuses (an image or key pair that does not exist, an instance type EC2 does not offer,
-  whatever moto raises) is UPDATE_FAILED (CREATE_FAILED if added) with the service's reason; the stack goes
+  a replacement of a resource whose template gives it a name it still has, whatever moto raises) is UPDATE_FAILED (CREATE_FAILED if added) with the service's reason; the stack goes
   UPDATE_ROLLBACK_IN_PROGRESS ("The following resource(s) failed to update: [X]. "), puts each updated or
   replaced resource back to its previous template and parameters (UPDATE_IN_PROGRESS, UPDATE_COMPLETE; a replaced
   one gets its old physical resource back), UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS deletes the new physical
@@ -43,6 +44,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from sandbox import cfn_changesets, cfn_params
+from sandbox.cfn_types.stacks import uses_conditions
 from sandbox.cfn_lifecycle import (
     INITIATED, USER_INITIATED, ResourceFailed, _aws_reason, _check, _event, _guarded, _in_background,
     _parameter_values, _pause, _physical_id, _reason, _references, creation_order, delete_each, make_resource,
@@ -109,14 +111,32 @@ def _replaced_by_reference(spec: dict[str, Any], replaced: set[str]) -> str | No
     return "Replace" if any(rules.get(name) == "Always" for name in touched) else "Modify"
 
 
+def _custom_names(parsing: Any, resource_map: Any, keys: list[str] | None = None) -> dict[str, Any]:
+    """The names the template gives its resources (BucketName, GroupName...), as the map resolves them now."""
+    names = {}
+    parsed = resource_map._parsed_resources
+    for key in keys if keys is not None else [k for k in resource_map._resource_json_map if parsed.get(k) is not None]:
+        spec = resource_map._resource_json_map.get(key) or {}
+        prop = parsing.resource_name_property_from_type(spec.get("Type", "")) if isinstance(spec, dict) else None
+        if prop and (spec.get("Properties") or {}).get(prop) is not None:
+            try:
+                names[key] = parsing.clean_json(spec["Properties"][prop], resource_map)
+            except Exception:  # noqa: BLE001 - a name moto cannot resolve: left to the service
+                continue
+    return names
+
+
 def _action(key: str, spec: dict[str, Any], old_present: list[str], actions: dict[str, str],
-            replaced: set[str]) -> str | None:
+            replaced: set[str], flipped: set[str]) -> str | None:
+    """Add, Replace or Modify (None: unchanged): what the change set lists, what refers to a replaced resource,
+    what chooses with Fn::If by a condition the new values turned around."""
     if key not in old_present:
         return "Add"
     listed, referring = actions.get(key), _replaced_by_reference(spec, replaced)
     if "Replace" in (listed, referring):
         return "Replace"
-    return "Modify" if "Modify" in (listed, referring) else None
+    chooses = "Modify" if uses_conditions(spec.get("Properties"), flipped) else None
+    return "Modify" if "Modify" in (listed, referring, chooses) else None
 
 
 def _in_place(stack: Any, parsing: Any, logical_id: str, spec: dict[str, Any]) -> None:
@@ -133,7 +153,7 @@ def _in_place(stack: Any, parsing: Any, logical_id: str, spec: dict[str, Any]) -
 
 
 def _instance_in_place(stack: Any, parsing: Any, instance: Any, spec: dict[str, Any]) -> None:
-    """An instance's InstanceType, UserData and Tags (moto has no update for AWS::EC2::Instance)."""
+    """An instance's InstanceType, UserData, SecurityGroupIds and Tags (moto has no update for AWS::EC2::Instance)."""
     from moto.ec2.models import ec2_backends
     from moto.ec2.models.instance_types import INSTANCE_TYPES
 
@@ -146,6 +166,8 @@ def _instance_in_place(stack: Any, parsing: Any, instance: Any, spec: dict[str, 
     if "UserData" in properties:
         instance.user_data = properties["UserData"]
     ec2 = ec2_backends[stack.account_id][stack.region_name]
+    if properties.get("SecurityGroupIds"):  # an instance in a VPC changes its groups without interruption
+        ec2.modify_instance_security_groups(instance.id, [str(g) for g in properties["SecurityGroupIds"]])
     wanted = {t["Key"]: str(t["Value"]) for t in properties.get("Tags") or [] if isinstance(t, dict)}
     current = dict(ec2.tags.get(instance.id, {}))
     ec2.delete_tag_keys([instance.id], [k for k in current if not k.startswith("aws:") and k not in wanted])
@@ -161,14 +183,18 @@ def _run(models: Any, parsing: Any, stack: Any, before: _Before, parameters: dic
     actions = _actions(stack, stack.template_dict, parameters)
     old_present = [key for key in creation_order(before.template_dict.get("Resources") or {})
                    if parsed.get(key) is not None]
+    names = _custom_names(parsing, resource_map)
+    conditions = {name: resource_map.lazy_condition_map[name] for name in list(resource_map.lazy_condition_map)}
     _switch(resource_map, stack.template_dict, parameters)
+    flipped = {name for name in list(resource_map.lazy_condition_map)
+               if conditions.get(name) != resource_map.lazy_condition_map[name]}
     new_specs = resource_map._resource_json_map
     present = _present(resource_map)
     done: list[tuple[str, str]] = []
     old_objects: dict[str, Any] = {}  # what replaced resources were
     for key in present:
         spec = new_specs[key]
-        action = _action(key, spec, old_present, actions, set(old_objects))
+        action = _action(key, spec, old_present, actions, set(old_objects), flipped)
         if action is None:
             continue
         try:
@@ -182,6 +208,9 @@ def _run(models: Any, parsing: Any, stack: Any, before: _Before, parameters: dic
                 old_objects[key] = parsed.pop(key)
                 _event(models, stack, key, spec, "UPDATE_IN_PROGRESS", REPLACING, _physical_id(old_objects[key], key))
                 _pause()
+                if key in names and names[key] == _custom_names(parsing, resource_map, [key]).get(key):
+                    raise ResourceFailed(f"CloudFormation cannot update a stack when a custom-named resource "
+                                         f"requires replacing. Rename {names[key]} and update the stack again.")
                 made = _physical_id(make_resource(stack, parsing, key, spec), key)
                 _event(models, stack, key, spec, "UPDATE_IN_PROGRESS", INITIATED, made)
                 _event(models, stack, key, spec, "UPDATE_COMPLETE", physical_id=made)
@@ -196,7 +225,8 @@ def _run(models: Any, parsing: Any, stack: Any, before: _Before, parameters: dic
                 parsed[key] = old_objects.pop(key)
             elif action == "Add":
                 parsed.pop(key, None)
-            _event(models, stack, key, spec, "CREATE_FAILED" if action == "Add" else "UPDATE_FAILED", _reason(exc),
+            _event(models, stack, key, spec, "CREATE_FAILED" if action == "Add" else "UPDATE_FAILED",
+                   _reason(exc, spec.get("Type", "")),
                    "" if action == "Add" else _physical_id(parsed[key], key))
             _roll_back(models, parsing, stack, before, done + [(action, key)], old_objects, dict(new_specs))
             return
@@ -256,7 +286,8 @@ def _roll_back(models: Any, parsing: Any, stack: Any, before: _Before, done: lis
                 _in_place(stack, parsing, key, spec)
             _event(models, stack, key, spec, "UPDATE_COMPLETE", physical_id=physical)
         except Exception as exc:  # noqa: BLE001 - the rollback itself failed: the stack says so and stops
-            _event(models, stack, key, spec, "UPDATE_FAILED", _reason(exc), _physical_id(parsed.get(key), key))
+            _event(models, stack, key, spec, "UPDATE_FAILED", _reason(exc, spec.get("Type", "")),
+                   _physical_id(parsed.get(key), key))
             stack.status = "UPDATE_ROLLBACK_FAILED"
             stack._add_stack_event("UPDATE_ROLLBACK_FAILED", resource_status_reason=(
                 f"The following resource(s) failed to update: [{key}]. "))
@@ -274,6 +305,24 @@ def _roll_back(models: Any, parsing: Any, stack: Any, before: _Before, done: lis
     stack.output_map = stack._create_output_map()
     stack.status = "UPDATE_ROLLBACK_COMPLETE"
     stack._add_stack_event("UPDATE_ROLLBACK_COMPLETE")
+
+
+def _unchanged(models: Any, stack: Any, template: Any, values: dict[str, Any], tags: Any) -> bool:
+    """Whether an UpdateStack changes nothing: the same template, parameter values and tags (moto checks only a
+    TemplateBody given with parameters, never a TemplateURL)."""
+    try:
+        new = models.Stack.parse_template(template) if isinstance(template, str) else template
+    except Exception:  # noqa: BLE001 - moto answers a template it cannot read
+        return False
+    if not isinstance(new, dict) or new != stack.template_dict or (tags is not None and tags != stack.tags):
+        return False
+    declared = new.get("Parameters") or {}
+
+    def effective(given: dict[str, Any]) -> dict[str, str]:
+        return {key: str(given.get(key, spec.get("Default") if isinstance(spec, dict) else None))
+                for key, spec in declared.items()}
+
+    return effective(values) == effective(stack.resource_map.input_parameters)
 
 
 # --- registration ----------------------------------------------------------------------------------------------
@@ -314,6 +363,8 @@ def register() -> None:
         values = {**{k: v for k, v in stack.resource_map.input_parameters.items() if k in previous},
                   **_parameter_values(parameters)}
         cfn_params.refuse(template, values)
+        if _unchanged(models, stack, template, values, tags):
+            raise exceptions.ValidationError(message="No updates are to be performed.")
         return update_stack(self, name, template, role_arn, parameters, tags)
 
     def checked_change_set(self: Any, stack_name: str, change_set_name: str, template: str,

@@ -290,3 +290,98 @@ def test_a_delete_takes_the_final_snapshots_deletion_policy_asks_for(sandbox, po
     assert not ec2.describe_volumes(Filters=[{"Name": "volume-id", "Values": [made["Disk"]]}])["Volumes"]
     statuses = [_row(e)[:2] for e in cfn.describe_stack_events(StackName=stack_id)["StackEvents"][::-1]]
     assert ("Database", "DELETE_COMPLETE") in statuses and ("Disk", "DELETE_COMPLETE") in statuses
+
+
+def test_what_an_update_drops_or_replaces_follows_its_deletion_and_update_replace_policies(sandbox):
+    cfn, ec2, s3 = _cfn(), _ec2(), operator_clients(ACCOUNT)("s3")
+    kept = "  Logs:\n    Type: AWS::S3::Bucket\n    DeletionPolicy: Retain\n"
+    template = _template(extra=kept).replace("  WebServerSecurityGroup:\n    Type: AWS::EC2::SecurityGroup\n",
+                                             "  WebServerSecurityGroup:\n    Type: AWS::EC2::SecurityGroup\n"
+                                             "    UpdateReplacePolicy: Retain\n")
+    since = _created(cfn, "web", template)
+    before = _physical(cfn, "web")
+    # the group's new description replaces it; the instance names it in SecurityGroupIds (no interruption)
+    cfn.update_stack(StackName="web", TemplateBody=template.replace(kept, "").replace(
+        "Enable HTTP access via port 80", "HTTP only"))
+    rows = [_row(e) for e in _update_events(cfn, "web", since)]
+    assert rows[-4:] == [("Stack", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", None), ("Logs", "DELETE_SKIPPED", None),
+                         ("WebServerSecurityGroup", "DELETE_SKIPPED", None), ("Stack", "UPDATE_COMPLETE", None)]
+    assert ("WebServer", "UPDATE_COMPLETE", None) in rows  # it refers to the replaced group: updated in place
+    after = _physical(cfn, "web")
+    assert set(after) == {"WebServerSecurityGroup", "WebServer"} and after["WebServer"] == before["WebServer"]
+    assert ec2.describe_security_groups(GroupIds=[before["WebServerSecurityGroup"]])["SecurityGroups"]
+    instance = ec2.describe_instances(InstanceIds=[after["WebServer"]])["Reservations"][0]["Instances"][0]
+    assert [g["GroupId"] for g in instance["SecurityGroups"]] == [after["WebServerSecurityGroup"]]
+    assert before["Logs"] in {b["Name"] for b in s3.list_buckets()["Buckets"]}
+
+
+def test_a_replacement_of_a_resource_with_a_name_of_its_own_fails_and_rolls_back(sandbox):
+    cfn, ec2 = _cfn(), _ec2()
+    named = _template().replace("      GroupDescription:", "      GroupName: web-sg\n      GroupDescription:")
+    since = _created(cfn, "web", named)
+    before = _physical(cfn, "web")
+    cfn.update_stack(StackName="web", TemplateBody=named.replace("Enable HTTP access via port 80", "HTTP only"))
+    rows = [_row(e) for e in _update_events(cfn, "web", since)]
+    assert rows[:4] == [
+        ("Stack", "UPDATE_IN_PROGRESS", "User Initiated"),
+        ("WebServerSecurityGroup", "UPDATE_IN_PROGRESS",
+         "Requested update requires the creation of a new physical resource; hence creating one."),
+        ("WebServerSecurityGroup", "UPDATE_FAILED", "CloudFormation cannot update a stack when a custom-named "
+                                                    "resource requires replacing. Rename web-sg and update the "
+                                                    "stack again."),
+        ("Stack", "UPDATE_ROLLBACK_IN_PROGRESS",
+         "The following resource(s) failed to update: [WebServerSecurityGroup]. ")]
+    assert rows[-1] == ("Stack", "UPDATE_ROLLBACK_COMPLETE", None)
+    assert _physical(cfn, "web") == before
+    group = ec2.describe_security_groups(GroupIds=[before["WebServerSecurityGroup"]])["SecurityGroups"][0]
+    assert group["Description"] == "Enable HTTP access via port 80"
+
+
+def test_an_update_that_changes_nothing_is_refused(sandbox):
+    cfn = _cfn()
+    _created(cfn, "web", _template())
+    with pytest.raises(ClientError, match="No updates are to be performed."):
+        cfn.update_stack(StackName="web", TemplateBody=_template())
+    assert cfn.describe_stacks(StackName="web")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+
+
+def test_the_rds_sample_leaves_a_snapshot_when_its_database_is_replaced_and_when_it_is_deleted(sandbox):
+    """aws-cloudformation-templates' RDS_with_DBParameterGroup.yaml: DeletionPolicy and UpdateReplacePolicy
+    Snapshot on its DB instance; a new DBName replaces the instance (Update requires: Replacement)."""
+    from sandbox.testing import samples_path
+
+    sample = Path(samples_path("templates", "aws-cloudformation-templates", "RDS",
+                               "RDS_with_DBParameterGroup.yaml")).read_text()
+    cfn, rds = _cfn(), operator_clients(ACCOUNT)("rds")
+    stack_id = cfn.create_stack(StackName="rds", TemplateBody=sample,
+                                Parameters=[{"ParameterKey": "DBUser", "ParameterValue": "admin"}])["StackId"]
+    first = _physical(cfn, "rds")["MyDB"]
+    cfn.update_stack(StackName="rds", TemplateBody=sample,
+                     Parameters=[{"ParameterKey": "DBUser", "UsePreviousValue": True},
+                                 {"ParameterKey": "DBName", "ParameterValue": "Other"}])
+    assert cfn.describe_stacks(StackName="rds")["Stacks"][0]["StackStatus"] == "UPDATE_COMPLETE"
+    second = _physical(cfn, "rds")["MyDB"]
+    assert second != first and [d["DBInstanceIdentifier"] for d in rds.describe_db_instances()["DBInstances"]] == [
+        second]
+    cfn.delete_stack(StackName="rds")
+    assert cfn.describe_stacks(StackName=stack_id)["Stacks"][0]["StackStatus"] == "DELETE_COMPLETE"
+    snapshots = rds.describe_db_snapshots(SnapshotType="manual")["DBSnapshots"]
+    assert sorted(s["DBInstanceIdentifier"] for s in snapshots) == sorted([first, second])
+    assert all(re.fullmatch(r"rds-snapshot-mydb-[a-z0-9]{12}", s["DBSnapshotIdentifier"]) for s in snapshots)
+    assert rds.describe_db_instances()["DBInstances"] == []
+
+
+def test_a_resource_choosing_by_a_condition_the_new_values_turn_around_is_updated(sandbox):
+    cfn, ec2 = _cfn(), _ec2()
+    chosen = ("Parameters:\n  Mode: {Type: String, Default: a}\nConditions:\n  IsA: !Equals [!Ref Mode, a]\n"
+              + _template().replace("Tags: [{Key: Name, Value: Guardrail web server}]",
+                                    "Tags: [{Key: mode, Value: !If [IsA, first, second]}]"))
+    since = _created(cfn, "web", chosen)
+    server = _physical(cfn, "web")["WebServer"]
+    cfn.update_stack(StackName="web", TemplateBody=chosen, Parameters=[{"ParameterKey": "Mode", "ParameterValue": "b"}])
+    assert [_row(e) for e in _update_events(cfn, "web", since)] == [
+        ("Stack", "UPDATE_IN_PROGRESS", "User Initiated"), ("WebServer", "UPDATE_IN_PROGRESS", None),
+        ("WebServer", "UPDATE_COMPLETE", None), ("Stack", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", None),
+        ("Stack", "UPDATE_COMPLETE", None)]
+    tags = ec2.describe_tags(Filters=[{"Name": "resource-id", "Values": [server]}])["Tags"]
+    assert {t["Key"]: t["Value"] for t in tags}["mode"] == "second"
