@@ -307,15 +307,13 @@ def _roll_back(models: Any, parsing: Any, stack: Any, before: _Before, done: lis
     stack._add_stack_event("UPDATE_ROLLBACK_COMPLETE")
 
 
-def _unchanged(models: Any, stack: Any, template: Any, values: dict[str, Any], tags: Any) -> bool:
-    """Whether an UpdateStack changes nothing: the same template, parameter values and tags (moto checks only a
-    TemplateBody given with parameters, never a TemplateURL)."""
-    try:
-        new = models.Stack.parse_template(template) if isinstance(template, str) else template
-    except Exception:  # noqa: BLE001 - moto answers a template it cannot read
+def _unchanged(stack: Any, template: Any, values: dict[str, Any], tags: Any) -> bool:
+    """Whether an UpdateStack changes nothing: the same template text, parameter values and tags (moto checks only
+    a TemplateBody given with parameters, never a TemplateURL). Only the very same text counts: whether AWS also
+    refuses a template that differs in comments or layout alone is not settled here."""
+    if not isinstance(template, str) or template != stack.template or (tags is not None and tags != stack.tags):
         return False
-    if not isinstance(new, dict) or new != stack.template_dict or (tags is not None and tags != stack.tags):
-        return False
+    new = stack.template_dict
     declared = new.get("Parameters") or {}
 
     def effective(given: dict[str, Any]) -> dict[str, str]:
@@ -363,7 +361,7 @@ def register() -> None:
         values = {**{k: v for k, v in stack.resource_map.input_parameters.items() if k in previous},
                   **_parameter_values(parameters)}
         cfn_params.refuse(template, values)
-        if _unchanged(models, stack, template, values, tags):
+        if _unchanged(stack, template, values, tags):
             raise exceptions.ValidationError(message="No updates are to be performed.")
         return update_stack(self, name, template, role_arn, parameters, tags)
 
