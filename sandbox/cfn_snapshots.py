@@ -13,7 +13,11 @@ those, so none reaches here.
 
 A final DB or cluster snapshot is named as CloudFormation names it: `<stack-name>-snapshot-<logical id, lower
 case>-<12 random lower-case letters and digits>` (e.g. Elastic Beanstalk's stacks leave
-"awseb-e-46pze42ppq-stack-snapshot-awsebrdsdatabase-voezmmtc745k", quoted in public notes).
+"awseb-e-46pze42ppq-stack-snapshot-awsebrdsdatabase-voezmmtc745k", quoted in public notes). An EBS snapshot's id
+is EC2's own (snap-...); its description here names the stack and resource (AWS's wording for it is not known here).
+
+`register()` (sandbox.cfn_lifecycle.register) also fixes where moto keeps these resources from a stack's life: a
+volume that its stack's delete left, an RDS Engine in upper case refused, a DB parameter group's Ref.
 """
 
 from __future__ import annotations

@@ -8,7 +8,8 @@ after sandbox.cfn_types.register, which registers sandbox.cfn_lifecycle):
 
 - UpdateStack and ExecuteChangeSet of an UPDATE change set answer at once with the stack UPDATE_IN_PROGRESS
   ("User Initiated") and run in the background when resources take time (sandbox.cfn_lifecycle's
-  `resource_seconds`; at once when 0). UpdateStack on a stack in progress is refused as AWS refuses it.
+  `resource_seconds`; at once when 0). UpdateStack on a stack in progress is refused as AWS refuses it, and
+  one with the very same template text, values and tags with "No updates are to be performed.".
 - What changes is what the change set says (sandbox.cfn_changesets: Add, Modify with Replacement True, Remove),
   plus what a resource's Condition now includes or excludes, what chooses with Fn::If by a condition that turned
   around, and what refers to a replaced resource (its Ref changes: replaced too if the property referring to it
@@ -25,10 +26,11 @@ after sandbox.cfn_types.register, which registers sandbox.cfn_lifecycle):
   (DELETE_IN_PROGRESS, DELETE_COMPLETE; DELETE_SKIPPED for Retain; a final snapshot for Snapshot,
   sandbox.cfn_snapshots), then UPDATE_COMPLETE.
 - A resource the service refuses (an image or key pair that does not exist, an instance type EC2 does not offer,
-  a replacement of a resource whose template gives it a name it still has, whatever moto raises) is UPDATE_FAILED (CREATE_FAILED if added) with the service's reason; the stack goes
-  UPDATE_ROLLBACK_IN_PROGRESS ("The following resource(s) failed to update: [X]. "), puts each updated or
-  replaced resource back to its previous template and parameters (UPDATE_IN_PROGRESS, UPDATE_COMPLETE; a replaced
-  one gets its old physical resource back), UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS deletes the new physical
+  a replacement of a resource whose template gives it a name it still has, whatever moto raises) is
+  UPDATE_FAILED (CREATE_FAILED if added) with the service's reason; the stack goes UPDATE_ROLLBACK_IN_PROGRESS
+  ("The following resource(s) failed to update: [X]. "), puts each updated or replaced resource back to its
+  previous template and parameters (UPDATE_IN_PROGRESS, UPDATE_COMPLETE; a replaced one gets its old physical
+  resource back), UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS deletes the new physical
   resources and what was added, then UPDATE_ROLLBACK_COMPLETE: the stack keeps its previous template, parameters
   and outputs.
 - CreateChangeSet refuses parameter values as CreateStack does (sandbox.cfn_params), for CREATE and UPDATE change
@@ -86,8 +88,9 @@ def _switch(resource_map: Any, template: dict[str, Any], input_parameters: dict[
 def _present(resource_map: Any) -> list[str]:
     """The template's resources its conditions include, in dependency order."""
     resources = resource_map._resource_json_map
+    conditions = resource_map.lazy_condition_map
     return [key for key in creation_order(resources)
-            if not (resources[key].get("Condition") and not resource_map.lazy_condition_map[resources[key]["Condition"]])]
+            if not (resources[key].get("Condition") and not conditions[resources[key]["Condition"]])]
 
 
 # --- what the update does ---------------------------------------------------------------------------------------
