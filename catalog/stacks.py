@@ -142,8 +142,9 @@ def remember_resources(launch: LaunchRequest) -> None:
 
 
 def kept_resources(launch: LaunchRequest) -> list[dict[str, str]]:
-    """What the stack's delete kept in the account (DeletionPolicy: Retain, or Snapshot's snapshot): its
-    DELETE_SKIPPED events in the latest delete. Nothing deletes them: they are the template's choice."""
+    """What the stack's delete kept in the account (DeletionPolicy: Retain): its DELETE_SKIPPED events in the
+    latest delete. Nothing deletes them: they are the template's choice. A Snapshot policy's final snapshot is not
+    among them: CloudFormation reports that resource DELETE_COMPLETE and names no snapshot in its events."""
     operation = current_operation(stack_events(launch))
     return [{"logical_id": e.get("LogicalResourceId", ""), "type": e.get("ResourceType", ""),
              "physical_id": e.get("PhysicalResourceId", "")} for e in operation

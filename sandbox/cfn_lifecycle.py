@@ -4,7 +4,7 @@ moto 5.2.5 makes a whole stack inside CreateStack with two stack-level events, a
 NoEcho values in DescribeStacks (it compares each value, not its key, with the NoEcho keys), never rolls back and
 deletes in whatever order its retries reach. Here (`register()`, called by the sandbox server):
 
-- CreateStack/UpdateStack refuse values CloudFormation refuses (sandbox.cfn_params), with its ValidationError.
+- CreateStack refuses values CloudFormation refuses (sandbox.cfn_params), with its ValidationError.
 - A create runs resource by resource in dependency order (DependsOn, Ref, Fn::GetAtt, Fn::Sub), each taking
   `resource_seconds` (SANDBOX_CLOUDFORMATION_RESOURCE_SECONDS; 0: inside the call, as tests want), on a background
   thread when it takes time. Events, oldest first: the stack's CREATE_IN_PROGRESS "User Initiated"; per resource
@@ -18,11 +18,15 @@ deletes in whatever order its retries reach. Here (`register()`, called by the s
   to create: [X]. Rollback requested by user."), deletes what it made, newest first (DELETE_IN_PROGRESS,
   DELETE_COMPLETE; DELETE_SKIPPED for DeletionPolicy Retain), and ends ROLLBACK_COMPLETE.
 - DeleteStack goes the same way (DELETE_IN_PROGRESS "User Initiated", each resource newest first, DELETE_SKIPPED
-  for `DeletionPolicy: Retain`, which stays in the account, then DELETE_COMPLETE), in the background when it takes
-  time. A resource that cannot go is left to sandbox.cfn_types.stacks (DELETE_FAILED, as AWS reports it).
+  for `DeletionPolicy: Retain`, which stays in the account, a final snapshot first for `Snapshot` (and RDS's
+  default, sandbox.cfn_snapshots), then DELETE_COMPLETE), in the background when it takes time. A resource that
+  cannot go is left to sandbox.cfn_types.stacks (DELETE_FAILED, as AWS reports it).
 - DescribeStacks shows a NoEcho parameter's value as ****.
 - ExecuteChangeSet on a CREATE change set makes the stack as CreateStack does (moto applies it as an update of an
   empty stack and keeps an empty template: no outputs, and a delete that leaves every resource).
+
+Updates, their rollbacks, UPDATE change sets and CreateChangeSet's parameter checks: sandbox.cfn_updates, which
+makes and deletes resources with `make_resource` and `delete_each` here.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ import time
 import uuid
 from typing import Any
 
-from sandbox import cfn_params
+from sandbox import cfn_params, cfn_snapshots
 from sandbox.cfn_types.base import listed
 
 log = logging.getLogger(__name__)
@@ -162,12 +166,18 @@ def _check(resource_map: Any, logical_id: str, resource_json: dict[str, Any], pa
             raise ResourceFailed(_aws_reason(f"The key pair '{key}' does not exist", "InvalidKeyPair.NotFound"))
 
 
-def _reason(exc: BaseException) -> str:
+# The service names CloudFormation's failure reasons give (AWS SDK for Java's service names)
+SERVICES = {"EC2": "AmazonEC2", "RDS": "AmazonRDS", "S3": "Amazon S3", "IAM": "AmazonIdentityManagement"}
+
+
+def _reason(exc: BaseException, resource_type: str = "AWS::EC2::") -> str:
     if isinstance(exc, ResourceFailed):
         return str(exc)
     message = str(getattr(exc, "message", None) or getattr(exc, "description", None) or exc)
     code = getattr(exc, "error_type", None) or getattr(exc, "code", None)
-    return _aws_reason(message, code) if isinstance(code, str) and code else message
+    service = (resource_type.split("::") + ["", ""])[1]
+    return _aws_reason(message, code, SERVICES.get(service, f"Amazon{service}")) if isinstance(code, str) and code \
+        else message
 
 
 # --- create -----------------------------------------------------------------------------------------------------
@@ -176,11 +186,23 @@ def _resources(stack: Any) -> dict[str, Any]:
     return stack.template_dict.get("Resources") or {}
 
 
-def _create(models: Any, parsing: Any, stack: Any) -> None:
-    """Make the stack's resources one by one with their events; roll back on the first failure."""
+def make_resource(stack: Any, parsing: Any, logical_id: str, resource_json: dict[str, Any]) -> Any:
+    """Make one resource of the stack's template as its service would (what it refuses raises), tagged as
+    CloudFormation tags EC2 resources."""
     from moto.ec2 import models as ec2_models
     from moto.ec2.models.core import TaggedEC2Resource
 
+    resource_map = stack.resource_map
+    _check(resource_map, logical_id, resource_json, parsing)
+    resource = resource_map[logical_id]
+    if isinstance(resource, TaggedEC2Resource):
+        tags = {**resource_map.tags, "aws:cloudformation:logical-id": logical_id}
+        ec2_models.ec2_backends[stack.account_id][stack.region_name].create_tags([resource.physical_resource_id], tags)
+    return resource
+
+
+def _create(models: Any, parsing: Any, stack: Any) -> None:
+    """Make the stack's resources one by one with their events; roll back on the first failure."""
     resource_map = stack.resource_map
     resource_map._template = stack.template_dict
     resource_map._resource_json_map = _resources(stack)
@@ -201,14 +223,10 @@ def _create(models: Any, parsing: Any, stack: Any) -> None:
         _event(models, stack, logical_id, resource_json, "CREATE_IN_PROGRESS")
         _pause()
         try:
-            _check(resource_map, logical_id, resource_json, parsing)
-            resource = resource_map[logical_id]
-            if isinstance(resource, TaggedEC2Resource):
-                tags = {**resource_map.tags, "aws:cloudformation:logical-id": logical_id}
-                ec2_models.ec2_backends[stack.account_id][stack.region_name].create_tags(
-                    [resource.physical_resource_id], tags)
+            resource = make_resource(stack, parsing, logical_id, resource_json)
         except Exception as exc:  # noqa: BLE001 - whatever the service refused is the resource's reason
-            _event(models, stack, logical_id, resource_json, "CREATE_FAILED", _reason(exc))
+            _event(models, stack, logical_id, resource_json, "CREATE_FAILED",
+                   _reason(exc, resource_json.get("Type", "")))
             resource_map._parsed_resources.pop(logical_id, None)
             _rollback(models, stack, made, failed=logical_id)
             return
@@ -246,36 +264,54 @@ def _rollback(models: Any, stack: Any, made: list[str], *, failed: str | None = 
 
 
 def _delete_resources(models: Any, stack: Any, order: list[str]) -> list[str]:
-    """Delete these resources newest first, with their events; Retain ones are skipped. What could not go."""
-    resource_map = stack.resource_map
+    """Delete these resources of the stack newest first, with their events (sandbox.cfn_snapshots for the
+    DeletionPolicy); what could not go."""
     resources = _resources(stack)
-    parsed = resource_map._parsed_resources
-    left = [key for key in reversed(order) if parsed.get(key) is not None and key in resources]
+    parsed = stack.resource_map._parsed_resources
+    items = [(key, parsed[key], resources[key]) for key in reversed(order)
+             if parsed.get(key) is not None and key in resources]
+    left = delete_each(models, stack, items)
+    for key, _resource, _spec in items:
+        if key not in left:
+            parsed.pop(key, None)
+    return left
+
+
+def delete_each(models: Any, stack: Any, items: list[tuple[str, Any, dict[str, Any]]],
+                policy: str = "DeletionPolicy") -> list[str]:
+    """Delete these (logical id, resource, template entry) in this order with their events: DELETE_SKIPPED for a
+    Retain policy (`policy`: DeletionPolicy, or UpdateReplacePolicy for what an update replaced), a final snapshot
+    first for Snapshot (sandbox.cfn_snapshots). What another still depends on goes in a later pass. Returns the
+    logical ids that could not go (their reasons in stack.delete_failures)."""
+    left = list(items)
     failure: dict[str, str] = {}
-    for _attempt in range(len(left) + 1):  # what another still depends on goes in a later pass
-        for key in list(left):
-            physical = _physical_id(parsed[key], key)
-            if resources[key].get("DeletionPolicy") == "Retain":  # kept in the account, out of the stack
-                _event(models, stack, key, resources[key], "DELETE_SKIPPED", physical_id=physical)
-                parsed.pop(key)
-                left.remove(key)
+    for _attempt in range(len(left) + 1):
+        for item in list(left):
+            key, resource, spec = item
+            physical = _physical_id(resource, key)
+            chosen = cfn_snapshots.policy_of(spec, policy)
+            if chosen == "Retain":  # kept in the account, out of the stack
+                _event(models, stack, key, spec, "DELETE_SKIPPED", physical_id=physical)
+                left.remove(item)
                 continue
             if key not in failure:
-                _event(models, stack, key, resources[key], "DELETE_IN_PROGRESS", physical_id=physical)
+                _event(models, stack, key, spec, "DELETE_IN_PROGRESS", physical_id=physical)
                 _pause()
             try:
-                resource_map._delete_resource(parsed[key], resources[key])
+                if chosen == "Snapshot" and cfn_snapshots.can_snapshot(spec):
+                    cfn_snapshots.delete_after_snapshot(stack, key, resource, spec)
+                else:
+                    stack.resource_map._delete_resource(resource, spec)
             except Exception as exc:  # noqa: BLE001 - a dependency still there: next pass
-                failure[key] = _reason(exc)
+                failure[key] = _reason(exc, spec.get("Type", ""))
                 continue
-            parsed.pop(key)
-            left.remove(key)
+            left.remove(item)
             failure.pop(key, None)
-            _event(models, stack, key, resources[key], "DELETE_COMPLETE", physical_id=physical)
+            _event(models, stack, key, spec, "DELETE_COMPLETE", physical_id=physical)
         if not left:
             break
     stack.delete_failures = failure  # the reasons of what is left, for a rollback's DELETE_FAILED events
-    return left
+    return [key for key, _resource, _spec in left]
 
 
 # --- delete -----------------------------------------------------------------------------------------------------
@@ -313,7 +349,7 @@ def _parameter_values(parameters: Any) -> dict[str, Any]:
 
 def register() -> None:
     """Put the life above into moto's CloudFormation (safe to call again)."""
-    from moto.cloudformation import exceptions, models, parsing
+    from moto.cloudformation import models, parsing
 
     stack_class, backend = models.Stack, models.CloudFormationBackend
     if getattr(stack_class, "guardrail_lifecycle", False):
@@ -343,29 +379,12 @@ def register() -> None:
     stack_class.create_resources = create_resources
     stack_class.delete = delete
 
-    create_stack, update_stack, delete_stack = backend.create_stack, backend.update_stack, backend.delete_stack
-
-    def refuse(template_text: Any, values: dict[str, Any]) -> None:
-        try:
-            template = models.Stack.parse_template(template_text) if isinstance(template_text, str) else template_text
-        except Exception:  # moto itself answers a template it cannot read
-            return
-        message = cfn_params.refusal(template or {}, values) if isinstance(template, dict) else None
-        if message:
-            raise exceptions.ValidationError(message=message)
+    create_stack, delete_stack = backend.create_stack, backend.delete_stack
 
     def checked_create(self: Any, name: str, template: str, parameters: dict[str, Any], *args: Any,
                        **kwargs: Any) -> Any:
-        refuse(template, _parameter_values(parameters))
+        cfn_params.refuse(template, _parameter_values(parameters))
         return create_stack(self, name, template, parameters, *args, **kwargs)
-
-    def checked_update(self: Any, name: str, template: str, role_arn: Any, parameters: Any, tags: Any) -> Any:
-        stack = self.get_stack(name)
-        previous = {p["ParameterKey"] for p in parameters or [] if isinstance(p, dict) and p.get("UsePreviousValue")}
-        values = {**{k: v for k, v in stack.resource_map.input_parameters.items() if k in previous},
-                  **_parameter_values(parameters)}
-        refuse(template, values)
-        return update_stack(self, name, template, role_arn, parameters, tags)
 
     def deleting(self: Any, name_or_stack_id: str) -> None:
         stack = next((s for s in self.stacks.values() if name_or_stack_id in (s.name, s.stack_id)), None)
@@ -380,15 +399,15 @@ def register() -> None:
 
     deleting.keeps_failed = True  # type: ignore[attr-defined]  # wraps sandbox.cfn_types.stacks' own
     backend.create_stack = checked_create
-    backend.update_stack = checked_update
     backend.delete_stack = deleting
     backend.execute_change_set = _executing(backend.execute_change_set)
+    cfn_snapshots.register()  # a volume goes with its stack
 
 
 def _executing(execute_change_set: Any) -> Any:
     """ExecuteChangeSet: a CREATE change set makes its stack as CreateStack does (resource by resource, with events
     and rollback); moto applies it as an update of an empty stack whose template stays empty, so its delete would
-    leave every resource and its outputs would never show. After an UPDATE the stack keeps the change set's template."""
+    leave every resource and its outputs would never show. UPDATE change sets: sandbox.cfn_updates."""
 
     def executing(self: Any, change_set_name: str, stack_name: str | None = None) -> None:
         change_set = self.change_sets.get(change_set_name) or next(
@@ -396,9 +415,6 @@ def _executing(execute_change_set: Any) -> Any:
         stack = self.stacks.get(change_set.stack_id) if change_set is not None else None
         if stack is None or change_set.change_set_type != "CREATE":
             execute_change_set(self, change_set_name, stack_name)
-            if stack is not None:
-                stack._parse_template()  # moto sets the text only: deletes and drift read the template
-                stack.output_map = stack._create_output_map()
             return
         stack.template, stack.parameters = change_set.template, change_set.parameters
         stack.cross_stack_resources = self.exports

@@ -98,6 +98,21 @@ def refusal(template: dict[str, Any], values: dict[str, Any]) -> str | None:
     return None
 
 
+def refuse(template_text: Any, values: dict[str, Any]) -> None:
+    """Raise moto's ValidationError with AWS's message when CreateStack, UpdateStack or CreateChangeSet gets
+    values the template refuses (a template moto cannot read is left to moto itself)."""
+    from moto.cloudformation.exceptions import ValidationError
+    from moto.cloudformation.models import Stack
+
+    try:
+        template = Stack.parse_template(template_text) if isinstance(template_text, str) else template_text
+    except Exception:  # noqa: BLE001 - moto answers a template it cannot read
+        return
+    message = refusal(template, values) if isinstance(template, dict) else None
+    if message:
+        raise ValidationError(message=message)
+
+
 def _exists(kind: str, value: str, ec2: Any) -> bool:
     from moto.ec2.exceptions import EC2ClientError
 

@@ -26,8 +26,8 @@ from sandbox.cfn_types.cloudtrail import KitTrail
 from sandbox.cfn_types.events import KitEventBusPolicy
 from sandbox.cfn_types.iam import KitManagedPolicy, KitRole
 from sandbox.cfn_types.stacks import (
-    follow_condition_changes, follow_condition_references, honour_depends_on, keep_stacks_whose_delete_failed,
-    list_only_created_resources,
+    follow_condition_references, honour_depends_on, keep_stacks_whose_delete_failed, list_only_created_resources,
+    split_get_att_at_the_first_dot,
 )
 from sandbox.cfn_types.storage import KitBucket, KitBucketPolicy, KitQueue, KitQueuePolicy
 
@@ -39,13 +39,13 @@ KIT_TYPES: tuple[type[CloudFormationModel], ...] = (
 
 def register() -> None:
     """Make moto's CloudFormation use these types (safe to call again; moto builds its map once and caches it)."""
-    from moto.cloudformation import models, parsing
+    from moto.cloudformation import models, parsing, responses, utils
 
     honour_depends_on(parsing)
     list_only_created_resources(models)
     keep_stacks_whose_delete_failed(models)
-    follow_condition_changes(parsing)
     follow_condition_references(parsing)
+    split_get_att_at_the_first_dot(models, responses, utils)
 
     for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
         cached.cache_clear()

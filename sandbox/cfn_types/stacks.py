@@ -1,5 +1,5 @@
-"""Where moto's stacks behave unlike AWS's, in ways the kit meets: DependsOn, conditions (listing, updates), a failed
-delete."""
+"""Where moto's stacks behave unlike AWS's, in ways the kit meets: DependsOn, conditions (listing, references; an
+update's conditions: sandbox.cfn_updates), a failed delete, `!GetAtt a.b.c`."""
 
 from __future__ import annotations
 
@@ -102,65 +102,16 @@ def _failed_resources(stack: Any, exc: BaseException, event_class: Any) -> list[
     return failed or [_reason(exc)]
 
 
-def _uses(value: Any, conditions: set[str]) -> bool:
+def uses_conditions(value: Any, conditions: set[str]) -> bool:
     """Whether a resource's properties choose with Fn::If on one of these conditions."""
     if isinstance(value, dict):
         chosen = value.get("Fn::If")
         if isinstance(chosen, list) and chosen and chosen[0] in conditions:
             return True
-        return any(_uses(v, conditions) for v in value.values())
+        return any(uses_conditions(v, conditions) for v in value.values())
     if isinstance(value, list):
-        return any(_uses(v, conditions) for v in value)
+        return any(uses_conditions(v, conditions) for v in value)
     return False
-
-
-def follow_condition_changes(parsing: Any) -> None:
-    """An update whose parameters turn a condition around (TrailMode Create -> Organization, say): moto compares
-    only the resources' text, so the trail stayed and a policy choosing with Fn::If kept its old choice. AWS
-    deletes what the condition now excludes, creates what it now includes and updates what chose by it."""
-    resource_map = parsing.ResourceMap
-    if getattr(resource_map.update, "follows_conditions", False):
-        return
-    update = resource_map.update
-
-    def update_following_conditions(self: Any, template: dict[str, Any], parameters: Any = None) -> None:
-        conditions = getattr(self, "lazy_condition_map", None) or {}
-        before = {name: conditions[name] for name in list(conditions)}
-        update(self, template, parameters)
-        after = {name: self.lazy_condition_map[name] for name in list(self.lazy_condition_map)}
-        flipped = {name for name, holds in after.items() if before.get(name) != holds}
-        if not flipped:
-            return
-        resources, parsed = self._resource_json_map, self._parsed_resources
-        leaving = [key for key, r in resources.items()
-                   if r.get("Condition") in flipped and not after[r["Condition"]] and parsed.get(key) is not None]
-        for _attempt in range(len(leaving) + 1):  # in dependency order, as a stack's delete goes
-            failed: Exception | None = None
-            for key in list(leaving):
-                try:
-                    if resources[key].get("DeletionPolicy") != "Retain":
-                        self._delete_resource(parsed[key], resources[key])
-                except Exception as exc:  # something still depends on it: next pass
-                    failed = exc
-                else:
-                    parsed.pop(key)
-                    leaving.remove(key)
-            if not leaving:
-                break
-        else:
-            raise failed  # type: ignore[misc]
-        for key, r in resources.items():
-            if r.get("Condition") in flipped and after[r["Condition"]] and parsed.get(key) is None:
-                self[key]
-        for key, r in resources.items():
-            if parsed.get(key) is not None and _uses(r.get("Properties"), flipped):
-                changed = parsing.parse_and_update_resource(key, r, self, account_id=self._account_id,
-                                                            region_name=self._region_name)
-                if changed is not None:
-                    parsed[key] = changed
-
-    update_following_conditions.follows_conditions = True  # type: ignore[attr-defined]
-    resource_map.update = update_following_conditions
 
 
 def _condition_references(value: Any) -> Any:
@@ -188,3 +139,21 @@ def follow_condition_references(parsing: Any) -> None:
 
     parse_condition.follows_references = True  # type: ignore[attr-defined]
     parsing.parse_condition = parse_condition
+
+
+def split_get_att_at_the_first_dot(models: Any, responses: Any, utils: Any) -> None:
+    """`!GetAtt MyDB.Endpoint.Address`: CloudFormation splits the short form at the first dot (resource MyDB,
+    attribute Endpoint.Address); moto's YAML reader splits at every dot, so such an output (AWS's RDS samples have
+    them) failed DescribeStacks with "does not support attribute type Endpoint"."""
+    read = utils.yaml_tag_constructor
+    if getattr(read, "first_dot", False):
+        return
+
+    def yaml_tag_constructor(loader: Any, tag: Any, node: Any) -> Any:
+        if tag == "!GetAtt" and isinstance(node.value, str):
+            return {"Fn::GetAtt": node.value.split(".", 1)}
+        return read(loader, tag, node)
+
+    yaml_tag_constructor.first_dot = True  # type: ignore[attr-defined]
+    for module in (models, responses, utils):
+        module.yaml_tag_constructor = yaml_tag_constructor
