@@ -149,15 +149,27 @@ def follow_condition_changes(parsing: Any) -> None:
                 break
         else:
             raise failed  # type: ignore[misc]
-        for key, r in resources.items():
-            if r.get("Condition") in flipped and after[r["Condition"]] and parsed.get(key) is None:
-                self[key]
-        for key, r in resources.items():
-            if parsed.get(key) is not None and _uses(r.get("Properties"), flipped):
-                changed = parsing.parse_and_update_resource(key, r, self, account_id=self._account_id,
-                                                            region_name=self._region_name)
-                if changed is not None:
-                    parsed[key] = changed
+        coming = [key for key, r in resources.items()
+                  if r.get("Condition") in flipped and after[r["Condition"]] and parsed.get(key) is None]
+        changing = [key for key, r in resources.items()
+                    if parsed.get(key) is not None and _uses(r.get("Properties"), flipped)]
+
+        def change(key: str) -> None:
+            changed = parsing.parse_and_update_resource(key, resources[key], self, account_id=self._account_id,
+                                                        region_name=self._region_name)
+            if changed is not None:
+                parsed[key] = changed
+
+        for key in coming:
+            # what it DependsOn changes first, as CloudFormation goes by the graph (the kit's trail bucket, made
+            # again when TrailMode goes back to Create, after its queue policy lets that bucket send again)
+            for dependency in listed(resources[key].get("DependsOn")):
+                if dependency in changing:
+                    changing.remove(dependency)
+                    change(dependency)
+            self[key]
+        for key in changing:
+            change(key)
 
     update_following_conditions.follows_conditions = True  # type: ignore[attr-defined]
     resource_map.update = update_following_conditions
