@@ -27,7 +27,7 @@ from sandbox.cfn_types.events import KitEventBusPolicy
 from sandbox.cfn_types.iam import KitManagedPolicy, KitRole
 from sandbox.cfn_types.stacks import (
     follow_condition_changes, follow_condition_references, honour_depends_on, keep_stacks_whose_delete_failed,
-    list_only_created_resources,
+    list_only_created_resources, previous_values_of_defaults,
 )
 from sandbox.cfn_types.storage import KitBucket, KitBucketPolicy, KitQueue, KitQueuePolicy
 
@@ -44,6 +44,7 @@ def register() -> None:
     honour_depends_on(parsing)
     list_only_created_resources(models)
     keep_stacks_whose_delete_failed(models)
+    previous_values_of_defaults(models)
     follow_condition_changes(parsing)
     follow_condition_references(parsing)
 
