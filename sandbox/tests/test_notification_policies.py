@@ -236,3 +236,37 @@ def test_update_trail_accepts_a_topic_that_lets_cloudtrail_publish(account):
     cloudtrail.update_trail(Name="notified", SnsTopicName="trail-notices")
     assert cloudtrail.get_trail(Name="notified")["Trail"]["SnsTopicName"] == "trail-notices"
 
+
+
+# --- the same check through CloudFormation (sandbox.cfn_types.storage) ---
+
+NOTIFYING_BUCKET = """
+Parameters:
+  Topic: {Type: String}
+Resources:
+  Bucket:
+    Type: AWS::S3::Bucket
+    Properties:
+      BucketName: notified-by-stack-%s
+      NotificationConfiguration:
+        TopicConfigurations:
+          - Event: s3:ObjectCreated:*
+            Topic: !Ref Topic
+""" % ACCOUNT
+
+
+@pytest.mark.parametrize("allowed", [False, True])
+def test_a_stacks_bucket_notifies_a_topic_only_when_the_topic_lets_s3_publish(account, allowed):
+    statement = _from("s3.amazonaws.com", f"arn:aws:s3:::notified-by-stack-{ACCOUNT}") if allowed else None
+    topic = _topic("stack-files", statement)
+    cfn = operator_client("cloudformation", ACCOUNT)
+    cfn.create_stack(StackName="notified", TemplateBody=NOTIFYING_BUCKET,
+                     Parameters=[{"ParameterKey": "Topic", "ParameterValue": topic}])
+    status = cfn.describe_stacks(StackName="notified")["Stacks"][0]["StackStatus"]
+    if allowed:
+        assert status == "CREATE_COMPLETE"
+        return
+    assert status == "ROLLBACK_COMPLETE"
+    failed = [e["ResourceStatusReason"] for e in cfn.describe_stack_events(StackName="notified")["StackEvents"]
+              if e["ResourceStatus"] == "CREATE_FAILED"]
+    assert REFUSED in failed[0] and topic in failed[0]
