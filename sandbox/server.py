@@ -38,7 +38,7 @@ from moto.moto_server.werkzeug_app import (
 from moto.organizations.models import organizations_backends
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from sandbox import cfn_changesets, cfn_lifecycle, cfn_types, cfn_updates
+from sandbox import cfn_changesets, cfn_lifecycle, cfn_types, cfn_updates, notify_policies
 from sandbox.delivery import CloudTrailWriter
 from sandbox.eventbridge import EventEmitter
 from sandbox.flowtraffic import (
@@ -99,6 +99,7 @@ class SandboxServer:
         cfn_types.register()  # the kit's resource types in moto's CloudFormation, and stacks' life (cfn_lifecycle)
         cfn_changesets.register()  # change sets that list the real changes (Replacement, Scope, Details)
         cfn_updates.register()  # updates resource by resource, their rollbacks, CreateChangeSet's parameter checks
+        notify_policies.register()  # S3's, SNS's and CloudTrail's notifications only where the policies allow
         cfn_lifecycle.configure(cloudformation_resource_seconds)  # how long each stack resource takes
         self.resolver = IdentityResolver(portal_access_key=portal_access_key,
                                          management_account_id=management_account_id)

@@ -15,6 +15,7 @@ management kit's in the management account; the organisation membership first), 
 whole demo set-up (the kit, AWS Config, the people's IAM users). What a person did in an account before the
 portal looks, the test does as that person (`as_person`) or as the account's administrator (`operator_clients`,
 `start_trail`: the sandbox's operator, through the OrganizationAccountAccessRole), never as the portal.
+`update_kit(account, Parameter=value)` changes the member kit's parameters as the account's administrator does.
 `stacks_besides_kit` lists an account's stacks without the kit's own. `trail_records(bucket)` reads the
 delivered CloudTrail files. `running_sandbox()` is the same as a context manager, for scripts and module-scoped
 fixtures. Both write VPC flow-log files only when told (`server.flowlogs.flush()`), so a test knows which file
@@ -184,6 +185,21 @@ def kit(*account_ids: str) -> None:
     for account_id in dict.fromkeys(account_ids):
         deploy_kit(AccountSpec(account_id, settings.AWS_PORTAL_ROLE_NAME, name=f"account-{account_id}"),
                    BootstrapSummary())
+
+
+def update_kit(account_id: str, **parameters: str) -> None:
+    """The account's administrator updates the member kit's stack (guardrail-member-account) with the kit's template
+    and these parameter values, the others as they were, as a platform team does in the console or its StackSet
+    (`TrailNotificationSourceArn=<topic or rule ARN>`, `TrailMode="Organization", OrganizationTrailBucket=...`)."""
+    from sandbox.bootstrap import KIT_DIR, MEMBER_STACK, _wait
+
+    cfn = operator_clients(account_id)("cloudformation")
+    known = [p["ParameterKey"] for p in cfn.describe_stacks(StackName=MEMBER_STACK)["Stacks"][0]["Parameters"]]
+    values = [{"ParameterKey": key, "ParameterValue": parameters[key]} if key in parameters else
+              {"ParameterKey": key, "UsePreviousValue": True} for key in dict.fromkeys([*known, *parameters])]
+    cfn.update_stack(StackName=MEMBER_STACK, TemplateBody=(KIT_DIR / f"{MEMBER_STACK}.yaml").read_text(),
+                     Capabilities=["CAPABILITY_NAMED_IAM"], Parameters=values)
+    _wait(cfn, MEMBER_STACK, "stack_update_complete")
 
 
 def stacks_besides_kit(account_id: str, region: str | None = None) -> list[dict[str, Any]]:

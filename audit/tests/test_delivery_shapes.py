@@ -12,7 +12,7 @@ from audit.models import CloudTrailEvent, LogFileStatus, QueueMessage
 from audit.tasks import cloudtrail_poll
 from sandbox.bootstrap import QUEUE_NAME, bootstrap_from_portal, trail_bucket
 from sandbox.operator import operator_client
-from sandbox.testing import as_person
+from sandbox.testing import as_person, update_kit
 
 PAYMENTS = "111111111111"
 ENVELOPE, RAW = "enveloped", "raw"
@@ -29,13 +29,30 @@ def _queue_arn(account_id: str) -> str:
     return f"arn:aws:sqs:{settings.AWS_DEFAULT_REGION}:{account_id}:{QUEUE_NAME}"
 
 
-def _topic(account_id: str, name: str, raw: bool) -> str:
-    """A topic the account's queue is subscribed to, raw or in SNS's envelope (as the account's administrator)."""
+def _topic(account_id: str, name: str, raw: bool, publisher: str, source_arn: str) -> str:
+    """A topic the account's queue is subscribed to, raw or in SNS's envelope, as the account's administrator sets
+    it up in AWS: the topic's policy lets `publisher` (S3 for the bucket, CloudTrail for the trail) publish, and the
+    kit, updated with TrailNotificationSourceArn naming the topic, lets the topic send to the queue."""
     sns = operator_client("sns", account_id)
     topic = sns.create_topic(Name=name)["TopicArn"]
+    policy = json.loads(sns.get_topic_attributes(TopicArn=topic)["Attributes"]["Policy"])
+    policy["Statement"].append({"Sid": "PublisherPublishes", "Effect": "Allow", "Principal": {"Service": publisher},
+                                "Action": "SNS:Publish", "Resource": topic,
+                                "Condition": {"ArnLike": {"aws:SourceArn": source_arn}}})
+    sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps(policy))
+    update_kit(account_id, TrailNotificationSourceArn=topic)
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=_queue_arn(account_id),
                   Attributes={"RawMessageDelivery": "true" if raw else "false"})
     return topic
+
+
+def _empty(account_id: str, bucket: str) -> None:
+    s3 = operator_client("s3", account_id)
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+        doomed = [{"Key": v["Key"], "VersionId": v["VersionId"]}
+                  for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+        if doomed:
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": doomed})
 
 
 def _group_made(kits, name: str) -> CloudTrailEvent:
@@ -71,7 +88,8 @@ def test_s3_notifies_the_queue_directly(kits):
 
 @pytest.mark.parametrize("delivery", [ENVELOPE, RAW])
 def test_s3_notifies_through_an_sns_topic(kits, delivery):
-    topic = _topic(PAYMENTS, "trail-files", raw=delivery == RAW)
+    topic = _topic(PAYMENTS, "trail-files", raw=delivery == RAW, publisher="s3.amazonaws.com",
+                   source_arn=f"arn:aws:s3:::{trail_bucket(PAYMENTS)}")
     operator_client("s3", PAYMENTS).put_bucket_notification_configuration(
         Bucket=trail_bucket(PAYMENTS), NotificationConfiguration={"TopicConfigurations": [{
             "TopicArn": topic, "Events": ["s3:ObjectCreated:*"],
@@ -87,7 +105,8 @@ def test_s3_notifies_through_an_sns_topic(kits, delivery):
 
 @pytest.mark.parametrize("delivery", [ENVELOPE, RAW])
 def test_cloudtrails_own_sns_notification(kits, delivery):
-    topic = _topic(PAYMENTS, "trail-notices", raw=delivery == RAW)
+    topic = _topic(PAYMENTS, "trail-notices", raw=delivery == RAW, publisher="cloudtrail.amazonaws.com",
+                   source_arn=f"arn:aws:cloudtrail:{settings.AWS_DEFAULT_REGION}:{PAYMENTS}:trail/guardrail-trail")
     operator_client("s3", PAYMENTS).put_bucket_notification_configuration(  # the bucket itself tells no one
         Bucket=trail_bucket(PAYMENTS), NotificationConfiguration={})
     operator_client("cloudtrail", PAYMENTS).update_trail(Name="guardrail-trail", SnsTopicName="trail-notices")
@@ -102,9 +121,10 @@ def test_s3_events_through_eventbridge(kits):
     s3.put_bucket_notification_configuration(Bucket=trail_bucket(PAYMENTS),
                                              NotificationConfiguration={"EventBridgeConfiguration": {}})
     events = operator_client("events", PAYMENTS)
-    events.put_rule(Name="trail-files", EventPattern=json.dumps({
+    rule = events.put_rule(Name="trail-files", EventPattern=json.dumps({
         "source": ["aws.s3"], "detail-type": ["Object Created"],
-        "detail": {"bucket": {"name": [trail_bucket(PAYMENTS)]}}}))
+        "detail": {"bucket": {"name": [trail_bucket(PAYMENTS)]}}}))["RuleArn"]
+    update_kit(PAYMENTS, TrailNotificationSourceArn=rule)  # the queue takes what this rule sends
     events.put_targets(Rule="trail-files", Targets=[{"Id": "queue", "Arn": _queue_arn(PAYMENTS)}])
     event = _group_made(kits, "through-eventbridge")
     assert event.log_file.bucket == trail_bucket(PAYMENTS)
@@ -116,6 +136,14 @@ def test_an_organisation_trail_writes_every_member_into_one_central_bucket_and_q
     central = f"org-trail-{management}"
     s3 = operator_client("s3", management)
     s3.create_bucket(Bucket=central)
+    # the management account's kit goes over to the organisation trail (TrailMode Organization naming its bucket):
+    # its own trail's bucket must be empty to go, as in AWS; its queue then lets the central bucket notify it
+    operator_client("cloudtrail", management).stop_logging(Name="guardrail-trail")
+    kits.flush()
+    while cloudtrail_poll():
+        pass
+    _empty(management, trail_bucket(management))
+    update_kit(management, TrailMode="Organization", OrganizationTrailBucket=central)
     s3.put_bucket_notification_configuration(Bucket=central, NotificationConfiguration={"QueueConfigurations": [{
         "QueueArn": _queue_arn(management), "Events": ["s3:ObjectCreated:*"]}]})
     cloudtrail = operator_client("cloudtrail", management)

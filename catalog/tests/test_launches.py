@@ -317,6 +317,10 @@ def test_it_tells_the_notification_constraints_sns_topic(client, people, lamp, s
     topic = sns.create_topic(Name="payments-launches")["TopicArn"]
     queue = sqs.create_queue(QueueName="launch-events")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sqs.set_queue_attributes(QueueUrl=queue, Attributes={"Policy": json.dumps({  # SNS delivers only where allowed
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"}, "Action": "sqs:SendMessage",
+            "Resource": queue_arn, "Condition": {"ArnEquals": {"aws:SourceArn": topic}}}]})})
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
     services.constraint_create(user=people.admin, product=lamp, type="NOTIFICATION",
                                definition={"sns_topic_arns": [topic]}, portfolio=lamp.portfolios.get())

@@ -89,6 +89,11 @@ def test_files_announced_through_sns_and_an_organisation_trails_central_bucket_p
     bootstrap_from_portal()
     sns = operator_client("sns", PAYMENTS)
     topic = sns.create_topic(Name="trail-files")["TopicArn"]
+    sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps({  # S3 checks it
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"}, "Action": "SNS:Publish",
+            "Resource": topic,
+            "Condition": {"ArnLike": {"aws:SourceArn": f"arn:aws:s3:::guardrail-cloudtrail-{PAYMENTS}"}}}]}))
     operator_client("s3", PAYMENTS).put_bucket_notification_configuration(
         Bucket=f"guardrail-cloudtrail-{PAYMENTS}", NotificationConfiguration={"TopicConfigurations": [{
             "TopicArn": topic, "Events": ["s3:ObjectCreated:*"]}]})

@@ -9,8 +9,9 @@ PublicAccessBlockConfiguration and VersioningConfiguration are ignored; a queue'
 
 Each type here is a CloudFormationModel whose resources are handles onto moto's own objects (the role, the bucket,
 the trail...), keeping the properties they were made from: that is what an update compares with and what a delete
-undoes. Like AWS they check what AWS checks: a notification's queue must let S3 send to it, a trail's bucket must
-let CloudTrail write; a property the sandbox does not implement is logged (moto's own models drop them without a word).
+undoes. Like AWS they check what AWS checks: a notification's queue or topic must let S3 send to it (the check
+sandbox.notify_policies makes for the S3 API too), a trail's bucket must let CloudTrail write; a property the sandbox
+does not implement is logged (moto's own models drop them without a word).
 
 `register()` puts them in moto's CloudFormation model map (moto builds that map once, lru_cached); the sandbox
 server calls it when it starts.
@@ -27,7 +28,7 @@ from sandbox.cfn_types.events import KitEventBusPolicy
 from sandbox.cfn_types.iam import KitManagedPolicy, KitRole
 from sandbox.cfn_types.stacks import (
     follow_condition_references, honour_depends_on, keep_stacks_whose_delete_failed, list_only_created_resources,
-    split_get_att_at_the_first_dot,
+    previous_values_of_defaults, split_get_att_at_the_first_dot,
 )
 from sandbox.cfn_types.storage import KitBucket, KitBucketPolicy, KitQueue, KitQueuePolicy
 
@@ -44,6 +45,7 @@ def register() -> None:
     honour_depends_on(parsing)
     list_only_created_resources(models)
     keep_stacks_whose_delete_failed(models)
+    previous_values_of_defaults(models)
     follow_condition_references(parsing)
     split_get_att_at_the_first_dot(models, responses, utils)
 

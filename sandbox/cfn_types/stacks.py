@@ -29,6 +29,31 @@ def honour_depends_on(parsing: Any) -> None:
     resource_map.__getitem__ = __getitem__
 
 
+def previous_values_of_defaults(models: Any) -> None:
+    """UpdateStack with UsePreviousValue for a parameter the stack took its Default for: moto looks the key up in
+    the values the create was given and fails (KeyError, a 500); AWS keeps the value the stack has."""
+    backend = models.CloudFormationBackend
+    resolve = backend._resolve_update_parameters
+    if getattr(resolve, "keeps_defaults", False):
+        return
+
+    def _resolve_update_parameters(self: Any, instance: Any, incoming_params: list[dict[str, str]]) -> Any:
+        given = instance.parameters if isinstance(instance.parameters, dict) else {}
+        current = getattr(instance, "stack_parameters", None) or {}
+        missing = {p["ParameterKey"]: current[p["ParameterKey"]] for p in incoming_params
+                   if p.get("UsePreviousValue") and p["ParameterKey"] not in given and p["ParameterKey"] in current}
+        if not missing:
+            return resolve(self, instance, incoming_params)
+        instance.parameters = {**given, **missing}
+        try:
+            return resolve(self, instance, incoming_params)
+        finally:
+            instance.parameters = given
+
+    _resolve_update_parameters.keeps_defaults = True  # type: ignore[attr-defined]
+    backend._resolve_update_parameters = _resolve_update_parameters
+
+
 def list_only_created_resources(models: Any) -> None:
     """moto lists a stack's resources by looking each one up, which creates it when it is not there: a resource
     whose Condition is false comes out as an empty row (boto3 cannot parse it), and one the stack already deleted

@@ -14,8 +14,9 @@ from moto.sqs.models import Queue, sqs_backends
 from moto.utilities.utils import get_partition
 
 from sandbox.cfn_types.base import (
-    Handle, JSONDict, KitResourceError, as_json, flag, grants, listed, tag_list,
+    Handle, JSONDict, KitResourceError, as_json, flag, listed, tag_list,
 )
+from sandbox.notify_policies import refused_destinations
 
 
 # --- AWS::S3::Bucket ---
@@ -53,17 +54,15 @@ def _api_notifications(notification: JSONDict) -> JSONDict:
     return api
 
 
-def _check_destinations(notification: JSONDict) -> None:
-    """S3 sends a test message to each queue when the configuration is put: the queue must exist and let S3 send."""
-    for item in listed(notification.get("QueueConfigurations")):
-        arn = item["Queue"]
-        parts = arn.split(":")
-        queue = _queue_at(f"https://sqs.{parts[3]}.amazonaws.com/{parts[4]}/{parts[5]}", parts[3]) \
-            if len(parts) == 6 else None
-        if queue is None or not grants(queue.policy, "s3.amazonaws.com", ["sqs:SendMessage"]):
-            raise KitResourceError("AWS::S3::Bucket", "Unable to validate the following destination "
-                                                      f"configurations: {arn} (the queue must exist and its "
-                                                      "policy must let s3.amazonaws.com sqs:SendMessage).")
+def _check_destinations(bucket_name: str, owner: str, notification: JSONDict) -> None:
+    """S3 sends a test message to each queue and topic when the configuration is put: each must exist and let S3
+    send for this bucket (the same check as the S3 API's, sandbox.notify_policies)."""
+    arns = [item[destination] for key, _, destination, _ in _NOTIFICATION_KINDS[:2]
+            for item in listed(notification.get(key))]
+    refused = refused_destinations(bucket_name, owner, arns)
+    if refused:
+        raise KitResourceError("AWS::S3::Bucket", "Unable to validate the following destination configurations: "
+                               + "; ".join(f"{arn} ({why})" for arn, why in refused.items()) + ".")
 
 
 class KitBucket(Handle, CloudFormationModel):
@@ -126,7 +125,7 @@ class KitBucket(Handle, CloudFormationModel):
             backend.put_bucket_tagging(name, {t["Key"]: t["Value"] for t in tag_list(properties.get("Tags"))})
         if properties.get("NotificationConfiguration") != before.get("NotificationConfiguration"):
             notification = properties.get("NotificationConfiguration") or {}
-            _check_destinations(notification)
+            _check_destinations(name, self.account_id, notification)
             backend.put_bucket_notification_configuration(name, _api_notifications(notification))
         self.properties = properties
 

@@ -78,9 +78,19 @@ def test_a_trail_with_an_sns_topic_publishes_cloudtrails_own_notification_of_eac
 
     sns, sqs = operator_client("sns", ACCOUNT), operator_client("sqs", ACCOUNT)
     topic = sns.create_topic(Name="trail-notices")["TopicArn"]
+    queue = f"arn:aws:sqs:us-east-1:{ACCOUNT}:notices"
     url = sqs.create_queue(QueueName="notices")["QueueUrl"]
-    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=f"arn:aws:sqs:us-east-1:{ACCOUNT}:notices",
-                  Attributes={"RawMessageDelivery": "true"})
+    # as AWS needs: the topic lets the trail publish (CloudTrail checks), the queue lets the topic send (SNS checks)
+    sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "SNS:Publish",
+            "Resource": topic, "Condition": {"StringEquals": {
+                "aws:SourceArn": f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/guardrail-trail"}}}]}))
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"}, "Action": "sqs:SendMessage",
+            "Resource": queue, "Condition": {"ArnEquals": {"aws:SourceArn": topic}}}]})})
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue, Attributes={"RawMessageDelivery": "true"})
     operator_client("cloudtrail", ACCOUNT).update_trail(Name="guardrail-trail", SnsTopicName="trail-notices")
     operator_client("ec2", ACCOUNT).create_security_group(GroupName="noticed", Description="x")
     sandbox.flush()
