@@ -54,27 +54,28 @@ def _split(arn: str) -> list[str] | None:
     return parts if len(parts) == 6 and parts[0] == "arn" else None
 
 
+def _backend(backends: Any, arn: str, service: str) -> Any:
+    """The account's and region's backend of the ARN's service, or None (never creates an account's backends)."""
+    parts = _split(arn)
+    if parts is None or parts[2] != service:
+        return None
+    per_account = dict.get(backends, parts[4])
+    return dict.get(per_account, parts[3]) if per_account is not None else None
+
+
 def queue_at(arn: str) -> Any:
-    """The queue with this ARN, or None (never creates an account's backends)."""
+    """The queue with this ARN, or None."""
     from moto.sqs.models import sqs_backends
 
-    parts = _split(arn)
-    if parts is None or parts[2] != "sqs":
-        return None
-    per_account = dict.get(sqs_backends, parts[4])
-    backend = dict.get(per_account, parts[3]) if per_account is not None else None
-    return backend.queues.get(parts[5]) if backend is not None else None
+    backend = _backend(sqs_backends, arn, "sqs")
+    return backend.queues.get(arn.split(":", 5)[5]) if backend is not None else None
 
 
 def topic_at(arn: str) -> Any:
-    """The topic with this ARN, or None (never creates an account's backends)."""
+    """The topic with this ARN, or None."""
     from moto.sns.models import sns_backends
 
-    parts = _split(arn)
-    if parts is None or parts[2] != "sns":
-        return None
-    per_account = dict.get(sns_backends, parts[4])
-    backend = dict.get(per_account, parts[3]) if per_account is not None else None
+    backend = _backend(sns_backends, arn, "sns")
     return backend.topics.get(arn) if backend is not None else None
 
 
