@@ -22,10 +22,11 @@ from bench.broker import Workers, procfile_start, workers_stop
 TRIES = int(os.environ.get("BENCH_LOAD_TRIES", "20"))  # fewer only to try the bench out
 TRY_TIMEOUT = 60.0
 PHASE = 5.0  # the random wait before an EventBridge try's call: beat's poll interval
-LOAD_RATE = 25.0
+LOAD_RATE = 20.0
 BACKLOG_FILES, BACKLOG_RECORDS = 200, 100
 BURST_CALLS = 1000
 WATCH_EVERY = 0.1
+GIVE_UP_AFTER = 3  # failed tries in a row: the pipeline is behind, the rest would each wait out their timeout too
 UTC = datetime.timezone.utc
 VERBOSE = bool(os.environ.get("BENCH_VERBOSE"))
 STAGES = ("stored", "recorded", "verdict", "run_created", "finished")
@@ -234,6 +235,10 @@ def measure(backend: str, files_only: bool, procs: Workers, scratch: Path) -> li
         if VERBOSE:
             say(f"try {i}: {'%.2f s' % r.total if r.ok else 'FAILED ' + r.stopped} "
                 + ", ".join(f"{k} {v:.2f}" for k, v in r.stages.items()))
+        if len(results) >= GIVE_UP_AFTER and not any(t.ok for t in results[-GIVE_UP_AFTER:]):
+            out.append(f"remediation_latency_under_load_given_up_{backend}: {GIVE_UP_AFTER} tries in a row failed; "
+                       f"the other {TRIES - len(results)} not tried")
+            break
     made1, at1 = writes.window()
     out += _figures("remediation_latency_under_load", backend, results, delivery, "through EventBridge")
     out.append(f"remediation_latency_under_load_background_{backend}: {load.paced_rate(made1 - made0, at1 - at0):.1f} "
@@ -257,14 +262,14 @@ def _burst(backend: str, credentials_for) -> str:
     shot = load.burst(credentials_for, BURST_CALLS)
     mine = CloudTrailEvent.objects.filter(account_id=load.LOAD_ACCOUNT, event_name="CreateTags",
                                           identity_arn__endswith=f"/{shot.session}")
-    _wait_until(lambda: mine.count() >= BURST_CALLS - shot.failed, time.monotonic() + 300)
+    _wait_until(lambda: mine.count() >= BURST_CALLS - shot.failed, time.monotonic() + 180)
     stored = mine.count()
     last = mine.aggregate(last=Max("ingested"))["last"]
     made = (shot.last - shot.first).total_seconds()
     tail = (f"the last stored {(last - shot.first).total_seconds():.1f} s after the first call" if last
             else "none stored")
     return (f"remediation_latency_under_load_burst_{backend}: {BURST_CALLS} CreateTags made in {made:.1f} s "
-            f"({BURST_CALLS / made:.0f} calls/s, {shot.failed} refused), {stored} stored within 300 s, {tail} "
+            f"({BURST_CALLS / made:.0f} calls/s, {shot.failed} refused), {stored} stored within 180 s, {tail} "
             f"(the background load running)")
 
 

@@ -11,7 +11,7 @@ The periodic full scans (recorder, every rule) are set to a day, so that each fi
 named; everything else runs at its production setting.
 
 The load, in research-dev (222222222222, not Daisy's account), as its administrator: CreateTags and DeleteTags
-in turn on one of its groups, paced at 25 calls a second over 4 threads from before the first try to after the last
+in turn on one of its groups, paced at 20 calls a second over 4 threads from before the first try to after the last
 (the rate achieved is printed); each is a write whose event the recorder, the rules and the signatures take. Right
 before the tries: 200 CloudTrail files of 100 records each put into its trail bucket (the bucket's notification ->
 its queue -> beat's 5 s poll -> the files queue), so the bulk worker is busy with files while the fixes happen;
