@@ -26,6 +26,8 @@ LOAD_RATE = 20.0
 BACKLOG_FILES, BACKLOG_RECORDS = 200, 100
 BURST_CALLS = 1000
 WATCH_EVERY = 0.1
+ACCOUNT = "111111111111"  # payments-prod, Daisy's
+FORWARD_RULE = "guardrail-events-forward"  # deploy/aws/guardrail-member-account.yaml
 GIVE_UP_AFTER = 3  # failed tries in a row: the pipeline is behind, the rest would each wait out their timeout too
 UTC = datetime.timezone.utc
 VERBOSE = bool(os.environ.get("BENCH_VERBOSE"))
@@ -244,11 +246,11 @@ def measure(backend: str, files_only: bool, procs: Workers, scratch: Path) -> li
     out.append(f"remediation_latency_under_load_background_{backend}: {load.paced_rate(made1 - made0, at1 - at0):.1f} "
                f"write calls/s in {load.LOAD_ACCOUNT} during the tries ({writes.failed} refused); backlog of "
                f"{BACKLOG_FILES} files x {BACKLOG_RECORDS} records: {_logfiles_done(bucket, keys, put_at)} "
-               f"(the tries took {(at1 - at0):.0f} s)")
-    out.append(_burst(backend, lambda session: operator_credentials(load.LOAD_ACCOUNT, session_name=session)))
-
+               f"(the tries took {(at1 - at0):.0f} s; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} "
+               f"cores after them)")
     if files_only:
-        out += _files_only(backend, daisy, ec2, admin, bucket, procs, rng, delivery)
+        out += _files_only(backend, daisy, ec2, admin, bucket, rng, delivery)
+    out.append(_burst(backend, lambda session: operator_credentials(load.LOAD_ACCOUNT, session_name=session)))
     made, seconds = writes.window()
     writes.stop()
     say(f"load: {made} calls in {seconds:.0f} s, {writes.failed} refused")
@@ -273,26 +275,42 @@ def _burst(backend: str, credentials_for) -> str:
             f"(the background load running)")
 
 
-def _files_only(backend: str, daisy, ec2, admin, bucket: str, procs: Workers, rng: random.Random,
-                delivery: float) -> list[str]:
+def _forwarding(enabled: bool) -> None:
+    """The kit's rule that forwards each call's event to the management account's bus (guardrail-events-forward),
+    enabled or disabled in Daisy's account and the load's, as their administrator."""
+    from sandbox.testing import operator_clients
+
+    for account_id in (ACCOUNT, load.LOAD_ACCOUNT):
+        events = operator_clients(account_id)("events")
+        (events.enable_rule if enabled else events.disable_rule)(Name=FORWARD_RULE, EventBusName="default")
+
+
+def _files_only(backend: str, daisy, ec2, admin, bucket: str, rng: random.Random, delivery: float) -> list[str]:
     groups = [_new_group(ec2, f"files-{i}") for i in range(TRIES)]
     waiting = _wait_ready(groups, 180)
     if waiting:
         return [f"remediation_latency_under_load_files_only_{backend}: not measured: {len(waiting)} of the "
                 f"{TRIES} new groups were not recorded within 180 s"]
-    events = [(p, log) for p, log in procs if p.name == "events"]  # type: ignore[attr-defined]
-    workers_stop(events)
+    _forwarding(False)
+    try:
+        return _files_only_tries(backend, daisy, admin, bucket, groups, rng, delivery)
+    finally:
+        _forwarding(True)
+
+
+def _files_only_tries(backend: str, daisy, admin, bucket: str, groups: list[str], rng: random.Random,
+                      delivery: float) -> list[str]:
     put_at = _now()
     keys = load.backlog(admin, bucket, BACKLOG_FILES, BACKLOG_RECORDS, "files")
     offsets = load.phases(TRIES, delivery, rng)
-    say(f"files only: the events process stopped; {TRIES} calls over the next {delivery:g} s")
+    say(f"files only: forwarding disabled; {TRIES} calls over the next {delivery:g} s")
     results = files_only_tries(daisy, groups, offsets, delivery + 120)
     if VERBOSE:
         for r in results:
             say(f"files-only {r.group}: {'%.2f s' % r.total if r.ok else 'FAILED ' + r.stopped}")
     out = _figures("remediation_latency_under_load_files_only", backend, results, delivery,
-                   f"log files alone: the events process stopped, the {TRIES} calls concurrent at random offsets "
-                   f"over one {delivery:g} s delivery interval")
+                   f"log files alone: the kit's forwarding rule disabled, the {TRIES} calls concurrent at random "
+                   f"offsets over one {delivery:g} s delivery interval")
     out.append(f"remediation_latency_under_load_files_only_backlog_{backend}: {BACKLOG_FILES} files: "
                f"{_logfiles_done(bucket, keys, put_at)}")
     return out
@@ -324,7 +342,8 @@ def main(backend: str, files_only: bool) -> int:
         for text in measure(backend, files_only, procs, scratch):
             print(text, flush=True)
         print(f"remediation_latency_under_load_bench_{backend}: {time.monotonic() - started:.0f} s in all "
-              f"({load_backend_name(backend)})", flush=True)
+              f"({load_backend_name(backend)}; the machine's 1-minute load average at the end "
+              f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)", flush=True)
     finally:
         from django.db import connections
 

@@ -99,7 +99,8 @@ def backend_environment(backend: str, scratch: Path) -> tuple[dict[str, str], st
     """The processes' environment on the backend (bench.broker.environment plus the load's settings), and the
     scratch PostgreSQL database's name ("" on the embedded default)."""
     env = {**environment(CHECKOUT, scratch), "SANDBOX_PORT": str(_free_port()),
-           "SANDBOX_CLOUDTRAIL_DELIVERY_SECONDS": os.environ.get("BENCH_LOAD_DELIVERY", "300"), "RECORDER_SCAN_SECONDS": "86400",
+           "SANDBOX_CLOUDTRAIL_DELIVERY_SECONDS": os.environ.get("BENCH_LOAD_DELIVERY", "300"),
+           "RECORDER_SCAN_SECONDS": "86400",
            "COMPLIANCE_PERIODIC_SECONDS": "86400", "BENCH_SCRATCH": str(scratch)}
     database = ""
     if backend == "postgres_redis":
