@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import Error as DatabaseError  # InterfaceError (a connection gone) too
-from django.db import close_old_connections
+from django.db import close_old_connections, transaction
 
 from audit import events_delivery, services
 from audit.models import EventMessage
@@ -38,6 +38,12 @@ DETAIL_TYPES = ("AWS API Call via CloudTrail", "AWS Console Signin via CloudTrai
                 "AWS Service Event via CloudTrail")
 MAX_BACKOFF = 60.0
 KEPT_BODY = 256 * 1024  # EventBridge's largest event
+# Once a poll brings something, what else arrives within this long (up to GATHER_MAX messages) is stored with it: one
+# hand-on per consumer for the lot. At 20 events a second, taken one or two a poll, the hand-ons were more tasks than
+# the fast worker runs and every queue fell behind (issue 19 point 6, README "Benchmarks"); an event waits this long
+# at most.
+GATHER_SECONDS = 0.25
+GATHER_MAX = 10
 
 
 @dataclass(frozen=True)
@@ -94,6 +100,58 @@ def message_store(*, message_id: str, body: str) -> Outcome:
     return Outcome(stored=counts["stored"] > 0, duplicate=counts["duplicates"] > 0)
 
 
+def _count(totals: dict[str, int], outcome: Outcome) -> None:
+    kind = ("stored" if outcome.stored else "duplicates" if outcome.duplicate
+            else "quarantined" if outcome.quarantined else "")
+    if kind:
+        totals[kind] += 1
+
+
+class _OneByOne(Exception):
+    """A record of the batch cannot be read: the batch is rolled back and stored a message at a time."""
+
+
+def messages_store(messages: list[Any]) -> dict[str, int]:
+    """One poll's messages (`.message_id`, `.body`), stored together: the records of all that can be read go in
+    through one `records_ingest`, so their hand-ons are one task per consumer for the batch, not per event (at 20
+    events a second, per-event hand-ons made more tasks than the fast worker runs: issue 19 point 6, README
+    "Benchmarks"). A message that is not an EventBridge event is kept aside alone; a batch holding a record the
+    ingest cannot read is rolled back and stored message by message (`message_store`), so that only that message is
+    kept aside. Returns how many were stored, duplicates and kept aside; a database error is raised (nothing of the
+    batch is then stored, and every message comes again)."""
+    totals = {"stored": 0, "duplicates": 0, "quarantined": 0}
+    readable: list[tuple[Any, dict[str, Any]]] = []
+    for message in messages:
+        try:
+            event = json.loads(message.body)
+        except ValueError as exc:
+            message_quarantine(message_id=message.message_id, body=message.body, reason=f"not JSON: {exc}")
+            totals["quarantined"] += 1
+            continue
+        problem = _event_problem(event)
+        if problem:
+            message_quarantine(message_id=message.message_id, body=message.body, reason=problem)
+            totals["quarantined"] += 1
+        else:
+            readable.append((message, event))
+    if not readable:
+        return totals
+    try:
+        with transaction.atomic():  # the hand-ons are sent once this commits
+            counts = services.records_ingest([_record(event) for _, event in readable], act_on_writes=True,
+                                             count_portal_reads=False, via=services.EVENTBRIDGE)
+            if counts["bad"]:
+                raise _OneByOne
+    except _OneByOne:
+        for message, _ in readable:
+            outcome = message_store(message_id=message.message_id, body=message.body)
+            _count(totals, outcome)
+        return totals
+    totals["stored"] += counts["stored"]
+    totals["duplicates"] += counts["duplicates"]
+    return totals
+
+
 class Consumer:
     """Reads the queue until `stop()`: each message stored (or kept aside), then deleted; AWS or the database out
     of reach is waited out (1 s, doubling up to a minute) and the connection made again."""
@@ -137,26 +195,54 @@ class Consumer:
             messages = self.queue.receive(wait_seconds=self.wait_seconds)
         finally:
             self.polling = False
+        if messages:
+            messages += self._gather(len(messages))
         for message in messages:
             self._received.append(time.time())
             self.totals["received"] += 1
-            try:
-                outcome = message_store(message_id=message.message_id, body=message.body)
-            except DatabaseError:
-                raise  # not stored: left on the queue, it comes back after its visibility timeout
-            except Exception as exc:  # noqa: BLE001 — a message the code cannot handle must not come back for ever
-                log.exception("events: message %s could not be stored", message.message_id)
-                outcome = message_quarantine(message_id=message.message_id, body=message.body,
-                                             reason=f"{type(exc).__name__}: {exc}")
-            kind = ("stored" if outcome.stored else "duplicates" if outcome.duplicate
-                    else "quarantined" if outcome.quarantined else "")
-            if kind:
-                self.totals[kind] += 1
+        if messages:
+            for kind, count in self._store(messages).items():
+                self.totals[kind] += count
+        for message in messages:
             self.queue.delete(message)
         self.beat()
         if messages:
             log.info("events: %d message(s); %s", len(messages), self.totals)
         return len(messages)
+
+    def _gather(self, have: int) -> list[Any]:
+        """What else arrives within GATHER_SECONDS, up to GATHER_MAX in all (short polls: SQS answers at once)."""
+        more: list[Any] = []
+        until = time.monotonic() + GATHER_SECONDS
+        while have + len(more) < GATHER_MAX and not self.stopping and (left := until - time.monotonic()) > 0:
+            got = self.queue.receive(wait_seconds=0)
+            more += got
+            if not got:
+                time.sleep(min(0.05, left))
+        return more
+
+    @staticmethod
+    def _store(messages: list[Any]) -> dict[str, int]:
+        """The batch stored together; a database error is raised (nothing deleted: the messages come back after
+        their visibility timeout); any other error, each message alone, one the code cannot handle kept aside."""
+        try:
+            return messages_store(messages)
+        except DatabaseError:
+            raise
+        except Exception:  # noqa: BLE001 — find the message at fault: the others are stored
+            log.exception("events: a batch of %d could not be stored together; one at a time", len(messages))
+        totals = {"stored": 0, "duplicates": 0, "quarantined": 0}
+        for message in messages:
+            try:
+                outcome = message_store(message_id=message.message_id, body=message.body)
+            except DatabaseError:
+                raise
+            except Exception as exc:  # noqa: BLE001 — a message the code cannot handle must not come back for ever
+                log.exception("events: message %s could not be stored", message.message_id)
+                outcome = message_quarantine(message_id=message.message_id, body=message.body,
+                                             reason=f"{type(exc).__name__}: {exc}")
+            _count(totals, outcome)
+        return totals
 
     def beat(self) -> None:
         heartbeat_record(name=HEARTBEAT, detail=f"{self.received_last_minute()} messages received in the last minute; "

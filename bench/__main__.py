@@ -23,7 +23,7 @@ os.environ["CELERY_TASK_ALWAYS_EAGER"] = "true"
 os.environ["ALLOWED_HOSTS"] = "testserver,127.0.0.1,localhost"
 BENCHES = ("sandbox_overhead", "catalog_upload", "ingest", "ingest_worker", "history", "launch_e2e",
            "recorder_scan", "timeline", "rules_eval", "remediation_latency", "signature_match", "flowlog_throughput",
-           "page_throughput")
+           "page_throughput", "remediation_under_load")
 ONLY = {name.strip() for name in os.environ.get("BENCH_ONLY", "").split(",") if name.strip()}
 
 
@@ -48,6 +48,7 @@ def main() -> int:
         page_throughput,
         recorder_scan,
         remediation_latency,
+        remediation_under_load,
         rules_eval,
         sandbox_overhead,
         signature_match,
@@ -72,9 +73,10 @@ def main() -> int:
         with running_sandbox(flush_seconds=1.0):
             for line in launch_e2e.run(get_user_model().objects.get(username="daisy")):
                 print(line, flush=True)
-    # recorder_scan, rules_eval and remediation_latency start their own sandbox
+    # recorder_scan, rules_eval and remediation_latency start their own sandbox; remediation_under_load its own
+    # processes (the Procfile's) on scratch databases
     for bench in (recorder_scan, timeline, rules_eval, remediation_latency, signature_match, flowlog_throughput,
-                  page_throughput):
+                  page_throughput, remediation_under_load):
         if wanted(bench.__name__.rpartition(".")[2]):
             for line in bench.run():
                 print(line, flush=True)

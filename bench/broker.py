@@ -46,24 +46,40 @@ def when(line: str) -> float:
     return datetime.strptime(STAMP.match(line)[1], "%Y-%m-%d %H:%M:%S,%f").timestamp()
 
 
-def workers_start(checkout: Path, scratch: Path, env: dict[str, str], endpoint: str = "") -> Workers:
-    """Every `worker*` line of the checkout's Procfile, as `python -m celery` (the checkout's code)."""
+def procfile_start(checkout: Path, scratch: Path, env: dict[str, str], wanted, endpoint: str = "",
+                   ready: dict[str, str] | None = None, timeout: float = 60) -> Workers:
+    """The checkout's Procfile lines whose name `wanted(name)` accepts, each started as the Procfile says but with
+    the checkout's own interpreter (`.venv/bin/celery` as `python -m celery`), `var/` moved into `scratch` and
+    `${NAME}` filled from `env`; each process's output in scratch/<name>.log. Waits until each log shows its
+    `ready` text (default: Celery's " ready." for workers, "beat: Starting" for beat, nothing for the rest)."""
+    ready = {"worker": " ready.", "beat": "beat: Starting...", **(ready or {})}
     started = []
     for line in (checkout / "Procfile").read_text().splitlines():
         name, _, command = line.partition(":")
-        if not name.startswith("worker"):
+        if not name or not wanted(name):
             continue
+        argv = [re.sub(r"\$\{(\w+)\}", lambda m: env[m[1]], word).replace("var/", f"{scratch}/")
+                for word in shlex.split(command)]
+        python = str(checkout / ".venv/bin/python")
+        argv = [python, "-m", "celery", *argv[1:]] if argv[0].endswith("/celery") else [python, *argv[1:]]
         log = scratch / f"{name}.log"
         with open(log, "w") as out:
             started.append((subprocess.Popen(
-                [str(checkout / ".venv/bin/python"), "-m", "celery", *shlex.split(command)[1:]], cwd=checkout,
-                env={**env, **({"AWS_ENDPOINT_URL": endpoint} if endpoint else {})}, stdout=out,
+                argv, cwd=checkout, env={**env, **({"AWS_ENDPOINT_URL": endpoint} if endpoint else {})}, stdout=out,
                 stderr=subprocess.STDOUT, start_new_session=True), log))
-    deadline = time.monotonic() + 60
+        started[-1][0].name = name  # type: ignore[attr-defined]
+    deadline = time.monotonic() + timeout
     for proc, log in started:
-        while " ready." not in log.read_text():
+        text = next((t for prefix, t in ready.items() if proc.name.startswith(prefix)), "")  # type: ignore
+        while text not in log.read_text():
             assert time.monotonic() < deadline and proc.poll() is None, log.read_text()[-3000:]
             time.sleep(0.2)
+    return started
+
+
+def workers_start(checkout: Path, scratch: Path, env: dict[str, str], endpoint: str = "") -> Workers:
+    """Every `worker*` line of the checkout's Procfile, as `python -m celery` (the checkout's code)."""
+    started = procfile_start(checkout, scratch, env, lambda name: name.startswith("worker"), endpoint)
     time.sleep(2)
     return started
 
@@ -73,13 +89,27 @@ def lines(workers: Workers, pattern: str) -> list[str]:
 
 
 def workers_stop(workers: Workers) -> None:
+    """SIGTERM to each process's group (what honcho sends), SIGKILL after 20 s; one gone already is passed over."""
     for proc, _ in workers:
-        os.killpg(proc.pid, signal.SIGTERM)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
     for proc, _ in workers:
         try:
             proc.wait(20)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+
+
+def read_records(account_id: str, file_tag: str, count: int, when: str = "2026-11-28T12:00:00Z",
+                 user: str = "daisy") -> list[dict]:
+    """`count` CloudTrail records of a person's DescribeInstances in `account_id`, eventIDs unique by `file_tag`:
+    what fills a trail file of a busy account."""
+    return [{"eventVersion": "1.08", "eventID": f"bench-{file_tag}-{i}", "eventTime": when,
+             "eventSource": "ec2.amazonaws.com", "eventName": "DescribeInstances", "readOnly": True,
+             "awsRegion": "us-east-1", "recipientAccountId": account_id, "sourceIPAddress": "203.0.113.9",
+             "userIdentity": {"type": "IAMUser", "userName": user, "accountId": account_id,
+                              "arn": f"arn:aws:iam::{account_id}:user/{user}"}} for i in range(count)]
 
 
 def drain(count: int, start) -> str:
@@ -120,11 +150,7 @@ def _trail_files(server, count: int) -> tuple[str, list[str]]:
                       aws_session_token=creds["SessionToken"])
     keys = []
     for n in range(count):
-        records = [{"eventVersion": "1.08", "eventID": f"bench-broker-{n}-{i}", "eventTime": "2026-11-28T12:00:00Z",
-                    "eventSource": "ec2.amazonaws.com", "eventName": "DescribeInstances", "readOnly": True,
-                    "awsRegion": "us-east-1", "recipientAccountId": ACCOUNT, "sourceIPAddress": "203.0.113.9",
-                    "userIdentity": {"type": "IAMUser", "userName": "daisy", "accountId": ACCOUNT,
-                                     "arn": f"arn:aws:iam::{ACCOUNT}:user/daisy"}} for i in range(100)]
+        records = read_records(ACCOUNT, f"broker-{n}", 100)
         key = (f"AWSLogs/{ACCOUNT}/CloudTrail/us-east-1/2026/11/28/"
                f"{ACCOUNT}_CloudTrail_us-east-1_20261128T1200Z_b{n}.json.gz")
         s3.put_object(Bucket=bucket, Key=key, Body=gzip.compress(json.dumps({"Records": records}).encode()))
