@@ -12,5 +12,8 @@ def navigation(request: HttpRequest) -> dict:
         "nav_auditor": is_auditor(user),
         "nav_developer": is_developer(user),
         "sandbox_enabled": settings.SANDBOX_ENABLED,
+        "sso_enabled": settings.OIDC_ENABLED,
+        "sso_provider_name": settings.OIDC_PROVIDER_NAME,
+        "local_passwords": settings.LOCAL_PASSWORDS,
         "unread_notifications": user.notifications.filter(read=False).count() if user.is_authenticated else 0,
     }

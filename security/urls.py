@@ -1,5 +1,6 @@
 from django.urls import path
 
+from security import oidc
 from security.views import audit_log, tokens
 
 app_name = "security"
@@ -7,4 +8,7 @@ urlpatterns = [
     path("audit-log/", audit_log.audit_log, name="audit-log"),
     path("tokens/", tokens.token_list, name="tokens"),
     path("tokens/<int:pk>/revoke/", tokens.token_revoke, name="token-revoke"),
+    path("sso/start/", oidc.SsoStart.as_view(), name="sso-start"),
+    path("sso/callback/", oidc.SsoCallback.as_view(), name="sso-callback"),
+    path("sso/refused/", oidc.sso_refused, name="sso-refused"),
 ]

@@ -225,6 +225,11 @@ MATRIX = [
     ("GET", "/security/tokens/", "security:tokens", (302, 200, 200, 200, 200)),
     ("POST", "/security/tokens/", "security:tokens", (302, 400, 400, 400, 400)),
     ("POST", "/security/tokens/{token}/revoke/", "security:token-revoke", (302, 302, 302, 404, 404)),
+    # Single sign-on (issue 21): off unless OIDC_ISSUER_URL is set, so 404 for everyone here (security/tests/test_sso.py
+    # goes through them against a real provider).
+    ("GET", "/security/sso/start/", "security:sso-start", (404, 404, 404, 404, 404)),
+    ("GET", "/security/sso/callback/", "security:sso-callback", (404, 404, 404, 404, 404)),
+    ("GET", "/security/sso/refused/", "security:sso-refused", (404, 404, 404, 404, 404)),
     ("POST", "/api/signatures/mfa-disabled/test/", "api-signature-test", (401, 200, 403, 403, 403), {}),
     ("POST", "/api/signatures/mfa-disabled/promote/", "api-signature-promote", (401, 400, 403, 403, 403), {}),
     # Operations (issue 10): Prometheus metrics and the operations page, admins only (or METRICS_TOKEN, ops/tests).

@@ -1,0 +1,150 @@
+"""OpenID Connect sign-in (mozilla-django-oidc), configured from OIDC_ISSUER_URL by discovery.
+
+mozilla-django-oidc reads each endpoint from a setting; here they come from `<issuer>/.well-known/openid-configuration`,
+read once per process. The backend applies the group mapping (security.sso) at every sign-in and refuses people whose
+groups map to no role: the callback then shows the refusal page, and no account is made."""
+
+import threading
+from typing import Any
+
+import jwt
+import requests
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from mozilla_django_oidc.auth import OIDCAuthenticationBackend
+from mozilla_django_oidc.utils import import_from_settings
+from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
+
+from security import sso
+
+ENDPOINTS = {"OIDC_OP_AUTHORIZATION_ENDPOINT": "authorization_endpoint", "OIDC_OP_TOKEN_ENDPOINT": "token_endpoint",
+             "OIDC_OP_USER_ENDPOINT": "userinfo_endpoint", "OIDC_OP_JWKS_ENDPOINT": "jwks_uri",
+             "OIDC_OP_END_SESSION_ENDPOINT": "end_session_endpoint"}
+_documents: dict[str, dict[str, Any]] = {}
+_lock = threading.Lock()
+
+
+def discovery() -> dict[str, Any]:
+    """The provider's discovery document (cached per issuer). ImproperlyConfigured, naming OIDC_ISSUER_URL, when it
+    cannot be read or is not the issuer's."""
+    issuer = settings.OIDC_ISSUER_URL
+    if not issuer:
+        raise ImproperlyConfigured("OIDC_ISSUER_URL is empty: single sign-on is off")
+    with _lock:
+        if issuer in _documents:
+            return _documents[issuer]
+        url = f"{issuer}/.well-known/openid-configuration"
+        try:
+            response = requests.get(url, timeout=settings.OIDC_TIMEOUT)
+            response.raise_for_status()
+            document = response.json()
+        except (requests.RequestException, ValueError) as exc:
+            raise ImproperlyConfigured(f"OIDC_ISSUER_URL={issuer!r}: its discovery document {url} cannot be read "
+                                       f"({exc.__class__.__name__}: {str(exc)[:200]})") from None
+        if not isinstance(document, dict) or str(document.get("issuer", "")).rstrip("/") != issuer:
+            raise ImproperlyConfigured(f"OIDC_ISSUER_URL={issuer!r}: {url} names another issuer "
+                                       f"({document.get('issuer') if isinstance(document, dict) else document!r})")
+        missing = [key for key in ("authorization_endpoint", "token_endpoint", "jwks_uri") if not document.get(key)]
+        if missing:
+            raise ImproperlyConfigured(f"OIDC_ISSUER_URL={issuer!r}: {url} has no {', '.join(missing)}")
+        _documents[issuer] = document
+        return document
+
+
+def forget_discovery() -> None:
+    with _lock:
+        _documents.clear()
+
+
+def oidc_setting(attr: str, *default: Any) -> Any:
+    if attr in ENDPOINTS:
+        return discovery().get(ENDPOINTS[attr]) or (default[0] if default else None)
+    return import_from_settings(attr, *default)
+
+
+class SsoBackend(OIDCAuthenticationBackend):
+    get_settings = staticmethod(oidc_setting)
+
+    def retrieve_matching_jwk(self, token):
+        """The provider's key for the ID token. OpenID Connect lets a token omit `kid` when the provider publishes a
+        single key (oidc-provider-mock does): then that one key, if its algorithm matches."""
+        if "kid" in jwt.get_unverified_header(token):
+            return super().retrieve_matching_jwk(token)
+        response = requests.get(self.OIDC_OP_JWKS_ENDPOINT, timeout=settings.OIDC_TIMEOUT)
+        response.raise_for_status()
+        alg = jwt.get_unverified_header(token).get("alg")
+        keys = [k for k in response.json().get("keys", []) if k.get("alg", alg) == alg and k.get("use", "sig") == "sig"]
+        if len(keys) != 1:
+            raise SuspiciousOperation("The ID token names no key (kid) and the provider has not exactly one.")
+        return jwt.PyJWK(keys[0])
+
+    def verify_claims(self, claims: dict) -> bool:
+        if not claims.get("sub"):
+            return False
+        decision = sso.decide(sso.groups_in(claims, settings.OIDC_GROUPS_CLAIM))
+        if decision.role is None:
+            self.request.sso_refused = sso.refuse(request=self.request, claims=claims, decision=decision,
+                                                  provider=settings.OIDC_PROVIDER_NAME)
+            return False
+        self._decision = decision
+        return True
+
+    def filter_users_by_claims(self, claims: dict):
+        return self.UserModel.objects.filter(sso_identity__issuer=settings.OIDC_ISSUER_URL,
+                                             sso_identity__subject=claims["sub"])
+
+    def _signed_in(self, claims: dict):
+        user = sso.sign_in(issuer=settings.OIDC_ISSUER_URL, claims=claims, decision=self._decision)
+        user.sso_summary = f"Signed in through {settings.OIDC_PROVIDER_NAME}: {self._decision.describe()}"
+        return user
+
+    def create_user(self, claims: dict):
+        return self._signed_in(claims)
+
+    def update_user(self, user, claims: dict):
+        return self._signed_in(claims)
+
+
+def _enabled() -> None:
+    if not settings.OIDC_ENABLED:
+        raise Http404("Single sign-on is off (OIDC_ISSUER_URL is empty).")
+
+
+class SsoStart(OIDCAuthenticationRequestView):
+    get_settings = staticmethod(oidc_setting)
+
+    def dispatch(self, request, *args, **kwargs):
+        _enabled()
+        return super().dispatch(request, *args, **kwargs)
+
+    def __init__(self, *args, **kwargs):
+        if settings.OIDC_ENABLED:
+            super().__init__(*args, **kwargs)
+
+
+class SsoCallback(OIDCAuthenticationCallbackView):
+    get_settings = staticmethod(oidc_setting)
+
+    def dispatch(self, request, *args, **kwargs):
+        _enabled()
+        return super().dispatch(request, *args, **kwargs)
+
+    def login_failure(self):
+        refused = getattr(self.request, "sso_refused", None)
+        if refused:
+            self.request.session["sso_refused"] = refused
+            return redirect("security:sso-refused")
+        messages.error(self.request, f"Signing in with {settings.OIDC_PROVIDER_NAME} did not succeed. "
+                                     "Try again, or ask an admin if it keeps failing.")
+        return redirect("login")
+
+
+def sso_refused(request: HttpRequest) -> HttpResponse:
+    _enabled()
+    refused = request.session.get("sso_refused") or {}
+    return render(request, "security/sso_refused.html",
+                  {"provider": settings.OIDC_PROVIDER_NAME, "groups": refused.get("groups", []),
+                   "who": refused.get("username", "")}, status=403 if refused else 200)
