@@ -85,7 +85,31 @@ def refuse(*, request: HttpRequest | None, claims: dict, decision: Decision, pro
     return {"username": who, "groups": decision.groups}
 
 
-def mapping_changed(*, request: HttpRequest, verb: str, mapping: GroupMapping) -> None:
+class MappingError(ValueError):
+    pass
+
+
+def _audit_mapping(*, request: HttpRequest, verb: str, mapping: GroupMapping) -> None:
     services.audit_record(kind=AuditEntry.Kind.MAPPING_CHANGED, request=request, user=request.user,
                           summary=f"{verb} rule: group '{mapping.idp_group}' → "
                                   f"{'role ' + mapping.role if mapping.role else 'team ' + str(mapping.team)}")
+
+
+def mapping_add(*, request: HttpRequest, idp_group: str, role: Role | None = None,
+                team: Team | None = None) -> GroupMapping:
+    """A new rule (admins): the group gives a role, or membership of a team. In the audit log."""
+    idp_group = idp_group.strip()
+    if not idp_group or (role is None) == (team is None):
+        raise MappingError("A rule maps one group to either a role or a team.")
+    if GroupMapping.objects.filter(idp_group=idp_group, role=role.value if role else "", team=team).exists():
+        raise MappingError(f"Group '{idp_group}' already maps to {role.value if role else team}.")
+    mapping = GroupMapping.objects.create(idp_group=idp_group, role=role.value if role else "", team=team)
+    _audit_mapping(request=request, verb="Added", mapping=mapping)
+    return mapping
+
+
+def mapping_delete(*, request: HttpRequest, pk: int) -> GroupMapping:
+    mapping = GroupMapping.objects.select_related("team").get(pk=pk)
+    mapping.delete()
+    _audit_mapping(request=request, verb="Removed", mapping=mapping)
+    return mapping

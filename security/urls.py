@@ -1,7 +1,7 @@
 from django.urls import path
 
 from security import oidc
-from security.views import audit_log, tokens
+from security.views import audit_log, sso_mappings, tokens
 
 app_name = "security"
 urlpatterns = [
@@ -11,4 +11,6 @@ urlpatterns = [
     path("sso/start/", oidc.SsoStart.as_view(), name="sso-start"),
     path("sso/callback/", oidc.SsoCallback.as_view(), name="sso-callback"),
     path("sso/refused/", oidc.sso_refused, name="sso-refused"),
+    path("sso/mappings/", sso_mappings.mapping_list, name="sso-mappings"),
+    path("sso/mappings/<int:pk>/delete/", sso_mappings.mapping_delete, name="sso-mapping-delete"),
 ]

@@ -186,3 +186,31 @@ def test_discovery_names_the_setting_when_the_provider_cannot_be_read(settings, 
     settings.OIDC_ISSUER_URL = oidc_provider.url
     assert oidc.discovery()["token_endpoint"] == f"{oidc_provider.url}/oauth2/token"
     oidc.forget_discovery()
+
+
+def test_admins_edit_the_rules_and_each_change_is_in_the_audit_log(client, people):
+    client.force_login(people.admin)
+    page = client.get("/security/sso/mappings/")
+    assert page.status_code == 200 and 'data-testid="sso-off"' in page.content.decode()
+    payments = Team.objects.get(slug="payments")
+    assert client.post("/security/sso/mappings/", {"idp_group": " eng-leads ", "target": "role:Admin"}).status_code == 302
+    assert client.post("/security/sso/mappings/", {"idp_group": "eng-pay", "target": f"team:{payments.pk}"}).status_code == 302
+    again = client.post("/security/sso/mappings/", {"idp_group": "eng-leads", "target": "role:Admin"})
+    assert again.status_code == 400 and "already maps to Admin" in again.content.decode()
+    assert client.post("/security/sso/mappings/", {"idp_group": "", "target": "role:Admin"}).status_code == 400
+    assert client.post("/security/sso/mappings/", {"idp_group": "x", "target": "team:99999"}).status_code == 400
+    rows = {(m.idp_group, m.role, m.team_id) for m in GroupMapping.objects.all()}
+    assert rows == {("eng-leads", "Admin", None), ("eng-pay", "", payments.pk)}
+    listed = client.get("/security/sso/mappings/").content.decode()
+    assert "eng-leads" in listed and "Team Payments" in listed
+    gone = GroupMapping.objects.get(idp_group="eng-pay")
+    assert client.post(f"/security/sso/mappings/{gone.pk}/delete/").status_code == 302
+    assert client.post(f"/security/sso/mappings/{gone.pk}/delete/").status_code == 404
+    summaries = list(AuditEntry.objects.filter(kind="MAPPING_CHANGED").order_by("id").values_list("summary", "user"))
+    assert summaries == [("Added rule: group 'eng-leads' → role Admin", people.admin.pk),
+                         ("Added rule: group 'eng-pay' → team Payments", people.admin.pk),
+                         ("Removed rule: group 'eng-pay' → team Payments", people.admin.pk)]
+    client.force_login(people.daisy)
+    assert client.get("/security/sso/mappings/").status_code == 403
+    assert client.post("/security/sso/mappings/", {"idp_group": "y", "target": "role:Admin"}).status_code == 403
+    assert GroupMapping.objects.count() == 1
