@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     "security.middleware.LoginThrottleMiddleware",
     "security.middleware.AuditLogMiddleware",
+    "security.sso_session.SsoRefreshMiddleware",  # no-op unless single sign-on is on and the session came from it
     "portal.request_values.RequestValuesMiddleware",  # after the audit log: refused attempts are logged too
 ]
 
@@ -174,6 +175,8 @@ LOCAL_PASSWORDS = cfg.bool("LOCAL_PASSWORDS", True)
 OIDC_RP_SIGN_ALGO = "RS256"  # checked against the provider's keys (its jwks_uri, from discovery)
 OIDC_AUTHENTICATION_CALLBACK_URL = "security:sso-callback"
 OIDC_TIMEOUT = 10
+# How often a signed-in person is checked again at the provider (refresh token): disabled there, signed out here.
+OIDC_SESSION_REFRESH_SECONDS = cfg.int("OIDC_SESSION_REFRESH_SECONDS", 900)
 if OIDC_ENABLED:
     AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend", "security.oidc.SsoBackend"]
 

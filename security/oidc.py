@@ -4,59 +4,23 @@ mozilla-django-oidc reads each endpoint from a setting; here they come from `<is
 read once per process. The backend applies the group mapping (security.sso) at every sign-in and refuses people whose
 groups map to no role: the callback then shows the refusal page, and no account is made."""
 
-import threading
 from typing import Any
+from urllib.parse import urlencode
 
 import jwt
 import requests
 from django.conf import settings
-from django.contrib import messages
-from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
+from django.contrib import auth, messages
+from django.core.exceptions import SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.utils import import_from_settings
-from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
+from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView, OIDCLogoutView
 
-from security import sso
-
-ENDPOINTS = {"OIDC_OP_AUTHORIZATION_ENDPOINT": "authorization_endpoint", "OIDC_OP_TOKEN_ENDPOINT": "token_endpoint",
-             "OIDC_OP_USER_ENDPOINT": "userinfo_endpoint", "OIDC_OP_JWKS_ENDPOINT": "jwks_uri",
-             "OIDC_OP_END_SESSION_ENDPOINT": "end_session_endpoint"}
-_documents: dict[str, dict[str, Any]] = {}
-_lock = threading.Lock()
-
-
-def discovery() -> dict[str, Any]:
-    """The provider's discovery document (cached per issuer). ImproperlyConfigured, naming OIDC_ISSUER_URL, when it
-    cannot be read or is not the issuer's."""
-    issuer = settings.OIDC_ISSUER_URL
-    if not issuer:
-        raise ImproperlyConfigured("OIDC_ISSUER_URL is empty: single sign-on is off")
-    with _lock:
-        if issuer in _documents:
-            return _documents[issuer]
-        url = f"{issuer}/.well-known/openid-configuration"
-        try:
-            response = requests.get(url, timeout=settings.OIDC_TIMEOUT)
-            response.raise_for_status()
-            document = response.json()
-        except (requests.RequestException, ValueError) as exc:
-            raise ImproperlyConfigured(f"OIDC_ISSUER_URL={issuer!r}: its discovery document {url} cannot be read "
-                                       f"({exc.__class__.__name__}: {str(exc)[:200]})") from None
-        if not isinstance(document, dict) or str(document.get("issuer", "")).rstrip("/") != issuer:
-            raise ImproperlyConfigured(f"OIDC_ISSUER_URL={issuer!r}: {url} names another issuer "
-                                       f"({document.get('issuer') if isinstance(document, dict) else document!r})")
-        missing = [key for key in ("authorization_endpoint", "token_endpoint", "jwks_uri") if not document.get(key)]
-        if missing:
-            raise ImproperlyConfigured(f"OIDC_ISSUER_URL={issuer!r}: {url} has no {', '.join(missing)}")
-        _documents[issuer] = document
-        return document
-
-
-def forget_discovery() -> None:
-    with _lock:
-        _documents.clear()
+from security import sso, sso_session
+from security.discovery import ENDPOINTS, discovery, forget_discovery  # noqa: F401  (forget_discovery: tests)
 
 
 def oidc_setting(attr: str, *default: Any) -> Any:
@@ -80,6 +44,13 @@ class SsoBackend(OIDCAuthenticationBackend):
         if len(keys) != 1:
             raise SuspiciousOperation("The ID token names no key (kid) and the provider has not exactly one.")
         return jwt.PyJWK(keys[0])
+
+    def get_token(self, payload):
+        self._token_info = super().get_token(payload)
+        return self._token_info
+
+    def store_tokens(self, access_token, id_token):
+        sso_session.remember(self.request.session, getattr(self, "_token_info", {}) or {"id_token": id_token})
 
     def verify_claims(self, claims: dict) -> bool:
         if not claims.get("sub"):
@@ -148,3 +119,19 @@ def sso_refused(request: HttpRequest) -> HttpResponse:
     return render(request, "security/sso_refused.html",
                   {"provider": settings.OIDC_PROVIDER_NAME, "groups": refused.get("groups", []),
                    "who": refused.get("username", "")}, status=403 if refused else 200)
+
+
+class SsoLogout(OIDCLogoutView):
+    """Sign out here, then at the provider too when it offers RP-initiated logout (its end_session_endpoint)."""
+
+    get_settings = staticmethod(oidc_setting)
+
+    def post(self, request):
+        state = request.session.get(sso_session.KEY) or {}
+        end = discovery().get("end_session_endpoint") if settings.OIDC_ENABLED and state else None
+        auth.logout(request)
+        if not end:
+            return redirect("login")
+        query = urlencode({"id_token_hint": state.get("id_token", ""), "client_id": settings.OIDC_RP_CLIENT_ID,
+                           "post_logout_redirect_uri": request.build_absolute_uri(reverse("login"))})
+        return redirect(f"{end}?{query}")

@@ -20,7 +20,8 @@ def _logged_in(sender, request, user, **kwargs) -> None:
 
 @receiver(user_logged_out, dispatch_uid="security-logout")
 def _logged_out(sender, request, user, **kwargs) -> None:
-    services.audit_record(kind=AuditEntry.Kind.LOGOUT, request=request, user=user, summary="Signed out")
+    services.audit_record(kind=AuditEntry.Kind.LOGOUT, request=request, user=user,
+                          summary=getattr(user, "sso_signed_out", None) or "Signed out")
 
 
 @receiver(user_login_failed, dispatch_uid="security-login-failed")

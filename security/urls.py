@@ -11,6 +11,7 @@ urlpatterns = [
     path("sso/start/", oidc.SsoStart.as_view(), name="sso-start"),
     path("sso/callback/", oidc.SsoCallback.as_view(), name="sso-callback"),
     path("sso/refused/", oidc.sso_refused, name="sso-refused"),
+    path("sso/logout/", oidc.SsoLogout.as_view(), name="sso-logout"),
     path("sso/mappings/", sso_mappings.mapping_list, name="sso-mappings"),
     path("sso/mappings/<int:pk>/delete/", sso_mappings.mapping_delete, name="sso-mapping-delete"),
 ]

@@ -6,7 +6,7 @@ import json
 import threading
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -15,7 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from portal.models import Team
 from portal.roles import Role, roles_of
-from security import oidc
+from security import oidc, sso_session
 from security.models import AuditEntry, GroupMapping, SsoIdentity
 
 
@@ -214,3 +214,47 @@ def test_admins_edit_the_rules_and_each_change_is_in_the_audit_log(client, peopl
     assert client.get("/security/sso/mappings/").status_code == 403
     assert client.post("/security/sso/mappings/", {"idp_group": "y", "target": "role:Admin"}).status_code == 403
     assert GroupMapping.objects.count() == 1
+
+
+def test_the_session_is_checked_again_at_the_provider_and_ends_when_it_refuses(client, sso, settings):
+    sso.set_user("sub-refresh", groups=["gr-devs", "gr-payments"], username="refresher")
+    _sign_in(client, sso, "sub-refresh")
+    user = get_user_model().objects.get(username="refresher")
+    state = client.session["sso"]
+    refresh = sso_session._fernet().decrypt(state["refresh"].encode()).decode()
+    assert refresh and refresh not in str(dict(client.session.items())) and state["id_token"]
+    assert client.get("/").status_code == 200  # not due yet: the provider is not asked
+    settings.OIDC_SESSION_REFRESH_SECONDS = 0
+    sso.set_user("sub-refresh", groups=["gr-auditors", "gr-research"], username="refresher")
+    assert client.get("/").status_code == 200  # refreshed: the new groups apply without signing in again
+    assert roles_of(get_user_model().objects.get(pk=user.pk)) == {Role.AUDITOR}
+    assert _team_names(user) == ["Research"]
+    sso.revoke("sub-refresh")  # as disabling the person at the provider does
+    gone = client.get("/teams/")
+    assert gone.status_code == 302 and gone["Location"] == "/login/" and "_auth_user_id" not in client.session
+    entry = AuditEntry.objects.filter(kind="LOGOUT", user=user).latest("id")
+    assert "Test IdP no longer accepts your session" in entry.summary and refresh not in entry.summary
+
+
+def test_a_refresh_whose_groups_map_to_no_role_signs_the_person_out(client, sso, settings):
+    sso.set_user("sub-drop", groups=["gr-devs"], username="dropper")
+    _sign_in(client, sso, "sub-drop")
+    settings.OIDC_SESSION_REFRESH_SECONDS = 0
+    sso.set_user("sub-drop", groups=["marketing"], username="dropper")
+    assert client.get("/").status_code == 302 and "_auth_user_id" not in client.session
+    assert AuditEntry.objects.filter(kind="SSO_REFUSED", username="dropper").exists()
+
+
+def test_signing_out_ends_the_session_at_the_provider_too(client, sso):
+    sso.set_user("sub-out", groups=["gr-devs"], username="leaving")
+    _sign_in(client, sso, "sub-out")
+    id_token = client.session["sso"]["id_token"]
+    assert "security/sso/logout/" in client.get("/").content.decode()  # the Log out button goes this way
+    out = client.post("/security/sso/logout/")
+    assert out.status_code == 302 and out["Location"].startswith(f"{sso.url}/oauth2/end_session?")
+    query = parse_qs(urlsplit(out["Location"]).query)
+    assert query["id_token_hint"] == [id_token] and query["post_logout_redirect_uri"] == ["http://testserver/login/"]
+    assert "_auth_user_id" not in client.session
+    assert AuditEntry.objects.filter(kind="LOGOUT", username="leaving").exists()
+    confirm = requests.get(out["Location"], timeout=10)
+    assert confirm.status_code == 200  # the provider's own sign-out page
