@@ -134,4 +134,7 @@ class SsoLogout(OIDCLogoutView):
             return redirect("login")
         query = urlencode({"id_token_hint": state.get("id_token", ""), "client_id": settings.OIDC_RP_CLIENT_ID,
                            "post_logout_redirect_uri": request.build_absolute_uri(reverse("login"))})
-        return redirect(f"{end}?{query}")
+        # A page that moves on to the provider, not a redirect: the portal's CSP lets forms post to itself only
+        # (form-action 'self'), and browsers apply that to a form's redirects too.
+        return render(request, "security/sso_signed_out.html",
+                      {"end_url": f"{end}?{query}", "provider": settings.OIDC_PROVIDER_NAME})

@@ -230,7 +230,7 @@ MATRIX = [
     ("GET", "/security/sso/start/", "security:sso-start", (404, 404, 404, 404, 404)),
     ("GET", "/security/sso/callback/", "security:sso-callback", (404, 404, 404, 404, 404)),
     ("GET", "/security/sso/refused/", "security:sso-refused", (404, 404, 404, 404, 404)),
-    ("POST", "/security/sso/logout/", "security:sso-logout", (302, 302, 302, 302, 302)),
+    ("POST", "/security/sso/logout/", "security:sso-logout", (302, 302, 302, 302, 302)),  # SSO off: as /logout/
     # Its rules (group → role or team) are admins' whether or not it is on.
     ("GET", "/security/sso/mappings/", "security:sso-mappings", (302, 200, 403, 403, 403)),
     ("POST", "/security/sso/mappings/", "security:sso-mappings", (302, 400, 403, 403, 403)),
