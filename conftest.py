@@ -125,5 +125,61 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
+
+class OidcProvider:
+    """oidc-provider-mock running as a real process on 127.0.0.1: people are set with their claims, their tokens
+    revoked (as disabling them at a provider does)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def set_user(self, sub: str, *, groups: list[str], email: str = "", username: str = "") -> None:
+        import requests
+
+        claims = {"email": email or f"{sub}@example.org", "preferred_username": username or sub, "groups": groups}
+        requests.put(f"{self.url}/users/{sub}", json=claims, timeout=5).raise_for_status()
+
+    def revoke(self, sub: str) -> None:
+        import requests
+
+        requests.post(f"{self.url}/users/{sub}/revoke-tokens", timeout=5).raise_for_status()
+
+
+@pytest.fixture(scope="session")
+def oidc_provider() -> Iterator[OidcProvider]:
+    """A real OpenID Connect provider process (oidc-provider-mock) for the session; killed at the end."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import requests
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    process = subprocess.Popen([sys.executable, "-m", "oidc_provider_mock", "--host", "127.0.0.1", "--port",
+                                str(port), "--require-nonce", "true"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if requests.get(f"{url}/.well-known/openid-configuration", timeout=1).ok:
+                    break
+            except requests.RequestException:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"oidc-provider-mock did not start on {url} (exit {process.poll()})")
+            time.sleep(0.1)
+        yield OidcProvider(url)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
 from sandbox.testing import SAMPLES, enforced_sandbox, sandbox, sandbox_server  # noqa: E402,F401  (the sandbox AWS fixtures)
 from sandbox.testing import samples_path as samples_dir  # noqa: E402,F401  (one helper for the shared samples)

@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     "security.middleware.LoginThrottleMiddleware",
     "security.middleware.AuditLogMiddleware",
+    "security.sso_session.SsoRefreshMiddleware",  # no-op unless single sign-on is on and the session came from it
     "portal.request_values.RequestValuesMiddleware",  # after the audit log: refused attempts are logged too
 ]
 
@@ -160,6 +161,24 @@ LOGIN_FAILURES_PER_USERNAME = cfg.int("LOGIN_FAILURES_PER_USERNAME", 5)
 LOGIN_FAILURES_PER_IP = cfg.int("LOGIN_FAILURES_PER_IP", 20)
 LOGIN_LOCKOUT_MINUTES = cfg.int("LOGIN_LOCKOUT_MINUTES", 15)
 AUDIT_LOG_RETENTION_DAYS = cfg.int("AUDIT_LOG_RETENTION_DAYS", 730)
+
+# --- Single sign-on (OpenID Connect, security/oidc.py). Off while OIDC_ISSUER_URL is empty. ---------------------
+OIDC_ISSUER_URL = cfg.str("OIDC_ISSUER_URL", "").rstrip("/")
+OIDC_ENABLED = bool(OIDC_ISSUER_URL)
+OIDC_RP_CLIENT_ID = cfg.str("OIDC_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = cfg.str("OIDC_CLIENT_SECRET", "")  # or OIDC_CLIENT_SECRET_FILE
+OIDC_RP_SCOPES = cfg.str("OIDC_SCOPES", "openid email profile")
+OIDC_GROUPS_CLAIM = cfg.str("OIDC_GROUPS_CLAIM", "groups")
+OIDC_PROVIDER_NAME = cfg.str("OIDC_PROVIDER_NAME", "single sign-on")
+# Off: the login page offers only single sign-on; the password form lets in superusers only (the first admin).
+LOCAL_PASSWORDS = cfg.bool("LOCAL_PASSWORDS", True)
+OIDC_RP_SIGN_ALGO = "RS256"  # checked against the provider's keys (its jwks_uri, from discovery)
+OIDC_AUTHENTICATION_CALLBACK_URL = "security:sso-callback"
+OIDC_TIMEOUT = 10
+# How often a signed-in person is checked again at the provider (refresh token): disabled there, signed out here.
+OIDC_SESSION_REFRESH_SECONDS = cfg.int("OIDC_SESSION_REFRESH_SECONDS", 900)
+if OIDC_ENABLED:
+    AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend", "security.oidc.SsoBackend"]
 
 # --- REST API --------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -18,6 +18,9 @@ class AuditEntry(models.Model):
         ADMIN_WRITE = "ADMIN_WRITE", "Admin change"
         TOKEN_CREATED = "TOKEN_CREATED", "API token created"
         TOKEN_REVOKED = "TOKEN_REVOKED", "API token revoked"
+        LOGIN_SSO = "LOGIN_SSO", "Signed in (single sign-on)"
+        SSO_REFUSED = "SSO_REFUSED", "Single sign-on refused"
+        MAPPING_CHANGED = "MAPPING_CHANGED", "Group mapping changed"
 
     time = models.DateTimeField(default=timezone.now, db_index=True)
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -59,3 +62,41 @@ class TokenDetails(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_scope_display()})"
+
+
+class GroupMapping(models.Model):
+    """One rule of single sign-on: people in the provider's group `idp_group` get `role`, or are members of `team`.
+    Exactly one of the two is set. Applied at every sign-in (security.sso)."""
+
+    idp_group = models.CharField(max_length=200, help_text="The group's name (or id) as the provider sends it.")
+    role = models.CharField(max_length=20, blank=True, choices=[("Admin", "Admin"), ("Developer", "Developer"),
+                                                                 ("Auditor", "Auditor")])
+    team = models.ForeignKey("portal.Team", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["idp_group", "role", "team__name"]
+        constraints = [
+            models.CheckConstraint(condition=(models.Q(role="") & models.Q(team__isnull=False))
+                                   | (~models.Q(role="") & models.Q(team__isnull=True)), name="mapping_role_xor_team"),
+            models.UniqueConstraint(fields=["idp_group", "role", "team"], name="mapping_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.idp_group} → {self.role or self.team}"
+
+
+class SsoIdentity(models.Model):
+    """The person a provider's subject (`sub`) signs in as: made at their first single sign-on."""
+
+    issuer = models.CharField(max_length=500)
+    subject = models.CharField(max_length=255)
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sso_identity")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "single sign-on identities"
+        constraints = [models.UniqueConstraint(fields=["issuer", "subject"], name="sso_identity_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.subject} @ {self.issuer}"

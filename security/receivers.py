@@ -13,12 +13,15 @@ from security.models import AuditEntry
 
 @receiver(user_logged_in, dispatch_uid="security-login")
 def _logged_in(sender, request, user, **kwargs) -> None:
-    services.audit_record(kind=AuditEntry.Kind.LOGIN, request=request, user=user, summary="Signed in")
+    summary = getattr(user, "sso_summary", None)  # set by security.oidc's backend
+    services.audit_record(kind=AuditEntry.Kind.LOGIN_SSO if summary else AuditEntry.Kind.LOGIN, request=request,
+                          user=user, summary=summary or "Signed in")
 
 
 @receiver(user_logged_out, dispatch_uid="security-logout")
 def _logged_out(sender, request, user, **kwargs) -> None:
-    services.audit_record(kind=AuditEntry.Kind.LOGOUT, request=request, user=user, summary="Signed out")
+    services.audit_record(kind=AuditEntry.Kind.LOGOUT, request=request, user=user,
+                          summary=getattr(user, "sso_signed_out", None) or "Signed out")
 
 
 @receiver(user_login_failed, dispatch_uid="security-login-failed")

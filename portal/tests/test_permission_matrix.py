@@ -225,6 +225,16 @@ MATRIX = [
     ("GET", "/security/tokens/", "security:tokens", (302, 200, 200, 200, 200)),
     ("POST", "/security/tokens/", "security:tokens", (302, 400, 400, 400, 400)),
     ("POST", "/security/tokens/{token}/revoke/", "security:token-revoke", (302, 302, 302, 404, 404)),
+    # Single sign-on (issue 21): off unless OIDC_ISSUER_URL is set, so 404 for everyone here (security/tests/test_sso.py
+    # goes through them against a real provider).
+    ("GET", "/security/sso/start/", "security:sso-start", (404, 404, 404, 404, 404)),
+    ("GET", "/security/sso/callback/", "security:sso-callback", (404, 404, 404, 404, 404)),
+    ("GET", "/security/sso/refused/", "security:sso-refused", (404, 404, 404, 404, 404)),
+    ("POST", "/security/sso/logout/", "security:sso-logout", (302, 302, 302, 302, 302)),  # SSO off: as /logout/
+    # Its rules (group → role or team) are admins' whether or not it is on.
+    ("GET", "/security/sso/mappings/", "security:sso-mappings", (302, 200, 403, 403, 403)),
+    ("POST", "/security/sso/mappings/", "security:sso-mappings", (302, 400, 403, 403, 403)),
+    ("POST", "/security/sso/mappings/{mapping}/delete/", "security:sso-mapping-delete", (302, 302, 403, 403, 403)),
     ("POST", "/api/signatures/mfa-disabled/test/", "api-signature-test", (401, 200, 403, 403, 403), {}),
     ("POST", "/api/signatures/mfa-disabled/promote/", "api-signature-promote", (401, 400, 403, 403, 403), {}),
     # Operations (issue 10): Prometheus metrics and the operations page, admins only (or METRICS_TOKEN, ops/tests).
@@ -312,7 +322,10 @@ def ids(people):
     from security.tokens import Scope, token_create
 
     token = token_create(user=people.daisy, name="matrix", scope=Scope.READ, days=7)[0]
-    return {"token": token.pk, "check": check.pk, "rule": rule.pk, "product": product.pk, "dry_run": dry_run.pk, "flowfile": flow_file.pk, "alert": alert.pk, "portfolio": Portfolio.objects.get(name="Payments web platform").pk,
+    from security.models import GroupMapping
+
+    mapping = GroupMapping.objects.create(idp_group="matrix-admins", role="Admin")
+    return {"mapping": mapping.pk, "token": token.pk, "check": check.pk, "rule": rule.pk, "product": product.pk, "dry_run": dry_run.pk, "flowfile": flow_file.pk, "alert": alert.pk, "portfolio": Portfolio.objects.get(name="Payments web platform").pk,
             "launch": launch.pk, "event": "ev-matrix", "logfile": logfile.pk,
             "resource": ConfigResource.objects.get(resource_id="sg-matrix").pk, "exception": exception.pk,
             "policy": Policy.objects.get(name="open-ssh-revoke").pk, "action": action.pk,
