@@ -5,6 +5,16 @@ import time
 from collections.abc import Callable
 
 
+def wait_until(check: Callable[[], object], deadline: float, every: float) -> object:
+    """`check()` every `every` seconds until it gives something truthy or time.monotonic() passes `deadline`; its
+    last answer."""
+    while True:
+        found = check()
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(every)
+
+
 def timings_ms(call: Callable[[], object], n: int) -> list[float]:
     out = []
     for _ in range(n):

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench import load
+from bench.figures import wait_until
 from bench.broker import Workers, procfile_start, workers_stop
 
 TRIES = int(os.environ.get("BENCH_LOAD_TRIES", "20"))  # fewer only to try the bench out
@@ -55,11 +56,7 @@ class Try:
 
 
 def _wait_until(check, deadline: float):
-    while True:
-        found = check()
-        if found or time.monotonic() > deadline:
-            return found
-        time.sleep(WATCH_EVERY)
+    return wait_until(check, deadline, WATCH_EVERY)
 
 
 def _terminal(group: str):

@@ -78,7 +78,7 @@ from django.test import override_settings
 import portal.settings as production_settings
 from audit.models import CloudTrailEvent, ConfigResource, ConfigurationItem, LogFile
 from audit.tasks import cloudtrail_poll
-from bench.figures import line, p95
+from bench.figures import line, p95, wait_until
 from portal import aws
 from remediation.models import ActionRun, ActionStatus, Compliance, Finding, FindingChange, Policy
 from sandbox.bootstrap import TRAIL_NAME, bootstrap_from_portal, portal_accounts, trail_bucket
@@ -258,11 +258,7 @@ def _where(group: str, t0: datetime.datetime, poller: _Poller) -> str:
 
 
 def _wait_until(check, deadline: float):
-    while True:
-        found = check()
-        if found or time.monotonic() > deadline:
-            return found
-        time.sleep(WATCH_EVERY)
+    return wait_until(check, deadline, WATCH_EVERY)
 
 
 def _ready(group: str) -> bool:

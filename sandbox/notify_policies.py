@@ -90,19 +90,15 @@ def service_may(service: str, action: str, resource_arn: str, policy: Any, sourc
 def s3_refusal(bucket_name: str, owner: str, arn: str) -> str:
     """'' if S3 may notify the queue or topic `arn` of the bucket's events, else the reason (AWS's wording)."""
     source = f"arn:aws:s3:::{bucket_name}"
-    if ":sqs:" in arn:
-        queue = queue_at(arn)
-        if queue is None:
-            return "The destination queue does not exist"
-        if not service_may(S3, "sqs:SendMessage", arn, queue.policy, source, owner):
-            return "Permissions on the destination queue do not allow S3 to publish notifications from this bucket"
-        return ""
-    if ":sns:" in arn:
-        topic = topic_at(arn)
-        if topic is None:
-            return "The destination topic does not exist"
-        if not service_may(S3, "sns:Publish", arn, topic.policy, source, owner):
-            return "Permissions on the destination topic do not allow S3 to publish notifications from this bucket"
+    for marker, noun, find, action in ((":sqs:", "queue", queue_at, "sqs:SendMessage"),
+                                       (":sns:", "topic", topic_at, "sns:Publish")):
+        if marker not in arn:
+            continue
+        target = find(arn)
+        if target is None:
+            return f"The destination {noun} does not exist"
+        if not service_may(S3, action, arn, target.policy, source, owner):
+            return f"Permissions on the destination {noun} do not allow S3 to publish notifications from this bucket"
         return ""
     return ""  # Lambda functions: not checked by the sandbox
 
