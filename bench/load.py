@@ -21,6 +21,9 @@ from dataclasses import dataclass
 
 from bench.figures import p95
 
+# The backends the latency-under-load bench measures (bench.remediation_under_load), and what each one is.
+BACKENDS = {"embedded": "SQLite + filesystem broker, as make run", "postgres_redis": "PostgreSQL + Redis"}
+
 LOAD_ACCOUNT = "222222222222"  # research-dev, Dan's team's: not Daisy's
 LOAD_PERSON = "dan"
 

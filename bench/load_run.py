@@ -358,6 +358,4 @@ def main(backend: str, files_only: bool) -> int:
 
 
 def load_backend_name(backend: str) -> str:
-    from bench.remediation_under_load import BACKENDS
-
-    return BACKENDS[backend]
+    return load.BACKENDS[backend]

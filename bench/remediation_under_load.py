@@ -55,9 +55,9 @@ import tempfile
 from pathlib import Path
 
 from bench.broker import environment
+from bench.load import BACKENDS
 
 CHECKOUT = Path(__file__).resolve().parents[1]
-BACKENDS = {"embedded": "SQLite + filesystem broker, as make run", "postgres_redis": "PostgreSQL + Redis"}
 PG = ("127.0.0.1", 5432)
 REDIS = ("127.0.0.1", 6379, 13)
 CHILD_TIMEOUT = 50 * 60
