@@ -17,3 +17,7 @@ class SecurityConfig(AppConfig):
     def ready(self) -> None:
         from security import receivers  # noqa: F401  (sign-in, sign-out and failed sign-in signals)
         from security import schema  # noqa: F401  (the API schema's token scheme)
+        from portal.changelog.registry import changelog_register
+        from security.models import GroupMapping
+
+        changelog_register(GroupMapping)  # single sign-on rules: admins and auditors see their history

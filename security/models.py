@@ -5,6 +5,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from portal.changelog.records import ChangeRecords
+
 
 class AuditEntry(models.Model):
     class Kind(models.TextChoices):
@@ -73,6 +75,7 @@ class GroupMapping(models.Model):
                                                                  ("Auditor", "Auditor")])
     team = models.ForeignKey("portal.Team", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     created = models.DateTimeField(auto_now_add=True)
+    history = ChangeRecords()  # who added or removed each rule, in the change log (admins and auditors)
 
     class Meta:
         ordering = ["idp_group", "role", "team__name"]

@@ -11,7 +11,7 @@ from portal.changelog.registry import TRACKED
 RECORDED = {"catalog.portfolio", "catalog.product", "catalog.productversion", "catalog.constraint",
             "remediation.rule", "remediation.ruleexception", "remediation.policy",
             "triage.signature", "triage.threatlist", "triage.alarm", "triage.alert",
-            "portal.account", "portal.team", "auth.user"}
+            "portal.account", "portal.team", "auth.user", "security.groupmapping"}
 
 
 def _lamp() -> Product:
@@ -28,6 +28,24 @@ def test_it_records_every_admin_edited_model():
     assert set(TRACKED) == RECORDED
     for tracked in TRACKED.values():
         assert "request_id" in {f.name for f in tracked.model.history.model._meta.fields}, tracked.kind
+
+
+def test_it_records_who_added_and_removed_a_single_sign_on_rule(client, people):
+    from security.models import GroupMapping
+
+    client.force_login(people.admin)
+    added = client.post("/security/sso/mappings/", {"idp_group": "guardrail-admins", "target": "role:Admin"},
+                        HTTP_X_REQUEST_ID="sso-rule-1")
+    assert added.status_code == 302, added.content.decode()[:500]
+    rule = GroupMapping.objects.get(idp_group="guardrail-admins")
+    assert client.post(f"/security/sso/mappings/{rule.pk}/delete/", HTTP_X_REQUEST_ID="sso-rule-2").status_code == 302
+    records = list(GroupMapping.history.order_by("history_date").values_list("history_type", "history_user",
+                                                                             "request_id"))
+    assert records == [("+", people.admin.pk, "sso-rule-1"), ("-", people.admin.pk, "sso-rule-2")]
+    log = client.get("/changelog/?kind=security.groupmapping").content.decode()
+    assert "guardrail-admins" in log and "adam" in log
+    client.force_login(people.daisy)
+    assert client.get("/changelog/?kind=security.groupmapping").status_code == 403
 
 
 def test_it_records_a_page_edit_with_its_user_and_request_id(client, people):
