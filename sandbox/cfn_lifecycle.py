@@ -404,15 +404,20 @@ def register() -> None:
     cfn_snapshots.register()  # a volume goes with its stack
 
 
+def change_set_of(backend: Any, change_set_name: str) -> tuple[Any, Any]:
+    """The change set (by id or name) and its stack; None for what is not there."""
+    change_set = backend.change_sets.get(change_set_name) or next(
+        (c for c in backend.change_sets.values() if c.change_set_name == change_set_name), None)
+    return change_set, backend.stacks.get(change_set.stack_id) if change_set is not None else None
+
+
 def _executing(execute_change_set: Any) -> Any:
     """ExecuteChangeSet: a CREATE change set makes its stack as CreateStack does (resource by resource, with events
     and rollback); moto applies it as an update of an empty stack whose template stays empty, so its delete would
     leave every resource and its outputs would never show. UPDATE change sets: sandbox.cfn_updates."""
 
     def executing(self: Any, change_set_name: str, stack_name: str | None = None) -> None:
-        change_set = self.change_sets.get(change_set_name) or next(
-            (c for c in self.change_sets.values() if c.change_set_name == change_set_name), None)
-        stack = self.stacks.get(change_set.stack_id) if change_set is not None else None
+        change_set, stack = change_set_of(self, change_set_name)
         if stack is None or change_set.change_set_type != "CREATE":
             execute_change_set(self, change_set_name, stack_name)
             return

@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
-from sandbox import cfn_changesets, cfn_params
+from sandbox import cfn_changesets, cfn_lifecycle, cfn_params
 from sandbox.cfn_types.stacks import uses_conditions
 from sandbox.cfn_lifecycle import (
     INITIATED, USER_INITIATED, ResourceFailed, _aws_reason, _check, _event, _guarded, _in_background,
@@ -376,9 +376,7 @@ def register() -> None:
         return create_change_set(self, stack_name, change_set_name, template, values, *args, **kwargs)
 
     def executing(self: Any, change_set_name: str, stack_name: str | None = None) -> None:
-        change_set = self.change_sets.get(change_set_name) or next(
-            (c for c in self.change_sets.values() if c.change_set_name == change_set_name), None)
-        stack = self.stacks.get(change_set.stack_id) if change_set is not None else None
+        change_set, stack = cfn_lifecycle.change_set_of(self, change_set_name)
         if stack is None or change_set.change_set_type != "UPDATE":
             execute_change_set(self, change_set_name, stack_name)
             return
