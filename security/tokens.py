@@ -75,6 +75,9 @@ def token_revoke(*, actor: Any, details_id: int, request: HttpRequest | None = N
 def token_used(token: AuthToken) -> None:
     """Note that `token` was just used; at most one write a minute per token (a conditional update)."""
     now = timezone.now()
+    details = getattr(token, "details", None)  # read anyway for the scope: most requests need no write at all
+    if details is not None and details.last_used and details.last_used >= now - LAST_USED_EVERY:
+        return
     TokenDetails.objects.filter(Q(last_used__isnull=True) | Q(last_used__lt=now - LAST_USED_EVERY),
                                 token_id=token.pk).update(last_used=now)
 
